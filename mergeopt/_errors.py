@@ -1,0 +1,46 @@
+"""Errors mergeopt raises, each with the exit code the command line gives it.
+
+Every error a user can cause carries a one-line message naming the file, the column
+or key, and the offending rows, so the command line can print it as it is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+
+class MergeoptError(Exception):
+    """Base class: a problem mergeopt can explain in one line."""
+
+    exit_code = 1
+
+
+class InputError(MergeoptError, ValueError):
+    """The config or an input table is wrong (exit code 2); nothing was solved or written."""
+
+    exit_code = 2
+
+
+class InfeasibleError(MergeoptError):
+    """The rules cannot all be met (exit code 3); the message says which rule or practice."""
+
+    exit_code = 3
+
+
+class NoSolutionError(MergeoptError):
+    """The solver found no grouping within its time limit (exit code 4)."""
+
+    exit_code = 4
+
+
+def describe_rows(labels: Iterable[object], *, limit: int = 5) -> str:
+    """Name a few offending rows, e.g. ``rows 3, 7 (+2 more)``.
+
+    >>> describe_rows([3, 7, 9, 12], limit=2)
+    'rows 3, 7 (+2 more)'
+    """
+    items: Sequence[object] = list(labels)
+    shown = ", ".join(str(item) for item in items[:limit])
+    more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
+    noun = "row" if len(items) == 1 else "rows"
+    return f"{noun} {shown}{more}"

@@ -1,0 +1,146 @@
+"""The ``mergeopt`` command line.
+
+Exit codes: 0 done; 2 bad config or input (nothing written); 3 the rules cannot all
+be met (the message says which); 4 no grouping found within the time limit; 130
+interrupted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from mergeopt._errors import InputError, MergeoptError
+from mergeopt.config import load_config
+from mergeopt.diagnose import precheck
+from mergeopt.outputs import default_run_dir, write_run
+from mergeopt.runs import RunResult, evaluate_config, prepare_problem, solve_config
+
+app = typer.Typer(
+    name="mergeopt",
+    help="Group GP practices into networks, federations or merged practices, optimally.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out_console = Console()
+err_console = Console(stderr=True)
+T = TypeVar("T")
+
+ConfigArg = Annotated[Path, typer.Argument(help="The YAML config file.", show_default=False)]
+OutOption = Annotated[
+    Path | None,
+    typer.Option("--out", "-o", help="Run directory to write (default: runs/<config name>)."),
+]
+ForceOption = Annotated[
+    bool, typer.Option("--force", help="Replace the run directory if it exists.")
+]
+
+
+def _guarded(action: Callable[[], T]) -> T:
+    """Run an action; print a mergeopt error as one line and exit with its code."""
+    try:
+        return action()
+    except MergeoptError as exc:
+        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(exc.exit_code) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted: nothing was written")
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) -> None:
+    """Solve a config and write a run directory (assignments.csv, groups.csv, run.json)."""
+
+    def action() -> tuple[RunResult, Path]:
+        cfg = load_config(config)
+        target = out or Path("runs") / cfg.name
+        if target.exists() and not force:
+            raise _exists(target)
+        err_console.print(f"solving {cfg.name} ...", highlight=False)
+        result = solve_config(cfg)
+        return result, write_run(result, target, force=force)
+
+    result, written = _guarded(action)
+    _summarise(result, written)
+
+
+@app.command()
+def evaluate(
+    config: ConfigArg,
+    grouping: Annotated[
+        str, typer.Option("--grouping", "-g", help="Column holding the existing groups.")
+    ] = "pcn_code",
+    out: OutOption = None,
+    force: ForceOption = False,
+) -> None:
+    """Score an existing grouping (e.g. today's networks) and list every rule it breaks."""
+
+    def action() -> tuple[RunResult, Path]:
+        cfg = load_config(config)
+        result = evaluate_config(cfg, grouping)
+        target = out or default_run_dir(result)
+        if target.exists() and not force:
+            raise _exists(target)
+        return result, write_run(result, target, force=force)
+
+    result, written = _guarded(action)
+    _summarise(result, written)
+    if result.violations:
+        err_console.print(f"[bold]{len(result.violations)} rule(s) broken:[/]")
+        for line in result.violations:
+            err_console.print(f"  - {line}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def validate(config: ConfigArg) -> None:
+    """Check a config and its inputs without solving."""
+
+    def action() -> str:
+        cfg = load_config(config)
+        problem, _ = prepare_problem(cfg)
+        findings = precheck(problem)
+        total = int(problem.practices["list_size"].sum())
+        lines = [f"{config}: valid; {len(problem.codes)} practices, {total:,} patients"]
+        lines += [f"  warning: {finding}" for finding in findings]
+        return "\n".join(lines)
+
+    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+
+
+def _exists(target: Path) -> MergeoptError:
+    return InputError(f"{target}: run directory exists; use --force to replace it")
+
+
+def _summarise(result: RunResult, written: Path) -> None:
+    table = Table(title=f"{result.config.name}: {len(result.groups)} groups")
+    unit = result.config.travel.unit
+    table.add_column("group")
+    table.add_column("hub", max_width=30, no_wrap=True)
+    for column in ("practices", "list size", f"mean {unit}", f"max {unit}"):
+        table.add_column(column, justify="right")
+    for row in result.groups.itertuples():
+        table.add_row(
+            str(row.group),
+            f"{row.hub} {str(row.hub_name).title()}",
+            str(row.practices),
+            f"{row.list_size:,}",
+            f"{row.mean_travel:.1f}",
+            f"{row.max_travel:.1f}",
+        )
+    out_console.print(table)
+    m = result.metrics
+    out_console.print(
+        f"[bold]{result.status_text()}[/]\n"
+        f"objective {m['objective']:,.1f}; mean travel {m['mean_travel']:.2f} {unit}, "
+        f"max {m['max_travel']:.2f} {unit}; {m['practices_moved']} practices "
+        f"({m['patients_moved']:,} patients) change group\n"
+        f"written to {written}",
+        highlight=False,
+    )

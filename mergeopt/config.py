@@ -1,0 +1,269 @@
+"""The run config: a YAML file validated by a pydantic schema.
+
+Unknown keys are rejected and every error names the file and the key, so a commissioner
+can fix a config without reading code. Paths in a config are relative to the config
+file. The README's "Config reference" documents each key; this module is its source.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+
+from mergeopt._errors import InputError
+
+Code = Annotated[str, Field(min_length=1)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Columns(_Strict):
+    """Column names in the practices (and premises) tables, if not the defaults."""
+
+    code: str = "practice_code"
+    name: str = "practice_name"
+    list_size: str = "list_size"
+    lat: str = "lat"
+    long: str = "long"
+    easting: str = "easting"
+    northing: str = "northing"
+    current_group: str | None = "pcn_code"
+    capacity: str = "premises_capacity"
+    floor_area: str = "floor_area_m2"
+    hub_eligibility: str = "hub_eligibility"
+
+
+class Inputs(_Strict):
+    """Where the practices are and how their columns are named."""
+
+    practices: Path
+    premises: Path | None = None
+    columns: Columns = Columns()
+    location: Literal["auto", "latlong", "bng", "geometry"] = "auto"
+
+
+class CountRange(_Strict):
+    min: int | None = Field(default=None, ge=1)
+    max: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> CountRange:
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"min ({self.min}) is above max ({self.max})")
+        return self
+
+
+class Groups(_Strict):
+    """List-size bounds and the number of groups."""
+
+    min_list_size: int = Field(default=0, ge=0)
+    max_list_size: int | None = Field(default=None, gt=0)
+    count: int | CountRange | None = None
+    oversize: Literal["stop", "alone"] = "stop"
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Groups:
+        if self.max_list_size is not None and self.min_list_size > self.max_list_size:
+            raise ValueError(
+                f"min_list_size ({self.min_list_size:,}) is above "
+                f"max_list_size ({self.max_list_size:,})"
+            )
+        if isinstance(self.count, int) and self.count < 1:
+            raise ValueError(f"count must be at least 1, not {self.count}")
+        return self
+
+    @property
+    def count_range(self) -> tuple[int | None, int | None]:
+        """The group count as (min, max), None where open."""
+        if self.count is None:
+            return None, None
+        if isinstance(self.count, int):
+            return self.count, self.count
+        return self.count.min, self.count.max
+
+
+class Travel(_Strict):
+    """How travel to a hub is measured and how far it may be."""
+
+    model: Literal["road", "straight_line", "matrix"] = "road"
+    matrix: Path | None = None
+    max_minutes: float | None = Field(default=None, gt=0)
+    max_km: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Travel:
+        if self.model == "matrix" and self.matrix is None:
+            raise ValueError("model 'matrix' needs a 'matrix' file")
+        if self.model != "matrix" and self.matrix is not None:
+            raise ValueError("a 'matrix' file is only read with model: matrix")
+        if self.model == "straight_line" and self.max_minutes is not None:
+            raise ValueError("straight_line travel is in km: use max_km, not max_minutes")
+        return self
+
+    @property
+    def unit(self) -> str:
+        """The unit of travel costs: 'km' for straight lines, else 'minutes'."""
+        return "km" if self.model == "straight_line" else "minutes"
+
+
+class Premises(_Strict):
+    """Whether a hub's building must be able to serve its whole group."""
+
+    rule: Literal["none", "capacity", "floor_area"] = "none"
+    m2_per_patient: float | None = Field(default=None, gt=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Premises:
+        if self.rule == "floor_area" and self.m2_per_patient is None:
+            raise ValueError("rule 'floor_area' needs m2_per_patient")
+        return self
+
+
+class FixedGroup(_Strict):
+    """A takeover: these practices must join the group whose hub is `hub`."""
+
+    hub: Code
+    practices: list[Code] = Field(min_length=1)
+
+
+class Rules(_Strict):
+    """Fixed assignments, forced and forbidden hubs, links and nesting."""
+
+    fixed: list[FixedGroup] = []
+    forced_hubs: list[Code] = []
+    forbidden_hubs: list[Code] = []
+    must_link: list[tuple[Code, Code]] = []
+    cannot_link: list[tuple[Code, Code]] = []
+    nest_by: str | None = None
+
+
+class Objective(_Strict):
+    """Weights of the objective terms (all minimised)."""
+
+    travel: float = Field(default=1.0, ge=0)
+    weight_by_list_size: bool = True
+    moved_patients: float = Field(default=0.0, ge=0)
+    groups: float = Field(default=0.0, ge=0)
+    max_travel: float = Field(default=0.0, ge=0)
+
+
+class Solver(_Strict):
+    """Which MIP solver to use and when to stop."""
+
+    name: Literal["highs", "cbc"] = "highs"
+    time_limit: float = Field(default=300.0, gt=0)
+    gap: float = Field(default=1e-6, ge=0, lt=1)
+    threads: int | None = Field(default=None, ge=1)
+    log: bool = False
+
+
+class Config(_Strict):
+    """A whole run: one YAML file."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    inputs: Inputs
+    groups: Groups = Groups()
+    travel: Travel = Travel()
+    premises: Premises = Premises()
+    rules: Rules = Rules()
+    objective: Objective = Objective()
+    solver: Solver = Solver()
+    _source: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source(self) -> str:
+        """The file this config came from (for error messages), or '<config>'."""
+        return str(self._source) if self._source is not None else "<config>"
+
+    def with_overrides(self, **changes: Any) -> Config:
+        """A copy with dotted keys changed, re-validated: ``groups.count=8``.
+
+        >>> cfg = Config.model_validate({"name": "t", "inputs": {"practices": "p.csv"}})
+        >>> cfg.with_overrides(**{"groups.count": 8}).groups.count
+        8
+        """
+        data = self.model_dump(mode="python")
+        for dotted, value in changes.items():
+            *parents, leaf = dotted.split(".")
+            node = data
+            for key in parents:
+                if not isinstance(node.get(key), dict):
+                    raise InputError(f"config key '{dotted}': '{key}' is not a section")
+                node = node[key]
+            if leaf not in node:
+                raise InputError(f"config key '{dotted}': no such key")
+            node[leaf] = value
+        changed = _validate(data, source=f"{self.source} (overrides)")
+        changed._source = self._source
+        return changed
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate a YAML config; relative paths resolve against its folder.
+
+    Raises
+    ------
+    InputError
+        The file is missing, is not YAML, or breaks the schema (the message names the
+        file and the key).
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read config ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" line {where.line + 1}" if where is not None else ""
+        raise InputError(f"{path}:{line} is not valid YAML") from None
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: a config must be a mapping of keys, not {type(data).__name__}")
+    config = _resolve_paths(_validate(data, source=str(path)), path.resolve().parent)
+    config._source = path
+    return config
+
+
+def config_hash(config: Config) -> str:
+    """A stable hash of a config's content (paths as resolved)."""
+    text = config.model_dump_json()
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _validate(data: dict[str, Any], *, source: str) -> Config:
+    try:
+        return Config.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        if first["type"] == "extra_forbidden":
+            message = "unknown key"
+        elif first["type"] == "missing":
+            message = "required key is missing"
+        else:
+            message = first["msg"].removeprefix("Value error, ")
+        more = len(exc.errors()) - 1
+        extra = f" (+{more} more problem{'s' if more > 1 else ''})" if more else ""
+        raise InputError(f"{source}: key '{key}': {message}{extra}") from None
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    def resolve(path: Path | None) -> Path | None:
+        return path if path is None or path.is_absolute() else (base / path).resolve()
+
+    inputs = config.inputs.model_copy(
+        update={
+            "practices": resolve(config.inputs.practices),
+            "premises": resolve(config.inputs.premises),
+        }
+    )
+    travel = config.travel.model_copy(update={"matrix": resolve(config.travel.matrix)})
+    return config.model_copy(update={"inputs": inputs, "travel": travel})

@@ -1,0 +1,342 @@
+"""Reading and validating the practices table (and an optional premises table).
+
+Whatever the file format and column names, :func:`read_practices` returns one canonical
+table, validated as a whole: every problem found is gathered into one error that names
+the file, the column and the rows (spreadsheet numbering for CSV: the header is row 1).
+
+The canonical practices table
+-----------------------------
+index ``code`` (str, unique), columns:
+
+=================  ========  ==========================================================
+name               str       practice name
+list_size          int64     registered patients, > 0
+easting, northing  float64   site in British National Grid (EPSG:27700), metres
+current_group      object    current network/group code, or None (``U``: unallocated)
+region             object    nesting region (``rules.nest_by``), or None when not nested
+capacity           float64   patients the premises can serve as a hub; NaN: no limit
+hub_eligibility    str       ``must``, ``may`` or ``never``
+=================  ========  ==========================================================
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+
+from mergeopt._errors import InputError, describe_rows
+from mergeopt.config import Config
+
+#: The current-group code NHS Digital uses for practices in no network.
+UNALLOCATED = "U"
+ELIGIBILITY = ("must", "may", "never")
+# Generous boxes around Great Britain: a point outside is a typo or a swapped column.
+_BNG_BOX = ((0.0, 700_000.0), (0.0, 1_300_000.0))
+_LATLONG_BOX = ((49.8, 61.0), (-8.7, 2.0))
+_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
+
+
+class _Problems:
+    """Gathers every problem in one table, then raises them as one line."""
+
+    def __init__(self, path: Path, frame: pd.DataFrame, *, spreadsheet: bool) -> None:
+        self.path, self.frame, self.items = path, frame, list[str]()
+        self.offset = 2 if spreadsheet else 1
+
+    def check(self, column: str, bad: pd.Series | np.ndarray, what: str) -> None:
+        mask = np.asarray(bad, dtype=bool)
+        if mask.any():
+            rows = [int(pos) + self.offset for pos in np.flatnonzero(mask)]
+            self.items.append(f"column '{column}' {what} in {describe_rows(rows)}")
+
+    def add(self, text: str) -> None:
+        self.items.append(text)
+
+    def raise_if_any(self) -> None:
+        if self.items:
+            raise InputError(f"{self.path}: " + "; ".join(self.items))
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV, Parquet, GeoPackage or GeoJSON file as it is.
+
+    CSVs are read as text (codes keep leading zeros), tolerating a UTF-8 byte-order
+    mark and Latin-1 (Excel exports).
+    """
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".csv":
+            return _read_csv(path)
+        if suffix == ".parquet":
+            parquet: pd.DataFrame = pd.read_parquet(path)
+            return parquet
+        if suffix in (".gpkg", ".geojson", ".json", ".shp"):
+            layer: pd.DataFrame = gpd.read_file(path)
+            return layer
+    except InputError:
+        raise
+    except Exception as exc:  # a reader's own message is the most useful one here
+        raise InputError(f"{path}: cannot read ({str(exc).splitlines()[0]})") from None
+    raise InputError(
+        f"{path}: unsupported format '{suffix}' (use .csv, .parquet, .gpkg or .geojson)"
+    )
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    for encoding in ("utf-8-sig", "latin-1"):
+        try:
+            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+        except UnicodeDecodeError:
+            continue
+        except pd.errors.EmptyDataError:
+            raise InputError(f"{path}: the file is empty") from None
+        except pd.errors.ParserError as exc:
+            raise InputError(f"{path}: not a well-formed CSV ({exc})") from None
+        duplicated = [c for c in frame.columns if "." in c and c.rsplit(".", 1)[0] in frame]
+        if duplicated:
+            raise InputError(f"{path}: column '{duplicated[0].rsplit('.', 1)[0]}' appears twice")
+        return pd.DataFrame(frame.apply(lambda col: col.str.strip()).replace("", None))
+    raise InputError(f"{path}: cannot decode the file as UTF-8 or Latin-1")  # pragma: no cover
+
+
+def read_practices(config: Config) -> pd.DataFrame:
+    """Read, join and validate the practices named in a config.
+
+    Returns the canonical practices table described in this module's docstring.
+
+    Raises
+    ------
+    InputError
+        One line naming the file, the column(s) and the rows at fault.
+    """
+    spec = config.inputs
+    path = spec.practices
+    raw = read_table(path)
+    if spec.premises is not None:
+        raw = _join_premises(raw, spec.premises, code=spec.columns.code, practices=path)
+    problems = _Problems(path, raw, spreadsheet=path.suffix.lower() == ".csv")
+    codes = _codes(raw, spec.columns.code, problems)
+    table = pd.DataFrame(index=pd.Index(codes, name="code"))
+    table["name"] = _text(raw, spec.columns.name, problems, default=codes)
+    table["list_size"] = _list_size(raw, spec.columns.list_size, problems)
+    easting, northing = _location(raw, config, problems)
+    table["easting"], table["northing"] = easting, northing
+    table["current_group"] = _optional_text(raw, spec.columns.current_group)
+    table["region"] = _region(raw, config.rules.nest_by, problems)
+    table["capacity"] = _capacity(raw, config, problems)
+    table["hub_eligibility"] = _eligibility(raw, spec.columns.hub_eligibility, problems)
+    problems.raise_if_any()
+    return table
+
+
+def _require(raw: pd.DataFrame, column: str, problems: _Problems) -> pd.Series | None:
+    if column not in raw.columns:
+        problems.add(
+            f"missing column '{column}' (columns are: {', '.join(map(str, raw.columns))})"
+        )
+        return None
+    return raw[column]
+
+
+def _codes(raw: pd.DataFrame, column: str, problems: _Problems) -> list[str]:
+    values = _require(raw, column, problems)
+    if values is None:
+        problems.raise_if_any()
+        raise AssertionError  # pragma: no cover - raise_if_any raised
+    codes = values.astype("string").str.strip().str.upper()
+    problems.check(column, codes.isna(), "is empty")
+    problems.check(column, codes.duplicated(keep=False) & codes.notna(), "has duplicated codes")
+    return [str(code) for code in codes.fillna("")]
+
+
+def _text(raw: pd.DataFrame, column: str, problems: _Problems, *, default: list[str]) -> list[str]:
+    if column not in raw.columns:
+        return default
+    return [
+        str(v) if v is not None and v == v else d
+        for v, d in zip(raw[column], default, strict=True)
+    ]
+
+
+def _optional_text(raw: pd.DataFrame, column: str | None) -> list[str | None]:
+    if column is None or column not in raw.columns:
+        return [None] * len(raw)
+    return [None if v is None or v != v or str(v) == "" else str(v) for v in raw[column]]
+
+
+def _numbers(values: pd.Series) -> pd.Series:
+    """Numbers from text, tolerating thousands separators ("12,345")."""
+    if pd.api.types.is_numeric_dtype(values):
+        return values.astype(float)
+    return pd.to_numeric(values.astype("string").str.replace(",", ""), errors="coerce")
+
+
+def _list_size(raw: pd.DataFrame, column: str, problems: _Problems) -> np.ndarray:
+    values = _require(raw, column, problems)
+    if values is None:
+        return np.zeros(len(raw), dtype=np.int64)
+    numbers = _numbers(values)
+    missing = values.isna()
+    not_number = numbers.isna() & ~missing
+    problems.check(column, missing, "is empty")
+    problems.check(column, not_number, "is not a number")
+    valid = numbers.notna()
+    problems.check(column, valid & (numbers <= 0), "must be above 0")
+    problems.check(column, valid & (numbers > 0) & (numbers % 1 != 0), "is not a whole number")
+    problems.check(column, valid & (numbers > 2_000_000), "is implausibly large")
+    return numbers.fillna(0).clip(0, 2_000_000).round().astype(np.int64).to_numpy()
+
+
+def _location(
+    raw: pd.DataFrame, config: Config, problems: _Problems
+) -> tuple[np.ndarray, np.ndarray]:
+    cols = config.inputs.columns
+    kind = config.inputs.location
+    if kind == "auto":
+        if isinstance(raw, gpd.GeoDataFrame) and raw.geometry.name in raw:
+            kind = "geometry"
+        elif cols.easting in raw.columns and cols.northing in raw.columns:
+            kind = "bng"
+        elif cols.lat in raw.columns and cols.long in raw.columns:
+            kind = "latlong"
+        else:
+            problems.add(
+                f"no location: give columns '{cols.easting}'/'{cols.northing}' (EPSG:27700), "
+                f"'{cols.lat}'/'{cols.long}', or a point geometry"
+            )
+            return np.zeros(len(raw)), np.zeros(len(raw))
+    readers: dict[str, Callable[[], tuple[np.ndarray, np.ndarray]]] = {
+        "geometry": lambda: _from_geometry(raw, problems),
+        "bng": lambda: _from_pair(raw, (cols.easting, cols.northing), _BNG_BOX, problems),
+        "latlong": lambda: _from_latlong(raw, cols.lat, cols.long, problems),
+    }
+    return readers[kind]()
+
+
+def _from_pair(
+    raw: pd.DataFrame,
+    names: tuple[str, str],
+    box: tuple[tuple[float, float], tuple[float, float]],
+    problems: _Problems,
+) -> tuple[np.ndarray, np.ndarray]:
+    pair = []
+    for column, (low, high) in zip(names, box, strict=True):
+        values = _require(raw, column, problems)
+        if values is None:
+            pair.append(np.full(len(raw), np.nan))
+            continue
+        numbers = _numbers(values)
+        problems.check(column, numbers.isna(), "is missing or not a number")
+        outside = numbers.notna() & ((numbers < low) | (numbers > high))
+        problems.check(column, outside, f"is outside Great Britain ({low:g} to {high:g})")
+        pair.append(numbers.to_numpy(dtype=float))
+    return pair[0], pair[1]
+
+
+def _from_latlong(
+    raw: pd.DataFrame, lat: str, long: str, problems: _Problems
+) -> tuple[np.ndarray, np.ndarray]:
+    lats, longs = _from_pair(raw, (lat, long), _LATLONG_BOX, problems)
+    easting, northing = _TO_BNG.transform(longs, lats)
+    return np.asarray(easting, dtype=float), np.asarray(northing, dtype=float)
+
+
+def _from_geometry(raw: pd.DataFrame, problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
+    frame = gpd.GeoDataFrame(raw)
+    geometry = frame.geometry
+    column = str(geometry.name)
+    bad = geometry.isna() | geometry.is_empty
+    problems.check(column, bad, "is empty")
+    problems.check(column, ~bad & (geometry.geom_type != "Point"), "is not a point")
+    if frame.crs is None:
+        problems.add(f"column '{column}' has no CRS: save the file with one (e.g. EPSG:27700)")
+        return np.zeros(len(raw)), np.zeros(len(raw))
+    points = geometry.to_crs("EPSG:27700")
+    easting = np.where(bad, np.nan, points.x.where(~bad))
+    northing = np.where(bad, np.nan, points.y.where(~bad))
+    (e_low, e_high), (n_low, n_high) = _BNG_BOX
+    outside = ~bad & (
+        (easting < e_low) | (easting > e_high) | (northing < n_low) | (northing > n_high)
+    )
+    problems.check(column, outside, "is outside Great Britain")
+    return easting, northing
+
+
+def _region(raw: pd.DataFrame, column: str | None, problems: _Problems) -> list[str | None]:
+    if column is None:
+        return [None] * len(raw)
+    values = _require(raw, column, problems)
+    if values is None:
+        return [None] * len(raw)
+    problems.check(column, values.isna(), "is empty (needed for rules.nest_by)")
+    return _optional_text(raw, column)
+
+
+def _capacity(raw: pd.DataFrame, config: Config, problems: _Problems) -> np.ndarray:
+    rule, cols = config.premises.rule, config.inputs.columns
+    if rule == "none":
+        return np.full(len(raw), np.nan)
+    column = cols.capacity if rule == "capacity" else cols.floor_area
+    values = _require(raw, column, problems)
+    if values is None:
+        return np.full(len(raw), np.nan)
+    numbers = _numbers(values)
+    problems.check(column, values.notna() & numbers.isna(), "is not a number")
+    problems.check(column, numbers.notna() & (numbers < 0), "is negative")
+    eligibility = _optional_text(raw, cols.hub_eligibility)
+    may_host = np.array([(e or "may").lower() != "never" for e in eligibility])
+    problems.check(
+        column,
+        values.isna() & may_host,
+        f"is empty for a practice that may host a hub (premises rule '{rule}')",
+    )
+    capacity = numbers.to_numpy(dtype=float)
+    if rule == "floor_area":
+        assert config.premises.m2_per_patient is not None  # the schema guarantees it
+        capacity = np.floor(capacity / config.premises.m2_per_patient)
+    return capacity
+
+
+def _eligibility(raw: pd.DataFrame, column: str, problems: _Problems) -> list[str]:
+    if column not in raw.columns:
+        return ["may"] * len(raw)
+    values = [(v or "may").strip().lower() for v in _optional_text(raw, column)]
+    problems.check(
+        column, np.array([v not in ELIGIBILITY for v in values]), "must be must, may or never"
+    )
+    return values
+
+
+def _join_premises(
+    raw: pd.DataFrame, premises: Path, *, code: str, practices: Path
+) -> pd.DataFrame:
+    table = read_table(premises)
+    if code not in table.columns:
+        raise InputError(f"{premises}: missing column '{code}' to join on {practices.name}")
+    keys = table[code].astype("string").str.strip().str.upper()
+    known = set(raw[code].astype("string").str.strip().str.upper()) if code in raw else set()
+    offset = 2 if premises.suffix.lower() == ".csv" else 1
+    unknown = [i + offset for i, k in enumerate(keys) if k not in known]
+    if unknown:
+        names = ", ".join(str(keys.iloc[r - offset]) for r in unknown[:5])
+        raise InputError(
+            f"{premises}: column '{code}' has practices not in {practices.name} "
+            f"({names}) in {describe_rows(unknown)}"
+        )
+    repeated = [i + offset for i in np.flatnonzero(keys.duplicated(keep=False))]
+    if repeated:
+        raise InputError(
+            f"{premises}: column '{code}' has duplicated codes in {describe_rows(repeated)}"
+        )
+    extra = table.drop(columns=[c for c in table.columns if c in raw.columns and c != code])
+    extra = extra.assign(**{code: keys.to_numpy()})
+    left = raw.assign(_key=raw[code].astype("string").str.strip().str.upper())
+    joined = left.merge(extra.rename(columns={code: "_key"}), on="_key", how="left")
+    return joined.drop(columns="_key")

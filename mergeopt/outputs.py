@@ -1,0 +1,118 @@
+"""Writing a run directory: assignments.csv, groups.csv and run.json.
+
+A run directory is written under a temporary name beside its destination and renamed
+into place only when complete, so a crash or Ctrl-C leaves either the previous state or
+the whole new run, never a half-written one. An existing run directory is replaced only
+with ``force=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from mergeopt._errors import InputError
+from mergeopt.config import config_hash
+from mergeopt.runs import RunResult
+
+#: A writer of further files (maps, geopackages): given the result and the staging folder.
+Writer = Callable[[RunResult, Path], None]
+
+
+def run_record(result: RunResult) -> dict[str, Any]:
+    """Everything run.json holds: config, inputs, solver, status, figures, timings."""
+    report = result.report
+    config = result.config
+    return {
+        "mergeopt_version": version("mergeopt"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config_file": config.source,
+        "config_hash": config_hash(config),
+        "config": config.model_dump(mode="json"),
+        "inputs": result.inputs,
+        "kind": "evaluation" if report is None else "optimisation",
+        "grouping": result.grouping,
+        "status": result.status,
+        "status_text": result.status_text(),
+        "solver": None
+        if report is None
+        else {
+            "name": report.solver,
+            "stopped_by": report.stopped_by,
+            "time_limit": config.solver.time_limit,
+            "gap_tolerance": config.solver.gap,
+            "threads": config.solver.threads,
+        },
+        "objective": None if report is None else report.objective,
+        "bound": None if report is None else report.bound,
+        "gap": None if report is None else report.gap,
+        "travel_unit": config.travel.unit,
+        "metrics": result.metrics,
+        "violations": result.violations,
+        "timings": result.timings,
+    }
+
+
+def default_run_dir(result: RunResult) -> Path:
+    """``runs/<config name>`` (or ``runs/<config name>-<grouping>`` for an evaluation)."""
+    suffix = f"-{result.grouping}" if result.grouping else ""
+    return Path("runs") / f"{result.config.name}{suffix}"
+
+
+def write_run(
+    result: RunResult, out: Path, *, force: bool = False, extra: Sequence[Writer] = ()
+) -> Path:
+    """Write a complete run directory at ``out``, atomically; return its path.
+
+    ``extra`` writers add files (maps, geopackages) to the staging folder before the
+    directory is renamed into place.
+    """
+    out = Path(out)
+    if out.exists() and not force:
+        raise InputError(f"{out}: run directory exists; use --force to replace it")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    try:
+        result.assignments.to_csv(staging / "assignments.csv", index=False)
+        result.groups.to_csv(staging / "groups.csv", index=False)
+        for writer in extra:
+            writer(result, staging)
+        record = json.dumps(_clean(run_record(result)), indent=2, allow_nan=False)
+        (staging / "run.json").write_text(record + "\n", encoding="utf-8")
+        _replace(staging, out)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return out
+
+
+def _replace(staging: Path, out: Path) -> None:
+    """Swap a finished directory into place; the old one is removed only after."""
+    if not out.exists():
+        os.replace(staging, out)
+        return
+    retired = out.with_name(f".{out.name}.old-{os.getpid()}")
+    os.replace(out, retired)
+    os.replace(staging, out)
+    shutil.rmtree(retired, ignore_errors=True)
+
+
+def _clean(value: Any) -> Any:
+    """JSON-safe values: no NaN/inf (written as null), numpy scalars as Python."""
+    if isinstance(value, dict):
+        return {str(k): _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    if hasattr(value, "item") and callable(value.item):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value

@@ -1,0 +1,175 @@
+"""From a config and its practices to the MIP's plain arrays (the geo front end).
+
+This is where domain rules become arrays: the travel limit and nesting become
+disallowed arcs, premises become per-hub capacities, named practices in the rules
+become positions. The MIP core in :mod:`mergeopt.model` knows none of this.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from mergeopt import travel
+from mergeopt._errors import InputError
+from mergeopt.config import Config
+from mergeopt.inputs import UNALLOCATED
+from mergeopt.model import Instance
+
+
+@dataclass(frozen=True)
+class Problem:
+    """A config made concrete: the practices, their travel and the MIP instance.
+
+    ``travel`` is in ``config.travel.unit`` (minutes, or km for straight lines) and
+    ``km`` is always the straight-line distance; both are (n, n) in practice order.
+    """
+
+    config: Config
+    practices: pd.DataFrame
+    travel: np.ndarray
+    km: np.ndarray
+    instance: Instance
+
+    @property
+    def codes(self) -> list[str]:
+        return [str(code) for code in self.practices.index]
+
+    @property
+    def oversize(self) -> np.ndarray:
+        """(n,) bool: practices larger than the maximum list size."""
+        upper = self.config.groups.max_list_size
+        size = self.practices["list_size"].to_numpy()
+        return size > upper if upper is not None else np.zeros(len(size), dtype=bool)
+
+
+def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
+    """Turn a validated config and practices table into a :class:`Problem`.
+
+    Raises
+    ------
+    InputError
+        A rule names a practice code that is not in the practices table.
+    """
+    codes = [str(code) for code in practices.index]
+    where = _Positions(codes, config)
+    easting = practices["easting"].to_numpy(dtype=float)
+    northing = practices["northing"].to_numpy(dtype=float)
+    km = travel.straight_line_km(easting, northing)
+    if config.travel.model == "road":
+        cost = travel.road_minutes(easting, northing)
+    elif config.travel.model == "straight_line":
+        cost = km
+    else:
+        assert config.travel.matrix is not None  # the schema guarantees it
+        cost = travel.read_travel_matrix(config.travel.matrix, codes)
+
+    rules, groups = config.rules, config.groups
+    size = practices["list_size"].to_numpy(dtype=float)
+    eligibility = practices["hub_eligibility"].to_numpy()
+    forbidden = where.mask(rules.forbidden_hubs, "rules.forbidden_hubs")
+    fixed = [
+        (
+            where.one(member, f"rules.fixed[{k}].practices"),
+            where.one(group.hub, f"rules.fixed[{k}].hub"),
+        )
+        for k, group in enumerate(rules.fixed)
+        for member in group.practices
+    ]
+    must_hub = (
+        (eligibility == "must")
+        | where.mask(rules.forced_hubs, "rules.forced_hubs")
+        | where.mask([group.hub for group in rules.fixed], "rules.fixed")
+    )
+    can_hub = (eligibility != "never") & ~forbidden | must_hub
+
+    upper = np.inf if groups.max_list_size is None else float(groups.max_list_size)
+    capacity = practices["capacity"].to_numpy(dtype=float)
+    max_size = np.minimum(upper, np.where(np.isnan(capacity), np.inf, capacity))
+    allowed = _allowed_arcs(config, cost, km, practices["region"].to_numpy())
+
+    oversize = size > upper
+    if groups.oversize == "alone" and oversize.any():
+        # A lone oversize practice is its own hub and nobody else fits in its group.
+        must_hub |= oversize
+        can_hub |= oversize
+        max_size = np.where(oversize, size, max_size)
+        allowed[:, oversize] = False
+        allowed[oversize, :] = False
+        allowed[oversize, oversize] = True
+
+    count_min, count_max = groups.count_range
+    instance = Instance(
+        codes=tuple(codes),
+        size=size,
+        cost=cost,
+        allowed=allowed,
+        min_size=float(groups.min_list_size),
+        max_size=max_size,
+        can_hub=can_hub,
+        must_hub=must_hub,
+        count_min=count_min,
+        count_max=count_max,
+        fixed=tuple(fixed),
+        must_link=where.pairs(rules.must_link, "rules.must_link"),
+        cannot_link=where.pairs(rules.cannot_link, "rules.cannot_link"),
+        group_id=_group_ids(practices["current_group"]),
+        weights=(
+            config.objective.travel,
+            config.objective.moved_patients,
+            config.objective.groups,
+            config.objective.max_travel,
+        ),
+        travel_by_size=config.objective.weight_by_list_size,
+    )
+    return Problem(config, practices, cost, km, instance)
+
+
+def _allowed_arcs(
+    config: Config, cost: np.ndarray, km: np.ndarray, region: np.ndarray
+) -> np.ndarray:
+    allowed = np.isfinite(cost)
+    if config.travel.max_minutes is not None:
+        allowed &= cost <= config.travel.max_minutes + 1e-9
+    if config.travel.max_km is not None:
+        allowed &= km <= config.travel.max_km + 1e-9
+    if config.rules.nest_by is not None:
+        allowed &= region[:, None] == region[None, :]
+    np.fill_diagonal(allowed, True)
+    return np.asarray(allowed, dtype=bool)
+
+
+def _group_ids(current: pd.Series) -> np.ndarray:
+    """Current groups as integers; none or unallocated (``U``) is -1."""
+    labels = current.where(current.notna() & (current != UNALLOCATED), None)
+    ids, _ = pd.factorize(labels, use_na_sentinel=True)
+    return np.asarray(ids, dtype=np.int64)
+
+
+class _Positions:
+    """Practice codes named in the config's rules -> positions, with clear errors."""
+
+    def __init__(self, codes: list[str], config: Config) -> None:
+        self.index = {code: k for k, code in enumerate(codes)}
+        self.n = len(codes)
+        self.table = config.inputs.practices.name
+        self.config = config.source
+
+    def one(self, code: str, key: str) -> int:
+        found = self.index.get(code.strip().upper())
+        if found is None:
+            raise InputError(
+                f"{self.config}: key '{key}': unknown practice code '{code}' (not in {self.table})"
+            )
+        return found
+
+    def mask(self, codes: list[str], key: str) -> np.ndarray:
+        mask = np.zeros(self.n, dtype=bool)
+        for code in codes:
+            mask[self.one(code, key)] = True
+        return mask
+
+    def pairs(self, pairs: list[tuple[str, str]], key: str) -> tuple[tuple[int, int], ...]:
+        return tuple((self.one(a, key), self.one(b, key)) for a, b in pairs)

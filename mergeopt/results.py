@@ -1,0 +1,217 @@
+"""Assignment and group tables, metrics, and the rules a grouping breaks.
+
+Everything here is computed from an assignment (``hub_of``: the hub position of each
+practice), never from what the solver says, so a proposal and today's networks are
+scored by the same code, and the solver's objective can be checked against it.
+
+``assignments`` columns: practice_code, practice_name, list_size, group, hub, hub_name,
+travel (in the run's unit), distance_km, current_group, moved, region.
+
+``groups`` columns: group, hub, hub_name, practices, practice_codes, list_size,
+slack_to_min, slack_to_max, premises_capacity, premises_use, mean_travel (patient-weighted),
+max_travel, region.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from mergeopt.model import objective_value
+from mergeopt.problem import Problem
+
+
+def assignments_table(
+    problem: Problem, hub_of: np.ndarray, *, labels: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """One row per practice, in the practices table's order.
+
+    A group is named after its hub unless ``labels`` (one per practice) name it.
+    """
+    practices = problem.practices
+    codes = np.asarray(problem.codes)
+    i = np.arange(len(codes))
+    return pd.DataFrame(
+        {
+            "practice_code": codes,
+            "practice_name": practices["name"].to_numpy(),
+            "list_size": practices["list_size"].to_numpy(),
+            "group": codes[hub_of] if labels is None else np.asarray(labels, dtype=object),
+            "hub": codes[hub_of],
+            "hub_name": practices["name"].to_numpy()[hub_of],
+            "travel": np.round(problem.travel[i, hub_of], 3),
+            "distance_km": np.round(problem.km[i, hub_of], 3),
+            "current_group": practices["current_group"].to_numpy(),
+            "moved": problem.instance.moved()[i, hub_of],
+            "region": practices["region"].to_numpy(),
+        }
+    )
+
+
+def groups_table(
+    problem: Problem, hub_of: np.ndarray, *, labels: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """One row per group, largest first."""
+    inst = problem.instance
+    table = assignments_table(problem, hub_of, labels=labels)
+    lower = problem.config.groups.min_list_size
+    upper = problem.config.groups.max_list_size
+    rows = []
+    for hub, members in table.groupby("hub", sort=False):
+        j = problem.codes.index(str(hub))
+        size = int(members["list_size"].sum())
+        weights = members["list_size"].to_numpy(dtype=float)
+        capacity = problem.practices["capacity"].iloc[j]
+        rows.append(
+            {
+                "group": members["group"].iloc[0],
+                "hub": hub,
+                "hub_name": members["hub_name"].iloc[0],
+                "practices": len(members),
+                "practice_codes": ";".join(members["practice_code"]),
+                "list_size": size,
+                "slack_to_min": size - lower,
+                "slack_to_max": (upper - size) if upper is not None else None,
+                "premises_capacity": None if np.isnan(capacity) else float(capacity),
+                "premises_use": None if np.isnan(capacity) else round(size / capacity, 4),
+                "mean_travel": round(float(np.average(members["travel"], weights=weights)), 3),
+                "max_travel": float(members["travel"].max()),
+                "region": members["region"].iloc[0],
+                "oversize_alone": bool(problem.oversize[j] and inst.max_size[j] == inst.size[j]),
+            }
+        )
+    groups = pd.DataFrame(rows)
+    return groups.sort_values("list_size", ascending=False, ignore_index=True)
+
+
+def metrics(problem: Problem, hub_of: np.ndarray) -> dict[str, float | int]:
+    """The figures a proposal is judged by, recomputed from the assignment."""
+    inst = problem.instance
+    i = np.arange(inst.n)
+    travel = problem.travel[i, hub_of]
+    size = inst.size
+    group_sizes = pd.Series(size).groupby(hub_of).sum()
+    moved = inst.moved()[i, hub_of]
+    return {
+        "objective": objective_value(inst, hub_of),
+        "groups": len(group_sizes),
+        "patients": int(size.sum()),
+        "patient_weighted_travel": float((size * travel).sum()),
+        "mean_travel": float((size * travel).sum() / size.sum()),
+        "max_travel": float(travel.max()),
+        "smallest_group": int(group_sizes.min()),
+        "largest_group": int(group_sizes.max()),
+        "practices_moved": int(moved.sum()),
+        "patients_moved": int(size[moved].sum()),
+    }
+
+
+def violations(problem: Problem, hub_of: np.ndarray) -> list[str]:
+    """Every rule of the config that this grouping breaks, in plain words."""
+    inst = problem.instance
+    codes = problem.codes
+    unit = problem.config.travel.unit
+    found: list[str] = []
+    hubs = sorted(set(hub_of.tolist()))
+    load = pd.Series(inst.size).groupby(hub_of).sum()
+    for j in hubs:
+        if hub_of[j] != j:
+            found.append(f"hub {codes[j]} is not in its own group")
+        if load[j] < inst.min_size - 1e-9:
+            found.append(
+                f"group {codes[j]} has {load[j]:,.0f} patients, "
+                f"below the minimum {inst.min_size:,.0f}"
+            )
+        if load[j] > inst.max_size[j] + 1e-9:
+            found.append(_over(problem, j, float(load[j])))
+        if not inst.can_hub[j]:
+            found.append(f"hub {codes[j]} is not allowed to host a group (premises or rules)")
+    for i in range(inst.n):
+        j = int(hub_of[i])
+        if not inst.allowed[i, j]:
+            found.append(
+                f"{codes[i]} is {problem.travel[i, j]:.1f} {unit} from its hub {codes[j]}, "
+                "beyond the travel limit or across a nesting region"
+            )
+    found += _rule_breaks(problem, hub_of, len(hubs))
+    return found
+
+
+def _over(problem: Problem, j: int, load: float) -> str:
+    upper = problem.config.groups.max_list_size
+    capacity = problem.practices["capacity"].iloc[j]
+    code = problem.codes[j]
+    if upper is not None and load > upper:
+        return f"group {code} has {load:,.0f} patients, above the maximum {upper:,}"
+    return (
+        f"group {code} has {load:,.0f} patients, "
+        f"more than its hub's premises serve ({capacity:,.0f})"
+    )
+
+
+def _rule_breaks(problem: Problem, hub_of: np.ndarray, count: int) -> list[str]:
+    inst = problem.instance
+    codes = problem.codes
+    found = []
+    if inst.count_min is not None and count < inst.count_min:
+        found.append(f"{count} groups, fewer than the minimum {inst.count_min}")
+    if inst.count_max is not None and count > inst.count_max:
+        found.append(f"{count} groups, more than the maximum {inst.count_max}")
+    found += [
+        f"{codes[j]} must be a hub but is in {codes[hub_of[j]]}'s group"
+        for j in np.flatnonzero(inst.must_hub)
+        if hub_of[j] != j
+    ]
+    found += [
+        f"{codes[a]} must join hub {codes[b]}'s group but is in {codes[hub_of[a]]}'s"
+        for a, b in inst.fixed
+        if hub_of[a] != b
+    ]
+    found += [
+        f"{codes[a]} and {codes[b]} must be in one group but are not"
+        for a, b in inst.must_link
+        if hub_of[a] != hub_of[b]
+    ]
+    found += [
+        f"{codes[a]} and {codes[b]} must not share a group but do"
+        for a, b in inst.cannot_link
+        if hub_of[a] == hub_of[b]
+    ]
+    return found
+
+
+def group_labels(labels: Sequence[object], codes: Sequence[str]) -> list[str]:
+    """Existing group labels, with each ungrouped practice (empty or ``U``) alone.
+
+    >>> group_labels(["P1", None, "U", "P1"], ["A", "B", "C", "D"])
+    ['P1', 'none:B', 'none:C', 'P1']
+    """
+    return [
+        f"none:{code}"
+        if label is None or label != label or str(label) in ("", "U")
+        else str(label)
+        for label, code in zip(labels, codes, strict=True)
+    ]
+
+
+def hubs_for_grouping(problem: Problem, labels: Sequence[str]) -> np.ndarray:
+    """Hub positions for an existing grouping (e.g. today's networks).
+
+    An existing grouping names groups, not hubs; each group's hub is taken as the
+    member that could host it with the least patient-weighted travel (the most
+    favourable reading of the status quo), or the best member if none is eligible.
+    ``labels`` come from :func:`group_labels`.
+    """
+    inst = problem.instance
+    hub_of = np.empty(inst.n, dtype=np.int64)
+    frame = pd.DataFrame({"key": list(labels), "pos": np.arange(inst.n)})
+    usable = inst.hubs_usable()
+    for _, members in frame.groupby("key", sort=False):
+        pos = members["pos"].to_numpy()
+        per = inst.size[pos] if inst.travel_by_size else np.ones(len(pos))
+        cost = (per[:, None] * np.nan_to_num(inst.cost[np.ix_(pos, pos)], posinf=1e9)).sum(axis=0)
+        cost = cost + np.where(usable[pos], 0.0, 1e15)
+        hub_of[pos] = pos[int(np.argmin(cost))]
+    return hub_of
