@@ -125,6 +125,27 @@ class Premises(_Strict):
         return self
 
 
+class Geography(_Strict):
+    """The study area and how practice catchments are drawn (for maps and contiguity)."""
+
+    boundary: Path | None = None
+    boundary_field: str | None = None
+    boundary_values: list[str] = []
+    catchments: Literal["voronoi", "lsoa"] = "voronoi"
+    lsoa: Path | None = None
+    contiguous: bool = False
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Geography:
+        if self.catchments == "lsoa" and self.lsoa is None:
+            raise ValueError("catchments 'lsoa' needs an 'lsoa' boundary file")
+        if self.boundary_values and self.boundary_field is None:
+            raise ValueError("boundary_values needs boundary_field (the column to match)")
+        if self.contiguous and self.boundary is None and self.lsoa is None:
+            raise ValueError("contiguous groups need a boundary or lsoa file for catchments")
+        return self
+
+
 class FixedGroup(_Strict):
     """A takeover: these practices must join the group whose hub is `hub`."""
 
@@ -173,6 +194,8 @@ class Config(_Strict):
     travel: Travel = Travel()
     premises: Premises = Premises()
     rules: Rules = Rules()
+    geography: Geography = Geography()
+    maps: bool = True
     objective: Objective = Objective()
     solver: Solver = Solver()
     _source: Path | None = PrivateAttr(default=None)
@@ -266,4 +289,10 @@ def _resolve_paths(config: Config, base: Path) -> Config:
         }
     )
     travel = config.travel.model_copy(update={"matrix": resolve(config.travel.matrix)})
-    return config.model_copy(update={"inputs": inputs, "travel": travel})
+    geography = config.geography.model_copy(
+        update={
+            "boundary": resolve(config.geography.boundary),
+            "lsoa": resolve(config.geography.lsoa),
+        }
+    )
+    return config.model_copy(update={"inputs": inputs, "travel": travel, "geography": geography})

@@ -70,6 +70,8 @@ class Instance:
     group_id : current group as an integer per practice, -1 for none (n,)
     weights : objective weights (travel, moved patients, groups, max travel)
     travel_by_size : weight travel by list size (True) or count each practice once
+    adjacency : position pairs (i, k) whose catchments touch (for contiguity)
+    contiguous : each group's catchments must form one connected piece
     """
 
     codes: tuple[str, ...]
@@ -88,6 +90,8 @@ class Instance:
     group_id: Vector = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     weights: tuple[float, float, float, float] = (1.0, 0.0, 0.0, 0.0)
     travel_by_size: bool = True
+    adjacency: tuple[tuple[int, int], ...] = ()
+    contiguous: bool = False
 
     @property
     def n(self) -> int:

@@ -5,7 +5,8 @@ practice), never from what the solver says, so a proposal and today's networks a
 scored by the same code, and the solver's objective can be checked against it.
 
 ``assignments`` columns: practice_code, practice_name, list_size, group, hub, hub_name,
-travel (in the run's unit), distance_km, current_group, moved, region.
+travel (in the run's unit), distance_km, current_group, moved, region, easting, northing
+(EPSG:27700 metres).
 
 ``groups`` columns: group, hub, hub_name, practices, practice_codes, list_size,
 slack_to_min, slack_to_max, premises_capacity, premises_use, mean_travel (patient-weighted),
@@ -46,6 +47,8 @@ def assignments_table(
             "current_group": practices["current_group"].to_numpy(),
             "moved": problem.instance.moved()[i, hub_of],
             "region": practices["region"].to_numpy(),
+            "easting": practices["easting"].to_numpy(),
+            "northing": practices["northing"].to_numpy(),
         }
     )
 
