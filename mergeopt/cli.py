@@ -63,7 +63,7 @@ def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) ->
         target = out or Path("runs") / cfg.name
         if target.exists() and not force:
             raise _exists(target)
-        err_console.print(f"solving {cfg.name} ...", highlight=False)
+        out_console.print(f"solving {cfg.name} ...", highlight=False)
         result = solve_config(cfg)
         return result, write_run(result, target, force=force)
 

@@ -265,17 +265,38 @@ def _validate(data: dict[str, Any], *, source: str) -> Config:
     try:
         return Config.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        errors = _by_key(exc)
+        key, first = next(iter(errors.items()))
         if first["type"] == "extra_forbidden":
             message = "unknown key"
         elif first["type"] == "missing":
             message = "required key is missing"
         else:
             message = first["msg"].removeprefix("Value error, ")
-        more = len(exc.errors()) - 1
+        more = len(errors) - 1
         extra = f" (+{more} more problem{'s' if more > 1 else ''})" if more else ""
         raise InputError(f"{source}: key '{key}': {message}{extra}") from None
+
+
+def _by_key(exc: ValidationError) -> dict[str, Any]:
+    """One error per config key; for a key of several types (``count: 8`` or
+    ``count: {min, max}``) the branch tags are dropped and a rule's own message wins."""
+    found: dict[str, Any] = {}
+    for error in exc.errors():
+        parts = [
+            str(part)
+            for part in error["loc"]
+            if not (
+                isinstance(part, str) and (part in _TYPE_TAGS or part[:1].isupper() or "[" in part)
+            )
+        ]
+        key = ".".join(parts) or "(top level)"
+        if key not in found or error["type"] == "value_error":
+            found[key] = error
+    return found
+
+
+_TYPE_TAGS = {"int", "str", "float", "bool", "list", "dict", "none"}
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:

@@ -98,7 +98,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
         except pd.errors.EmptyDataError:
             raise InputError(f"{path}: the file is empty") from None
         except pd.errors.ParserError as exc:
-            raise InputError(f"{path}: not a well-formed CSV ({exc})") from None
+            raise InputError(f"{path}: not a well-formed CSV ({str(exc).strip()})") from None
         duplicated = [c for c in frame.columns if "." in c and c.rsplit(".", 1)[0] in frame]
         if duplicated:
             raise InputError(f"{path}: column '{duplicated[0].rsplit('.', 1)[0]}' appears twice")
