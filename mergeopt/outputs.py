@@ -79,6 +79,7 @@ def write_run(
     if out.exists() and not force:
         raise InputError(f"{out}: run directory exists; use --force to replace it")
     out.parent.mkdir(parents=True, exist_ok=True)
+    _sweep_stale(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         result.assignments.to_csv(staging / "assignments.csv", index=False)
@@ -92,6 +93,24 @@ def write_run(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
+
+
+def _sweep_stale(out: Path) -> None:
+    """Remove staging folders that a killed earlier run of this directory left behind."""
+    for pattern in (f".{out.name}.partial-*", f".{out.name}.old-*"):
+        for stale in out.parent.glob(pattern):
+            pid = stale.name.rsplit("-", 1)[-1]
+            if stale.name.startswith(f".{out.name}.old-") and _alive(pid):
+                continue
+            shutil.rmtree(stale, ignore_errors=True)
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError, PermissionError):
+        return False
+    return int(pid) != os.getpid()
 
 
 def _replace(staging: Path, out: Path) -> None:

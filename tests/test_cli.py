@@ -85,7 +85,7 @@ def test_hull_eight_groups_has_eight(tmp_path):
 
 
 def test_evaluate_current_networks_reports_metrics_and_violations(tmp_path):
-    code, stdout, stderr = invoke(
+    code, _, stderr = invoke(
         "evaluate", CONFIGS / "hull_pcn.yaml", "--grouping", "pcn_code", "--out", tmp_path / "e"
     )
     assert code == 0, stderr
@@ -111,7 +111,9 @@ def test_infeasible_rules_name_the_practice(tmp_path):
 def _bad_copy(tmp_path: Path, edit_practices=None, edit_config=None) -> Path:
     shutil.copy(ROOT / "data/hull/premises_illustrative.csv", tmp_path / "premises.csv")
     practices = (ROOT / "data/hull/practices.csv").read_text()
-    (tmp_path / "practices.csv").write_text(edit_practices(practices) if edit_practices else practices)
+    (tmp_path / "practices.csv").write_text(
+        edit_practices(practices) if edit_practices else practices
+    )
     config = (CONFIGS / "hull_pcn.yaml").read_text()
     config = config.replace("../data/hull/practices.csv", "practices.csv")
     config = config.replace("../data/hull/premises_illustrative.csv", "premises.csv")
@@ -122,15 +124,51 @@ def _bad_copy(tmp_path: Path, edit_practices=None, edit_config=None) -> Path:
 
 
 BAD_INPUTS = {
-    "missing column": (lambda t: t.replace("list_size", "patients"), None, r"practices.csv: missing column 'list_size'"),
-    "duplicated code": (lambda t: t + t.splitlines()[1] + "\n", None, r"'practice_code' has duplicated codes in rows 2, 27"),
-    "negative list size": (lambda t: t.replace(",10604,", ",-10604,"), None, r"'list_size' must be above 0 in row 3"),
-    "non-numeric list size": (lambda t: t.replace(",10604,", ",many,"), None, r"'list_size' is not a number in row 3"),
-    "missing coordinate": (lambda t: t.replace(",506635,", ",,"), None, r"'easting' is missing or not a number in row 3"),
-    "out of Britain": (lambda t: t.replace(",428505,", ",4285050,"), None, r"'northing' is outside Great Britain .* row 3"),
-    "unknown code in link": (None, lambda c: c + "rules:\n  must_link: [[B81008, X99999]]\n", r"bad.yaml: key 'rules.must_link': unknown practice code 'X99999'"),
-    "unknown code in takeover": (None, lambda c: c + "rules:\n  fixed: [{hub: Z1, practices: [B81008]}]\n", r"key 'rules.fixed\[0\].hub': unknown practice code 'Z1'"),
-    "min above max": (None, lambda c: c.replace("min_list_size: 30000", "min_list_size: 60000"), r"bad.yaml: key 'groups': min_list_size \(60,000\) is above max_list_size \(50,000\)"),
+    "missing column": (
+        lambda t: t.replace("list_size", "patients"),
+        None,
+        r"practices.csv: missing column 'list_size'",
+    ),
+    "duplicated code": (
+        lambda t: t + t.splitlines()[1] + "\n",
+        None,
+        r"'practice_code' has duplicated codes in rows 2, 27",
+    ),
+    "negative list size": (
+        lambda t: t.replace(",10604,", ",-10604,"),
+        None,
+        r"'list_size' must be above 0 in row 3",
+    ),
+    "non-numeric list size": (
+        lambda t: t.replace(",10604,", ",many,"),
+        None,
+        r"'list_size' is not a number in row 3",
+    ),
+    "missing coordinate": (
+        lambda t: t.replace(",506635,", ",,"),
+        None,
+        r"'easting' is missing or not a number in row 3",
+    ),
+    "out of Britain": (
+        lambda t: t.replace(",428505,", ",4285050,"),
+        None,
+        r"'northing' is outside Great Britain .* row 3",
+    ),
+    "unknown code in link": (
+        None,
+        lambda c: c + "rules:\n  must_link: [[B81008, X99999]]\n",
+        r"bad.yaml: key 'rules.must_link': unknown practice code 'X99999'",
+    ),
+    "unknown code in takeover": (
+        None,
+        lambda c: c + "rules:\n  fixed: [{hub: Z1, practices: [B81008]}]\n",
+        r"key 'rules.fixed\[0\].hub': unknown practice code 'Z1'",
+    ),
+    "min above max": (
+        None,
+        lambda c: c.replace("min_list_size: 30000", "min_list_size: 60000"),
+        r"bad.yaml: key 'groups': min_list_size \(60,000\) is above max_list_size \(50,000\)",
+    ),
     "unknown key": (None, lambda c: c + "colour: blue\n", r"bad.yaml: key 'colour': unknown key"),
 }
 
