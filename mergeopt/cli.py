@@ -114,6 +114,59 @@ def validate(config: ConfigArg) -> None:
     out_console.print(_guarded(action), highlight=False, soft_wrap=True)
 
 
+@app.command()
+def prepare(
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Table to write (.csv, .parquet, .gpkg).")
+    ],
+    list_sizes: Annotated[
+        Path | None,
+        typer.Option(help="gp-reg-pat-prac-all.csv (2021 CCG or 2026 sub-ICB layout)."),
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="gp-reg-pat-prac-map.csv.")] = None,
+    epraccur: Annotated[Path | None, typer.Option(help="ODS epraccur.csv (no header).")] = None,
+    epcn_partners: Annotated[
+        Path | None, typer.Option(help="ePCN practice-to-network sheet as CSV.")
+    ] = None,
+    epcn_details: Annotated[Path | None, typer.Option(help="ePCN network details sheet.")] = None,
+    postcodes: Annotated[
+        Path | None, typer.Option(help="Postcode lookup (NSPL/ONSPD-style) with coordinates.")
+    ] = None,
+    premises: Annotated[Path | None, typer.Option(help="Premises table joined on code.")] = None,
+    icb: Annotated[
+        list[str] | None, typer.Option(help="ICB code(s), e.g. QOQ or E54000051.")
+    ] = None,
+    sub_icb: Annotated[list[str] | None, typer.Option(help="Sub-ICB code(s), e.g. 03F.")] = None,
+    pcn: Annotated[list[str] | None, typer.Option(help="PCN code(s), e.g. U82095.")] = None,
+    practice: Annotated[list[str] | None, typer.Option(help="Practice code(s).")] = None,
+    force: ForceOption = False,
+) -> None:
+    """Build a practices table from NHS Digital's files as downloaded."""
+    from mergeopt.nhs import prepare as prepare_table
+    from mergeopt.nhs import write_prepared
+
+    def action() -> str:
+        if out.exists() and not force:
+            raise InputError(f"{out}: file exists; use --force to replace it")
+        prepared = prepare_table(
+            list_sizes=list_sizes,
+            mapping=mapping,
+            epraccur=epraccur,
+            epcn_partners=epcn_partners,
+            epcn_details=epcn_details,
+            postcodes=postcodes,
+            premises=premises,
+            icb=icb or (),
+            sub_icb=sub_icb or (),
+            pcn=pcn or (),
+            practices=practice or (),
+        )
+        table, excluded = write_prepared(prepared, out)
+        return f"{prepared.summary()}\nwritten to {table}; practices left out, and why: {excluded}"
+
+    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+
+
 def _exists(target: Path) -> MergeoptError:
     return InputError(f"{target}: run directory exists; use --force to replace it")
 

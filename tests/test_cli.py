@@ -191,3 +191,42 @@ def test_validate_checks_without_solving(tmp_path):
     path = _bad_copy(tmp_path, lambda t: t.replace(",10604,", ",-1,"))
     code, _, stderr = invoke("validate", path)
     assert code == 2 and "list_size" in stderr
+
+
+def test_prepare_then_run_an_area_never_seen_before(tmp_path):
+    """Blackpool (sub-ICB 00R) from the national files: prepare, then run, no code edits."""
+    nhs = ROOT / "data" / "nhs"
+    table = tmp_path / "practices.csv"
+    code, stdout, stderr = invoke(
+        "prepare", "--out", table,
+        "--list-sizes", nhs / "gp-reg-pat-prac-all.csv",
+        "--mapping", nhs / "gp-reg-pat-prac-map.csv",
+        "--postcodes", nhs / "practice_postcodes_latlon_nspl_may2025.csv",
+        "--sub-icb", "00R",
+    )  # fmt: skip
+    assert code == 0, stderr
+    assert "17 practices" in stdout
+    assert (tmp_path / "practices_excluded.csv").exists()
+    config = tmp_path / "area.yaml"
+    config.write_text(
+        "name: area\ninputs:\n  practices: practices.csv\n"
+        "groups:\n  min_list_size: 30000\n  max_list_size: 50000\n  oversize: alone\n"
+        "travel:\n  max_minutes: 30\n"
+    )
+    code, _, stderr = invoke("run", config, "--out", tmp_path / "run")
+    assert code == 0, stderr
+    assignments = pd.read_csv(tmp_path / "run" / "assignments.csv")
+    assert len(assignments) == 17
+
+
+def test_prepare_refuses_an_unknown_icb(tmp_path):
+    nhs = ROOT / "data" / "nhs"
+    code, _, stderr = invoke(
+        "prepare", "--out", tmp_path / "p.csv",
+        "--list-sizes", nhs / "gp-reg-pat-prac-all.csv",
+        "--mapping", nhs / "gp-reg-pat-prac-map.csv",
+        "--postcodes", nhs / "practice_postcodes_latlon_nspl_may2025.csv",
+        "--icb", "QZZ",
+    )  # fmt: skip
+    assert code == 2 and "QZZ" in stderr
+    assert not (tmp_path / "p.csv").exists()
