@@ -17,13 +17,24 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent
-AREAS = {"hull": "practices_hull_03F_oct2025_joined.csv",
-         "somerset": "practices_somerset_11X_oct2025_joined.csv"}
-COLUMNS = {"practice_code": "practice_code", "practice_name": "practice_name",
-           "practice_postcode": "postcode", "list_size_2026_02": "list_size",
-           "lat": "lat", "long": "long", "easting_osgb": "easting",
-           "northing_osgb": "northing", "pcn_code": "pcn_code", "pcn_name": "pcn_name",
-           "sub_icb_code": "sub_icb_code", "icb_code": "icb_code"}
+AREAS = {
+    "hull": "practices_hull_03F_oct2025_joined.csv",
+    "somerset": "practices_somerset_11X_oct2025_joined.csv",
+}
+COLUMNS = {
+    "practice_code": "practice_code",
+    "practice_name": "practice_name",
+    "practice_postcode": "postcode",
+    "list_size_2026_02": "list_size",
+    "lat": "lat",
+    "long": "long",
+    "easting_osgb": "easting",
+    "northing_osgb": "northing",
+    "pcn_code": "pcn_code",
+    "pcn_name": "pcn_name",
+    "sub_icb_code": "sub_icb_code",
+    "icb_code": "icb_code",
+}
 
 
 def main() -> None:
@@ -32,20 +43,21 @@ def main() -> None:
         missing = joined[joined["list_size_2026_02"].isna()]
         for code, name in zip(missing["practice_code"], missing["practice_name"], strict=True):
             print(f"{area}: left out {code} {name}: no Feb 2026 list size")
-        table = joined.dropna(subset=["list_size_2026_02"])[list(COLUMNS)].rename(
-            columns=COLUMNS)
+        table = joined.dropna(subset=["list_size_2026_02"])[list(COLUMNS)].rename(columns=COLUMNS)
         table["list_size"] = table["list_size"].astype(int)
         (ROOT / area).mkdir(exist_ok=True)
         table.to_csv(ROOT / area / "practices.csv", index=False)
 
         rng = np.random.default_rng(20260201)
         factor = rng.uniform(0.03, 0.09, len(table))
-        premises = pd.DataFrame({
-            "practice_code": table["practice_code"],
-            "floor_area_m2": (np.maximum(table["list_size"] * factor, 120) / 10).round() * 10,
-            "hub_eligibility": np.where(table["list_size"] < 3000, "never", "may"),
-            "source": "ILLUSTRATIVE - not real premises data",
-        })
+        premises = pd.DataFrame(
+            {
+                "practice_code": table["practice_code"],
+                "floor_area_m2": (np.maximum(table["list_size"] * factor, 120) / 10).round() * 10,
+                "hub_eligibility": np.where(table["list_size"] < 3000, "never", "may"),
+                "source": "ILLUSTRATIVE - not real premises data",
+            }
+        )
         premises.to_csv(ROOT / area / "premises_illustrative.csv", index=False)
         print(f"{area}: {len(table)} practices, {table['list_size'].sum():,} patients")
 
