@@ -208,7 +208,7 @@ class Config(_Strict):
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with dotted keys changed, re-validated: ``groups.count=8``.
 
-        >>> cfg = Config.model_validate({"name": "t", "inputs": {"practices": "p.csv"}})
+        >>> cfg = load_config("configs/hull_pcn.yaml")
         >>> cfg.with_overrides(**{"groups.count": 8}).groups.count
         8
         """
@@ -225,6 +225,7 @@ class Config(_Strict):
             node[leaf] = value
         changed = _validate(data, source=f"{self.source} (overrides)")
         changed._source = self._source
+        _check_paths(changed)
         return changed
 
 
@@ -252,6 +253,7 @@ def load_config(path: Path | str) -> Config:
         raise InputError(f"{path}: a config must be a mapping of keys, not {type(data).__name__}")
     config = _resolve_paths(_validate(data, source=str(path)), path.resolve().parent)
     config._source = path
+    _check_paths(config)
     return config
 
 
@@ -297,6 +299,20 @@ def _by_key(exc: ValidationError) -> dict[str, Any]:
 
 
 _TYPE_TAGS = {"int", "str", "float", "bool", "list", "dict", "none"}
+
+
+def _check_paths(config: Config) -> None:
+    """Every file a config names must exist (named by its key, as resolved)."""
+    files = {
+        "inputs.practices": config.inputs.practices,
+        "inputs.premises": config.inputs.premises,
+        "travel.matrix": config.travel.matrix,
+        "geography.boundary": config.geography.boundary,
+        "geography.lsoa": config.geography.lsoa,
+    }
+    for key, path in files.items():
+        if path is not None and not Path(path).is_file():
+            raise InputError(f"{config.source}: key '{key}': no such file {path}")
 
 
 def _resolve_paths(config: Config, base: Path) -> Config:

@@ -168,3 +168,12 @@ def test_overrides_are_validated():
         config.with_overrides(**{"groups.colour": 1})
     with pytest.raises(InputError, match=r"key 'groups.count'"):
         config.with_overrides(**{"groups.count": "many"})
+
+
+def test_config_paths_are_checked_and_named_by_key(tmp_path):
+    path = write_config(tmp_path, "")
+    path.write_text(path.read_text().replace("practices.csv", "missing.csv"))
+    with pytest.raises(
+        InputError, match=r"config.yaml: key 'inputs.practices': no such file .*missing.csv"
+    ):
+        load_config(path)
