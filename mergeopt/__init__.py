@@ -1,0 +1,42 @@
+"""mergeopt: optimal groupings of GP practices into networks, federations or mergers.
+
+The public API, for notebooks and scripts (the ``mergeopt`` command uses the same engine):
+
+>>> import mergeopt
+>>> config = mergeopt.load_config("configs/hull_pcn.yaml")
+>>> result = mergeopt.solve(config, overrides={"groups.min_list_size": 25000})
+>>> result.status
+'optimal'
+>>> today = mergeopt.evaluate(config, "pcn_code")
+>>> figures, moved = mergeopt.compare(today, result)
+>>> int(figures.loc["groups", "first"])
+9
+"""
+
+from importlib.metadata import version
+
+from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
+from mergeopt.config import Config, load_config
+from mergeopt.nhs import prepare
+from mergeopt.outputs import load_run, write_run
+from mergeopt.runs import RunResult, evaluate, solve
+from mergeopt.runs import compare_runs as compare
+
+__version__ = version("mergeopt")
+
+__all__ = [
+    "Config",
+    "InfeasibleError",
+    "InputError",
+    "MergeoptError",
+    "NoSolutionError",
+    "RunResult",
+    "__version__",
+    "compare",
+    "evaluate",
+    "load_config",
+    "load_run",
+    "prepare",
+    "solve",
+    "write_run",
+]

@@ -19,9 +19,13 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 from mergeopt._errors import InputError
-from mergeopt.config import config_hash
-from mergeopt.runs import RunResult
+from mergeopt.config import Config, config_hash
+from mergeopt.runs import RunResult, input_hashes, prepare_problem, result_for
+from mergeopt.solve import SolveReport
 
 #: A writer of further files (maps, geopackages): given the result and the staging folder.
 Writer = Callable[[RunResult, Path], None]
@@ -135,3 +139,68 @@ def _clean(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def load_run(path: Path | str) -> RunResult:
+    """Open a saved run directory as a :class:`RunResult`, without solving again.
+
+    The config is taken from run.json and its inputs are read again (for maps and
+    metrics); if an input file has changed since the run, a warning says so and the
+    saved assignment is still used.
+
+    >>> import tempfile, mergeopt
+    >>> result = mergeopt.solve("configs/hull_pcn.yaml")
+    >>> folder = write_run(result, Path(tempfile.mkdtemp()) / "run")
+    >>> load_run(folder).metrics == result.metrics
+    True
+    """
+    folder = Path(path)
+    record_path = folder / "run.json"
+    if not record_path.is_file():
+        raise InputError(f"{folder}: not a run directory (no run.json)")
+    record = json.loads(record_path.read_text(encoding="utf-8"))
+    config = Config.model_validate(record["config"])
+    config._source = Path(record["config_file"]) if record.get("config_file") else None
+    changed = [p for p, h in input_hashes(config).items() if record["inputs"].get(p) != h]
+    if changed:
+        import warnings
+
+        warnings.warn(
+            f"{folder}: inputs changed since this run: {', '.join(changed)}", stacklevel=2
+        )
+    problem, timings = prepare_problem(config)
+    assignments = pd.read_csv(folder / "assignments.csv", dtype={"practice_code": str, "hub": str})
+    position = {code: k for k, code in enumerate(problem.codes)}
+    missing = sorted(set(assignments["practice_code"]) - set(position))
+    if missing or len(assignments) != len(position):
+        raise InputError(f"{folder}: assignments.csv does not match the inputs ({missing[:5]})")
+    ordered = assignments.set_index("practice_code").loc[problem.codes]
+    hub_of = np.array([position[hub] for hub in ordered["hub"]], dtype=np.int64)
+    labels = [str(g) for g in ordered["group"]] if record["kind"] == "evaluation" else None
+    return result_for(
+        config,
+        problem,
+        hub_of,
+        _report(record),
+        {**record["timings"], **timings},
+        grouping=record.get("grouping"),
+        labels=labels,
+    )
+
+
+def _report(record: dict[str, Any]) -> SolveReport | None:
+    solver = record.get("solver")
+    if record["kind"] != "optimisation" or solver is None:
+        return None
+    timings = record["timings"]
+    return SolveReport(
+        status=record["status"],
+        hub_of=None,
+        objective=record["objective"],
+        bound=record["bound"],
+        gap=record["gap"],
+        solver=solver["name"],
+        stopped_by=solver["stopped_by"],
+        build_seconds=timings.get("build_seconds", 0.0),
+        solve_seconds=timings.get("solve_seconds", 0.0),
+    )

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from mergeopt._errors import InfeasibleError, InputError, NoSolutionError
-from mergeopt.config import Config
+from mergeopt.config import Config, load_config
 from mergeopt.diagnose import explain_infeasible, precheck
 from mergeopt.inputs import read_practices, read_table
 from mergeopt.problem import Problem, build_problem
@@ -68,6 +70,33 @@ class RunResult:
             f"feasible, not proven optimal: within {gap} of the best possible "
             f"(bound {bound}); stopped by {report.stopped_by}"
         )
+
+
+def solve(config: Config | Path | str, *, overrides: Mapping[str, Any] | None = None) -> RunResult:
+    """Solve a config (or a config file), with dotted keys overridden: the notebook entry.
+
+    >>> result = solve("configs/hull_pcn.yaml", overrides={"travel.max_minutes": 25})
+    >>> result.status, result.metrics["groups"]
+    ('optimal', 8)
+    """
+    return solve_config(_configured(config, overrides))
+
+
+def evaluate(
+    config: Config | Path | str, grouping: str, *, overrides: Mapping[str, Any] | None = None
+) -> RunResult:
+    """Score an existing grouping (a column of the practices table) by a config's rules.
+
+    >>> today = evaluate("configs/hull_pcn.yaml", "pcn_code")
+    >>> today.metrics["groups"], len(today.violations) > 0
+    (9, True)
+    """
+    return evaluate_config(_configured(config, overrides), grouping)
+
+
+def _configured(config: Config | Path | str, overrides: Mapping[str, Any] | None) -> Config:
+    loaded = config if isinstance(config, Config) else load_config(config)
+    return loaded.with_overrides(**overrides) if overrides else loaded
 
 
 def prepare_problem(config: Config) -> tuple[Problem, dict[str, float]]:
@@ -138,6 +167,20 @@ def _result(
     labels: list[str] | None = None,
 ) -> RunResult:
     timings["total_seconds"] = time.perf_counter() - started
+    return result_for(config, problem, hub_of, report, timings, grouping=grouping, labels=labels)
+
+
+def result_for(
+    config: Config,
+    problem: Problem,
+    hub_of: np.ndarray,
+    report: SolveReport | None,
+    timings: dict[str, float],
+    *,
+    grouping: str | None = None,
+    labels: list[str] | None = None,
+) -> RunResult:
+    """Assemble the tables and figures of a grouping into a :class:`RunResult`."""
     return RunResult(
         config=config,
         problem=problem,
@@ -165,3 +208,36 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def compare_runs(first: RunResult, second: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two groupings of the same practices side by side.
+
+    Returns ``(figures, practices)``: the metrics of each with the difference, and one
+    row per practice whose group companions differ between the two (its group and
+    hub in each).
+    """
+    figures = pd.DataFrame({"first": first.metrics, "second": second.metrics})
+    figures["difference"] = figures["second"] - figures["first"]
+    left = first.assignments.set_index("practice_code")
+    right = second.assignments.set_index("practice_code")
+    shared = left.index.intersection(right.index)
+    if len(shared) != len(left) or len(shared) != len(right):
+        raise InputError("the two results do not group the same practices")
+
+    def companions(table: pd.DataFrame) -> pd.Series:
+        members = {hub: frozenset(group.index) for hub, group in table.groupby("hub")}
+        return table["hub"].map(members)
+
+    changed = companions(left).loc[shared] != companions(right).loc[shared]
+    practices = pd.DataFrame(
+        {
+            "practice_name": left.loc[shared, "practice_name"],
+            "list_size": left.loc[shared, "list_size"],
+            "first_group": left.loc[shared, "group"],
+            "first_hub": left.loc[shared, "hub"],
+            "second_group": right.loc[shared, "group"],
+            "second_hub": right.loc[shared, "hub"],
+        }
+    )[changed.to_numpy()]
+    return figures, practices.reset_index()
