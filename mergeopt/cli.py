@@ -18,7 +18,7 @@ from rich.table import Table
 from mergeopt._errors import InputError, MergeoptError
 from mergeopt.config import load_config
 from mergeopt.diagnose import precheck
-from mergeopt.outputs import default_run_dir, write_run
+from mergeopt.outputs import check_writable, default_run_dir, write_run
 from mergeopt.runs import RunResult, evaluate_config, prepare_problem, solve_config
 
 app = typer.Typer(
@@ -61,8 +61,7 @@ def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) ->
     def action() -> tuple[RunResult, Path]:
         cfg = load_config(config)
         target = out or Path("runs") / cfg.name
-        if target.exists() and not force:
-            raise _exists(target)
+        check_writable(target, force=force)
         out_console.print(f"solving {cfg.name} ...", highlight=False)
         result = solve_config(cfg)
         return result, write_run(result, target, force=force)
@@ -86,8 +85,7 @@ def evaluate(
         cfg = load_config(config)
         result = evaluate_config(cfg, grouping)
         target = out or default_run_dir(result)
-        if target.exists() and not force:
-            raise _exists(target)
+        check_writable(target, force=force)
         return result, write_run(result, target, force=force)
 
     result, written = _guarded(action)
@@ -165,10 +163,6 @@ def prepare(
         return f"{prepared.summary()}\nwritten to {table}; practices left out, and why: {excluded}"
 
     out_console.print(_guarded(action), highlight=False, soft_wrap=True)
-
-
-def _exists(target: Path) -> MergeoptError:
-    return InputError(f"{target}: run directory exists; use --force to replace it")
 
 
 def _summarise(result: RunResult, written: Path) -> None:

@@ -80,8 +80,7 @@ def write_run(
     directory is renamed into place.
     """
     out = Path(out)
-    if out.exists() and not force:
-        raise InputError(f"{out}: run directory exists; use --force to replace it")
+    check_writable(out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
     _sweep_stale(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
@@ -97,6 +96,12 @@ def write_run(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
+
+
+def check_writable(out: Path, *, force: bool) -> None:
+    """Refuse to replace an existing run directory unless forced (before any solving)."""
+    if out.exists() and not force:
+        raise InputError(f"{out}: run directory exists; use --force to replace it")
 
 
 def _sweep_stale(out: Path) -> None:

@@ -61,9 +61,10 @@ def groups_table(
     table = assignments_table(problem, hub_of, labels=labels)
     lower = problem.config.groups.min_list_size
     upper = problem.config.groups.max_list_size
+    position = {code: k for k, code in enumerate(problem.codes)}
     rows = []
     for hub, members in table.groupby("hub", sort=False):
-        j = problem.codes.index(str(hub))
+        j = position[str(hub)]
         size = int(members["list_size"].sum())
         weights = members["list_size"].to_numpy(dtype=float)
         capacity = problem.practices["capacity"].iloc[j]
