@@ -83,7 +83,7 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         | where.mask(rules.forced_hubs, "rules.forced_hubs")
         | where.mask([group.hub for group in rules.fixed], "rules.fixed")
     )
-    can_hub = (eligibility != "never") & ~forbidden | must_hub
+    can_hub = ((eligibility != "never") | must_hub) & ~forbidden
 
     upper = np.inf if groups.max_list_size is None else float(groups.max_list_size)
     capacity = practices["capacity"].to_numpy(dtype=float)
@@ -94,7 +94,7 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
     if groups.oversize == "alone" and oversize.any():
         # A lone oversize practice is its own hub and nobody else fits in its group.
         must_hub |= oversize
-        can_hub |= oversize
+        can_hub |= oversize & ~forbidden
         max_size = np.where(oversize, size, max_size)
         allowed[:, oversize] = False
         allowed[oversize, :] = False
