@@ -7,6 +7,7 @@ or key, and the offending rows, so the command line can print it as it is.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
 
 
 class MergeoptError(Exception):
@@ -22,9 +23,17 @@ class InputError(MergeoptError, ValueError):
 
 
 class InfeasibleError(MergeoptError):
-    """The rules cannot all be met (exit code 3); the message says which rule or practice."""
+    """The rules cannot all be met (exit code 3); the message says which rule or practice.
+
+    ``overrides`` holds config changes (dotted keys) that together would let them be met,
+    where the explanation found them.
+    """
 
     exit_code = 3
+
+    def __init__(self, message: str, *, overrides: dict[str, Any] | None = None) -> None:
+        super().__init__(message)
+        self.overrides = overrides or {}
 
 
 class NoSolutionError(MergeoptError):

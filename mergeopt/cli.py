@@ -17,9 +17,11 @@ from rich.table import Table
 
 from mergeopt._errors import InputError, MergeoptError
 from mergeopt.config import load_config
+from mergeopt.diagnose import explain as explain_problem
 from mergeopt.diagnose import precheck
 from mergeopt.outputs import check_writable, default_run_dir, write_run
 from mergeopt.runs import RunResult, evaluate_config, prepare_problem, solve_config
+from mergeopt.solve import solve_instance
 
 app = typer.Typer(
     name="mergeopt",
@@ -107,6 +109,28 @@ def validate(config: ConfigArg) -> None:
         total = int(problem.practices["list_size"].sum())
         lines = [f"{config}: valid; {len(problem.codes)} practices, {total:,} patients"]
         lines += [f"  warning: {finding}" for finding in findings]
+        return "\n".join(lines)
+
+    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def explain(config: ConfigArg) -> None:
+    """Say why a config's rules cannot all be met, and what change would let them."""
+
+    def action() -> str:
+        cfg = load_config(config)
+        problem, _ = prepare_problem(cfg)
+        if not precheck(problem):
+            report = solve_instance(problem.instance, cfg.solver, name=cfg.name)
+            if report.status != "infeasible":
+                return f"{config}: the rules can all be met ({report.status}); nothing to explain"
+        found = explain_problem(problem)
+        lines = [f"{config}: the rules cannot all be met:"]
+        lines += [f"  - {finding}" for finding in found.findings]
+        if found.overrides:
+            lines.append("these config changes together would let them be met:")
+            lines += [f"  {key}: {value}" for key, value in found.overrides.items()]
         return "\n".join(lines)
 
     out_console.print(_guarded(action), highlight=False, soft_wrap=True)

@@ -8,8 +8,12 @@ the rule and what would have to change.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 
+from mergeopt.model import Elastic, solve_elastic
 from mergeopt.problem import Problem
 
 
@@ -158,11 +162,196 @@ def _regions(problem: Problem) -> list[str]:
     ]
 
 
-def explain_infeasible(problem: Problem) -> str:
-    """A plain-words message for a model the solver proved infeasible."""
-    findings = precheck(problem)
-    if findings:
-        return "; ".join(findings)
+@dataclass(frozen=True)
+class Explanation:
+    """Why the rules cannot all hold, and config changes that would let them.
+
+    ``findings`` are plain-words sentences naming the practices or rules; ``overrides``
+    (dotted config keys, as for :meth:`Config.with_overrides`) together make the
+    problem feasible when the elastic model found the cheapest way to give.
+    """
+
+    findings: list[str]
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return "; ".join(self.findings)
+
+
+def explain(problem: Problem) -> Explanation:
+    """Explain an infeasible problem: the fewest rules that must give, and by how much.
+
+    Re-solves an elastic version in which every rule may be broken at a price (see
+    :func:`mergeopt.model.solve_elastic`), then says what it had to break in
+    commissioning terms. Quick pre-checks fill in where the elastic model has nothing
+    to say (a hub both forced and forbidden).
+    """
+    findings, overrides = _forced_and_forbidden(problem)
+    elastic = solve_elastic(problem.instance, max_list_size=problem.config.groups.max_list_size)
+    if elastic is not None:
+        for part in (_loads, _travel, _count, _named_rules):
+            more, changes = part(problem, elastic)
+            findings += more
+            overrides |= changes
+    if not findings:
+        findings = precheck(problem) or [_generic(problem)]
+    return Explanation(findings, overrides)
+
+
+def _forced_and_forbidden(problem: Problem) -> tuple[list[str], dict[str, Any]]:
+    """Hubs a rule requires and another forbids: the elastic model cannot see these."""
+    rules = problem.config.rules
+    forbidden = {code.strip().upper() for code in rules.forbidden_hubs}
+    both = [p for p in np.flatnonzero(problem.instance.must_hub) if problem.codes[p] in forbidden]
+    if not both:
+        return [], {}
+    clash = {problem.codes[p] for p in both}
+    findings = [
+        f"{_name(problem, int(p))} must be a hub (forced, fixed or oversize) but is also "
+        "forbidden as one: take it out of rules.forbidden_hubs"
+        for p in both
+    ]
+    kept = [code for code in rules.forbidden_hubs if code.strip().upper() not in clash]
+    return findings, {"rules.forbidden_hubs": kept}
+
+
+def _loads(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, Any]]:
+    inst = problem.instance
+    load = np.bincount(elastic.hub_of, weights=inst.size, minlength=inst.n)
+    findings: list[str] = []
+    overrides: dict[str, Any] = {}
+    over = [int(j) for j in np.flatnonzero(elastic.over > 0)]
+    alone = [j for j in over if _lone_oversize(problem, elastic, j)]
+    premises = [int(j) for j in np.flatnonzero(elastic.over_premises > 0)]
+    for j in alone:
+        findings.append(
+            f"{_name(problem, j)} alone has {int(inst.size[j]):,} patients: let it form its "
+            f"own group (groups.oversize: alone) or raise the maximum list size to "
+            f"{int(inst.size[j]):,}"
+        )
+        overrides["groups.oversize"] = "alone"
+    too_big = [j for j in over if j not in alone]
+    if too_big:
+        needed = int(np.ceil(max(load[j] for j in too_big)))
+        hubs = _names(problem, np.array(too_big))
+        findings.append(f"raise the maximum list size to {needed:,} (groups of {hubs})")
+        overrides["groups.max_list_size"] = needed
+    for j in premises:
+        findings.append(
+            f"the premises of {_name(problem, j)} serve {inst.max_size[j]:,.0f} patients but "
+            f"its group needs {load[j]:,.0f}"
+        )
+    if premises:
+        overrides |= _premises_relief(problem, max(load[j] / inst.max_size[j] for j in premises))
+    short = np.flatnonzero(elastic.short > 0)
+    if len(short):
+        lowest = int(np.floor(min(load[j] for j in short)))
+        findings.append(
+            f"lower the minimum list size to {lowest:,}: the groups of "
+            f"{_names(problem, short)} cannot reach {inst.min_size:,.0f}"
+        )
+        overrides["groups.min_list_size"] = lowest
+    return findings, overrides
+
+
+def _lone_oversize(problem: Problem, elastic: Elastic, j: int) -> bool:
+    upper = problem.config.groups.max_list_size
+    members = np.flatnonzero(elastic.hub_of == j)
+    return upper is not None and problem.instance.size[j] > upper and list(members) == [j]
+
+
+def _premises_relief(problem: Problem, ratio: float) -> dict[str, Any]:
+    premises = problem.config.premises
+    if premises.rule == "floor_area" and premises.m2_per_patient is not None:
+        return {"premises.m2_per_patient": np.floor(premises.m2_per_patient / ratio * 1e5) / 1e5}
+    return {"premises.rule": "none"}
+
+
+def _travel(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, Any]]:
+    far = np.flatnonzero(elastic.far)
+    if not len(far):
+        return [], {}
+    config = problem.config
+    hubs = elastic.hub_of[far]
+    region = problem.practices["region"].to_numpy()
+    if config.rules.nest_by is not None and (region[far] != region[hubs]).any():
+        return (
+            [
+                f"practices {_names(problem, far)} have no eligible hub in their own "
+                f"{config.rules.nest_by}: let groups cross it (drop rules.nest_by)"
+            ],
+            {"rules.nest_by": None},
+        )
+    findings, overrides = [], {}
+    if config.travel.max_minutes is not None or config.travel.model == "matrix":
+        needed = float(np.ceil(problem.travel[far, hubs].max() * 10) / 10)
+        limit = config.travel.max_minutes
+        overrides["travel.max_minutes"] = needed
+        findings.append(
+            f"practices {_names(problem, far)} are more than {limit:g} {config.travel.unit} "
+            f"from every hub they could join: raise the travel limit to {needed:g}"
+        )
+    if config.travel.max_km is not None:
+        needed_km = float(np.ceil(problem.km[far, hubs].max() * 10) / 10)
+        overrides["travel.max_km"] = needed_km
+        findings.append(
+            f"practices {_names(problem, far)} are more than {config.travel.max_km:g} km from "
+            f"every hub they could join: raise travel.max_km to {needed_km:g}"
+        )
+    return findings, overrides
+
+
+def _count(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, Any]]:
+    inst, groups = problem.instance, problem.config.groups
+    if not (elastic.count_short or elastic.count_over):
+        return [], {}
+    low = None if inst.count_min is None else inst.count_min - elastic.count_short
+    high = None if inst.count_max is None else inst.count_max + elastic.count_over
+    total = float(inst.size.sum())
+    if elastic.count_short and inst.count_min is not None:
+        why = (
+            f"{inst.count_min} groups of at least {groups.min_list_size:,} need "
+            f"{inst.count_min * groups.min_list_size:,} patients; there are {total:,.0f}"
+        )
+        change = f"allow {low} groups"
+    else:
+        why = f"{inst.count_max} groups cannot hold every practice within the other rules"
+        change = f"allow {high} groups"
+    return [f"{why}: {change}"], {"groups.count": {"min": low, "max": high}}
+
+
+def _named_rules(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, Any]]:
+    rules, codes = problem.config.rules, problem.codes
+    findings: list[str] = []
+    overrides: dict[str, Any] = {}
+    inst = problem.instance
+    if elastic.fixed:
+        broken = {(codes[inst.fixed[k][0]], codes[inst.fixed[k][1]]) for k in elastic.fixed}
+        findings += [f"drop the takeover of {a} by hub {b}" for a, b in sorted(broken)]
+        overrides["rules.fixed"] = [
+            {"hub": g.hub, "practices": [p for p in g.practices if (p, g.hub) not in broken]}
+            for g in rules.fixed
+            if any((p, g.hub) not in broken for p in g.practices)
+        ]
+    if elastic.forced:
+        forced = [codes[j] for j in np.flatnonzero(inst.must_hub)]
+        dropped = {forced[k] for k in elastic.forced}
+        findings += [f"{code} cannot be made a hub" for code in sorted(dropped)]
+        overrides["rules.forced_hubs"] = [c for c in rules.forced_hubs if c not in dropped]
+    for key, pairs, attr, words in (
+        ("rules.must_link", rules.must_link, "must", "keep {} and {} together"),
+        ("rules.cannot_link", rules.cannot_link, "cannot", "keep {} and {} apart"),
+    ):
+        dropped_pairs = set(getattr(elastic, attr))
+        if dropped_pairs:
+            findings += [
+                f"it is impossible to {words.format(*pairs[k])}" for k in sorted(dropped_pairs)
+            ]
+            overrides[key] = [list(p) for k, p in enumerate(pairs) if k not in dropped_pairs]
+    return findings, overrides
+
+
+def _generic(problem: Problem) -> str:
     config = problem.config
     upper = config.groups.max_list_size
     rules = [f"list sizes {config.groups.min_list_size:,}-{f'{upper:,}' if upper else 'any'}"]

@@ -19,7 +19,7 @@ import pandas as pd
 
 from mergeopt._errors import InfeasibleError, InputError, NoSolutionError
 from mergeopt.config import Config, load_config
-from mergeopt.diagnose import explain_infeasible, precheck
+from mergeopt.diagnose import explain, precheck
 from mergeopt.inputs import read_practices, read_table
 from mergeopt.problem import Problem, build_problem
 from mergeopt.results import (
@@ -123,12 +123,11 @@ def solve_config(config: Config) -> RunResult:
     """
     started = time.perf_counter()
     problem, timings = prepare_problem(config)
-    findings = precheck(problem)
-    if findings:
-        raise InfeasibleError("; ".join(findings))
+    if precheck(problem):
+        raise _infeasible(problem)
     report = solve_instance(problem.instance, config.solver, name=config.name)
     if report.status == "infeasible":
-        raise InfeasibleError(explain_infeasible(problem))
+        raise _infeasible(problem)
     if report.hub_of is None:
         raise NoSolutionError(
             f"no grouping found within the time limit of {config.solver.time_limit:g} s "
@@ -136,6 +135,11 @@ def solve_config(config: Config) -> RunResult:
         )
     timings |= {"build_seconds": report.build_seconds, "solve_seconds": report.solve_seconds}
     return _result(config, problem, report.hub_of, report, timings, started, grouping=None)
+
+
+def _infeasible(problem: Problem) -> InfeasibleError:
+    explanation = explain(problem)
+    return InfeasibleError(str(explanation), overrides=explanation.overrides)
 
 
 def evaluate_config(config: Config, grouping: str) -> RunResult:
