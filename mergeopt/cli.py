@@ -190,12 +190,13 @@ def prepare(
 
 
 def _summarise(result: RunResult, written: Path) -> None:
-    table = Table(title=f"{result.config.name}: {len(result.groups)} groups")
     unit = result.config.travel.unit
+    title = f"{result.config.name}: {len(result.groups)} groups (travel to hub in {unit})"
+    table = Table(title=title)
     table.add_column("group")
     table.add_column("hub", max_width=30, no_wrap=True)
-    for column in ("practices", "list size", f"mean {unit}", f"max {unit}"):
-        table.add_column(column, justify="right")
+    for column in ("practices", "patients", "mean", "max"):
+        table.add_column(column, justify="right", no_wrap=True)
     for row in result.groups.itertuples():
         table.add_row(
             str(row.group),
