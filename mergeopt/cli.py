@@ -16,10 +16,10 @@ from rich.console import Console
 from rich.table import Table
 
 from mergeopt._errors import InputError, MergeoptError
-from mergeopt.config import load_config
+from mergeopt.config import Config, load_config
 from mergeopt.diagnose import explain as explain_problem
 from mergeopt.diagnose import precheck
-from mergeopt.outputs import check_writable, default_run_dir, write_run
+from mergeopt.outputs import Writer, check_writable, default_run_dir, load_run, write_run
 from mergeopt.runs import RunResult, evaluate_config, prepare_problem, solve_config
 from mergeopt.solve import solve_instance
 
@@ -66,7 +66,7 @@ def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) ->
         check_writable(target, force=force)
         out_console.print(f"solving {cfg.name} ...", highlight=False)
         result = solve_config(cfg)
-        return result, write_run(result, target, force=force)
+        return result, write_run(result, target, force=force, extra=writers(cfg))
 
     result, written = _guarded(action)
     _summarise(result, written)
@@ -88,7 +88,7 @@ def evaluate(
         result = evaluate_config(cfg, grouping)
         target = out or default_run_dir(result)
         check_writable(target, force=force)
-        return result, write_run(result, target, force=force)
+        return result, write_run(result, target, force=force, extra=writers(cfg))
 
     result, written = _guarded(action)
     _summarise(result, written)
@@ -112,6 +112,27 @@ def validate(config: ConfigArg) -> None:
         return "\n".join(lines)
 
     out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+
+
+@app.command(name="map")
+def map_(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory written by run or evaluate.")],
+) -> None:
+    """Re-draw a run directory's maps (groups.gpkg, map.png, map.html) without solving."""
+
+    def action() -> str:
+        from mergeopt.maps import redraw
+
+        return f"maps written to {redraw(load_run(run_dir), run_dir)}"
+
+    out_console.print(_guarded(action), highlight=False)
+
+
+def writers(cfg: Config) -> list[Writer]:
+    """The extra files a run directory gets: the maps, unless the config turns them off."""
+    from mergeopt.maps import write_maps
+
+    return [write_maps] if cfg.maps else []
 
 
 @app.command()

@@ -1,0 +1,209 @@
+"""Practice and group catchments, and which catchments touch (geopandas/shapely).
+
+Everything is in British National Grid (EPSG:27700, metres).
+
+- The **study area** is the boundary named in ``config.geography`` (features of a file
+  whose ``boundary_field`` is one of ``boundary_values``, dissolved), or, with no
+  boundary, the convex hull of the practices buffered by 2 km.
+- **Voronoi catchments** (the default): each practice's cell of the Voronoi diagram of
+  practice sites, clipped to the study area. Practices sharing a site (the same
+  postcode, e.g. HU1 3SA in Hull) are spread evenly on a circle of
+  :data:`SHARED_SITE_RADIUS` metres around it first, so each gets a cell of its own that
+  contains its spread point; the cells still tile the area with no gaps or overlaps.
+- **LSOA catchments**: each LSOA goes to its nearest practice (straight-line distance to
+  its centroid, which the road model turns into the same ranking), and a practice's
+  catchment is the union of its LSOAs; a practice nearest to no LSOA has an empty one.
+- **Group catchments** are the dissolved union of their members' catchments, with area
+  and the number of separate pieces.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from mergeopt._errors import InputError
+from mergeopt.config import Geography
+
+CRS = "EPSG:27700"
+#: Practices at one site are spread on a circle of this radius (metres) before the
+#: Voronoi diagram is drawn.
+SHARED_SITE_RADIUS = 25.0
+#: How far outside the study area (metres) a practice may sit before it is an error:
+#: ONS boundaries are generalised, so a practice on the edge may fall just outside.
+EDGE_TOLERANCE = 250.0
+
+
+@dataclass(frozen=True)
+class Catchments:
+    """Practice catchments in practice order, their display points and the study area.
+
+    ``frame`` has index ``code`` and columns ``geometry`` (catchment) and ``point`` (the
+    practice's point as drawn: its site, spread if the site is shared).
+    """
+
+    frame: gpd.GeoDataFrame
+    area: BaseGeometry
+    area_source: str
+
+
+def study_area(
+    geography: Geography, easting: np.ndarray, northing: np.ndarray
+) -> tuple[BaseGeometry, str]:
+    """The study area polygon and a description of where it came from."""
+    sites = shapely.points(easting, northing)
+    if geography.boundary is None:
+        hull = shapely.convex_hull(shapely.multipoints(sites)).buffer(2000)
+        return hull, "convex hull of the practices + 2 km (no boundary configured)"
+    path = geography.boundary
+    try:
+        shapes = gpd.read_file(path)
+    except Exception as exc:  # the reader's own words are the useful part
+        raise InputError(f"{path}: cannot read boundary ({str(exc).splitlines()[0]})") from None
+    if shapes.crs is None:
+        raise InputError(
+            f"{path}: the boundary file has no CRS; save it with one (e.g. EPSG:4326)"
+        )
+    if geography.boundary_field is not None:
+        field = geography.boundary_field
+        if field not in shapes.columns:
+            raise InputError(f"{path}: missing column '{field}' named by geography.boundary_field")
+        wanted = set(geography.boundary_values)
+        shapes = shapes[shapes[field].astype(str).isin(wanted)] if wanted else shapes
+        if shapes.empty:
+            raise InputError(f"{path}: column '{field}' has none of {sorted(wanted)}")
+    geometry = shapes.to_crs(CRS).geometry
+    bad = geometry.isna() | geometry.is_empty
+    if bad.all():
+        raise InputError(f"{path}: the boundary has no geometry (empty features)")
+    finite = geometry[~bad]
+    finite = finite[np.isfinite(finite.bounds.to_numpy()).all(axis=1)]
+    area = shapely.make_valid(shapely.union_all(finite.to_numpy()))
+    area = shapely.union_all([g for g in _polygons(area)])
+    if area.is_empty or area.area <= 0:
+        raise InputError(f"{path}: the boundary has no area in EPSG:27700 (is its CRS right?)")
+    _check_cover(area, sites, path.name)
+    label = f"{path.name}" + (
+        f" ({geography.boundary_field} in {', '.join(geography.boundary_values)})"
+        if geography.boundary_values
+        else ""
+    )
+    return area, label
+
+
+def _polygons(geometry: BaseGeometry) -> list[BaseGeometry]:
+    parts = shapely.get_parts(geometry)
+    return [p for p in parts if p.geom_type in ("Polygon", "MultiPolygon")]
+
+
+def _check_cover(area: BaseGeometry, sites: np.ndarray, name: str) -> None:
+    distance = shapely.distance(area, sites)
+    outside = np.flatnonzero(distance > EDGE_TOLERANCE)
+    if len(outside):
+        far = ", ".join(f"#{k + 1} ({distance[k] / 1000:.1f} km)" for k in outside[:5])
+        raise InputError(
+            f"{name}: the boundary does not cover {len(outside)} practice(s): {far} "
+            "outside it; choose the area that holds the practices (geography.boundary_values)"
+        )
+
+
+def spread_sites(easting: np.ndarray, northing: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Points to draw, with practices at one site spread on a small circle around it."""
+    x, y = np.asarray(easting, dtype=float).copy(), np.asarray(northing, dtype=float).copy()
+    keys = pd.Series(list(zip(np.round(x, 1), np.round(y, 1), strict=True)))
+    for _, positions in keys.groupby(keys).groups.items():
+        members = np.asarray(positions)
+        if len(members) > 1:
+            angles = 2 * np.pi * np.arange(len(members)) / len(members)
+            x[members] += SHARED_SITE_RADIUS * np.cos(angles)
+            y[members] += SHARED_SITE_RADIUS * np.sin(angles)
+    return x, y
+
+
+def practice_catchments(
+    geography: Geography, codes: list[str], easting: np.ndarray, northing: np.ndarray
+) -> Catchments:
+    """Catchments of each practice, by the method the config names."""
+    area, source = study_area(geography, easting, northing)
+    x, y = spread_sites(easting, northing)
+    points = shapely.points(x, y)
+    if geography.catchments == "lsoa":
+        assert geography.lsoa is not None  # the schema guarantees it
+        cells = _lsoa_cells(geography, points, area)
+    else:
+        cells = _voronoi_cells(points, area)
+    index = pd.Index(codes, name="code")
+    frame = gpd.GeoDataFrame(
+        {"point": gpd.GeoSeries(points, crs=CRS, index=index)},
+        geometry=gpd.GeoSeries(cells, crs=CRS, index=index),
+        crs=CRS,
+    )
+    return Catchments(frame, area, source)
+
+
+def _voronoi_cells(points: np.ndarray, area: BaseGeometry) -> list[BaseGeometry]:
+    if len(points) == 1:
+        return [area]
+    diagram = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=area)
+    cells = list(shapely.get_parts(diagram))
+    # voronoi_polygons does not keep input order: match each cell to its point
+    tree = shapely.STRtree(cells)
+    owner = tree.query(points, predicate="within")
+    cell_of = np.empty(len(points), dtype=np.int64)
+    cell_of[owner[0]] = owner[1]
+    return [shapely.make_valid(shapely.intersection(cells[c], area)) for c in cell_of]
+
+
+def _lsoa_cells(
+    geography: Geography, points: np.ndarray, area: BaseGeometry
+) -> list[BaseGeometry]:
+    path = geography.lsoa
+    assert path is not None
+    lsoa = gpd.read_file(path)
+    if lsoa.crs is None:
+        raise InputError(f"{path}: the LSOA file has no CRS")
+    shapes = lsoa.to_crs(CRS).geometry.make_valid()
+    shapes = shapes[~(shapes.isna() | shapes.is_empty)]
+    if shapes.empty:
+        raise InputError(f"{path}: no LSOA geometry")
+    centroids = shapes.representative_point().to_numpy()
+    nearest = shapely.STRtree(points).nearest(centroids)
+    return [
+        shapely.intersection(shapely.union_all(shapes.to_numpy()[nearest == k]), area)
+        if (nearest == k).any()
+        else shapely.Polygon()
+        for k in range(len(points))
+    ]
+
+
+def adjacency(catchments: Catchments) -> tuple[tuple[int, int], ...]:
+    """Position pairs (i, k), i < k, whose catchments share a boundary (not a corner)."""
+    geoms = catchments.frame.geometry.to_numpy()
+    tree = shapely.STRtree(geoms)
+    left, right = tree.query(geoms, predicate="intersects")
+    pairs = []
+    for i, k in zip(left.tolist(), right.tolist(), strict=True):
+        if (
+            i < k
+            and shapely.length(shapely.intersection(geoms[i].boundary, geoms[k].boundary)) > 1
+        ):
+            pairs.append((i, k))
+    return tuple(pairs)
+
+
+def group_catchments(catchments: Catchments, groups: pd.Series) -> gpd.GeoDataFrame:
+    """Dissolve practice catchments by group label (one per practice, in practice order).
+
+    Returns index ``group`` with ``geometry``, ``area_km2`` and ``pieces`` (separate parts).
+    """
+    frame = catchments.frame[["geometry"]].assign(group=np.asarray(groups, dtype=object))
+    dissolved = frame.dissolve(by="group")
+    dissolved["geometry"] = dissolved.geometry.make_valid()
+    dissolved["area_km2"] = (dissolved.geometry.area / 1e6).round(3)
+    dissolved["pieces"] = [len(_polygons(g)) if not g.is_empty else 0 for g in dissolved.geometry]
+    return dissolved

@@ -1,0 +1,157 @@
+"""Practice and group catchments: tiling, validity, shared sites, bad boundaries."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import Polygon, box
+
+from mergeopt._errors import InputError
+from mergeopt.catchments import adjacency, group_catchments, practice_catchments
+from mergeopt.config import Geography, load_config
+from mergeopt.runs import prepare_problem
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def square(tmp_path: Path, geometry=None, crs="EPSG:27700", name="area.geojson") -> Path:
+    """A 10 km square study area (or the given geometry) saved as GeoJSON."""
+    shape = box(500_000, 400_000, 510_000, 410_000) if geometry is None else geometry
+    frame = gpd.GeoDataFrame({"code": ["A"]}, geometry=[shape], crs=crs)
+    path = tmp_path / name
+    frame.to_file(path)
+    return path
+
+
+def test_four_practices_split_a_square_into_quadrants(tmp_path):
+    geography = Geography(boundary=square(tmp_path))
+    x = np.array([502_500, 507_500, 502_500, 507_500.0])
+    y = np.array([402_500, 402_500, 407_500, 407_500.0])
+    found = practice_catchments(geography, ["P1", "P2", "P3", "P4"], x, y)
+    assert found.frame.area.to_numpy() == pytest.approx([25e6] * 4)
+    assert len(adjacency(found)) == 4  # the ring of quadrants; diagonals only touch at a corner
+
+
+def test_practices_at_one_site_each_get_a_cell(tmp_path):
+    geography = Geography(boundary=square(tmp_path))
+    x = np.array([505_000, 505_000, 505_000, 502_000.0])
+    y = np.array([405_000, 405_000, 405_000, 402_000.0])
+    found = practice_catchments(geography, ["A", "B", "C", "D"], x, y)
+    frame = found.frame
+    assert frame.geometry.is_valid.all() and (frame.area > 0).all()
+    assert all(
+        cell.contains(point) for cell, point in zip(frame.geometry, frame["point"], strict=True)
+    )
+    assert frame.area.sum() == pytest.approx(1e8)
+
+
+def test_hull_catchments_tile_the_study_area():
+    config = load_config(ROOT / "configs" / "hull_pcn.yaml")
+    problem, _ = prepare_problem(config)
+    practices = problem.practices
+    found = practice_catchments(
+        config.geography,
+        problem.codes,
+        practices["easting"].to_numpy(),
+        practices["northing"].to_numpy(),
+    )
+    frame = found.frame
+    assert frame.geometry.is_valid.all()
+    assert abs(frame.area.sum() - found.area.area) / found.area.area < 0.001  # no overlaps
+    union = shapely.union_all(frame.geometry.to_numpy())
+    assert union.symmetric_difference(found.area).area / found.area.area < 0.001  # no gaps
+    assert all(
+        cell.contains(point) for cell, point in zip(frame.geometry, frame["point"], strict=True)
+    )
+    groups = group_catchments(found, practices["current_group"].fillna("none").to_numpy())
+    assert groups["area_km2"].sum() == pytest.approx(found.area.area / 1e6, rel=1e-3)
+    assert (groups["pieces"] >= 1).all()
+
+
+def test_lsoa_catchments_give_every_lsoa_to_a_practice():
+    config = load_config(ROOT / "configs" / "hull_pcn.yaml")
+    geography = config.geography.model_copy(update={"catchments": "lsoa"})
+    problem, _ = prepare_problem(config)
+    practices = problem.practices
+    found = practice_catchments(
+        geography, problem.codes, practices["easting"].to_numpy(), practices["northing"].to_numpy()
+    )
+    frame = found.frame
+    assert frame.geometry.is_valid.all()
+    pairs = [(i, k) for i in range(len(frame)) for k in range(i + 1, len(frame))]
+    overlap = sum(
+        frame.geometry.iloc[i].intersection(frame.geometry.iloc[k]).area for i, k in pairs
+    )
+    assert overlap < 1.0
+
+
+def test_boundary_that_does_not_cover_the_practices(tmp_path):
+    geography = Geography(boundary=square(tmp_path))
+    with pytest.raises(
+        InputError, match=r"area.geojson: the boundary does not cover 1 practice\(s\): #2"
+    ):
+        practice_catchments(
+            geography, ["A", "B"], np.array([505_000, 530_000.0]), np.array([405_000, 405_000.0])
+        )
+
+
+def test_boundary_in_the_wrong_crs_is_caught_not_drawn(tmp_path):
+    # metres written into a file that says WGS84: the area lands far from the practices
+    path = square(tmp_path, crs="EPSG:4326")
+    with pytest.raises(InputError, match=r"is its CRS right|does not cover"):
+        practice_catchments(
+            Geography(boundary=path), ["A"], np.array([505_000.0]), np.array([405_000.0])
+        )
+
+
+def test_boundary_without_crs(tmp_path):
+    path = tmp_path / "nocrs.geojson"
+    path.write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {}, '
+        '"geometry": {"type": "Polygon", "coordinates": [[[0,0],[1,0],[1,1],[0,0]]]}}]}'
+    )
+    frame = gpd.read_file(path)
+    if frame.crs is not None:  # GeoJSON readers assume WGS84; then the cover check speaks
+        with pytest.raises(InputError, match="does not cover"):
+            practice_catchments(
+                Geography(boundary=path), ["A"], np.array([505_000.0]), np.array([405_000.0])
+            )
+    else:
+        with pytest.raises(InputError, match="no CRS"):
+            practice_catchments(
+                Geography(boundary=path), ["A"], np.array([505_000.0]), np.array([405_000.0])
+            )
+
+
+def test_empty_and_invalid_boundary_geometry(tmp_path):
+    bowtie = Polygon(
+        [(500_000, 400_000), (510_000, 410_000), (510_000, 400_000), (500_000, 410_000)]
+    )
+    found = practice_catchments(
+        Geography(boundary=square(tmp_path, bowtie)),
+        ["A"],
+        np.array([508_000.0]),
+        np.array([405_000.0]),
+    )
+    assert found.frame.geometry.is_valid.all()  # a self-crossing boundary is repaired
+    empty = gpd.GeoDataFrame({"code": ["A"]}, geometry=[Polygon()], crs="EPSG:27700")
+    empty.to_file(tmp_path / "empty.gpkg")
+    with pytest.raises(InputError, match=r"empty\.gpkg: the boundary has no geometry"):
+        practice_catchments(
+            Geography(boundary=tmp_path / "empty.gpkg"),
+            ["A"],
+            np.array([505_000.0]),
+            np.array([405_000.0]),
+        )
+
+
+def test_boundary_values_that_match_nothing(tmp_path):
+    geography = Geography(
+        boundary=square(tmp_path), boundary_field="code", boundary_values=["ZZZ"]
+    )
+    with pytest.raises(InputError, match=r"column 'code' has none of \['ZZZ'\]"):
+        practice_catchments(geography, ["A"], np.array([505_000.0]), np.array([405_000.0]))
