@@ -123,8 +123,21 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
             config.objective.max_travel,
         ),
         travel_by_size=config.objective.weight_by_list_size,
+        adjacency=_adjacency(config, codes, easting, northing),
+        contiguous=config.geography.contiguous,
     )
     return Problem(config, practices, cost, km, instance)
+
+
+def _adjacency(
+    config: Config, codes: list[str], easting: np.ndarray, northing: np.ndarray
+) -> tuple[tuple[int, int], ...]:
+    """Which practices' catchments touch, when groups must be contiguous (else none)."""
+    if not config.geography.contiguous:
+        return ()
+    from mergeopt.catchments import adjacency, practice_catchments
+
+    return adjacency(practice_catchments(config.geography, codes, easting, northing))
 
 
 def _allowed_arcs(

@@ -122,3 +122,15 @@ def test_evaluate_writes_the_same_maps(tmp_path):
     assert {"groups.gpkg", "map.png", "map.html"} <= {p.name for p in out.iterdir()}
     groups = pyogrio.read_dataframe(out / "groups.gpkg", layer="group_catchments")
     assert "U82095" in set(groups["group"])
+
+
+def test_contiguous_option_makes_every_group_one_piece():
+    import mergeopt
+    from mergeopt.maps import map_layers
+
+    config = ROOT / "configs/hull_pcn.yaml"
+    plain = map_layers(mergeopt.solve(config))
+    assert (plain.groups["pieces"] > 1).any()  # the plain optimum has a group in two pieces
+    joined = mergeopt.solve(config, overrides={"geography.contiguous": True})
+    assert joined.status == "optimal"
+    assert (map_layers(joined).groups["pieces"] == 1).all()
