@@ -17,6 +17,7 @@ from importlib.metadata import version
 
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
 from mergeopt.config import Config, load_config
+from mergeopt.maps import explore, plot
 from mergeopt.nhs import prepare
 from mergeopt.outputs import load_run, write_run
 from mergeopt.runs import RunResult, evaluate, solve
@@ -34,8 +35,10 @@ __all__ = [
     "__version__",
     "compare",
     "evaluate",
+    "explore",
     "load_config",
     "load_run",
+    "plot",
     "prepare",
     "solve",
     "write_run",

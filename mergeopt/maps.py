@@ -115,6 +115,29 @@ def map_layers(result: RunResult) -> MapLayers:
     )
 
 
+def explore(result: RunResult) -> Any:
+    """The interactive map, to show inline in a notebook (works with no internet).
+
+    Returns an ``IPython.display.HTML`` object holding the map with plotly's JavaScript
+    embedded, so nothing is fetched when the notebook is opened.
+    """
+    from IPython.display import HTML
+
+    figure = interactive_map(map_layers(result))
+    return HTML(figure.to_html(include_plotlyjs=True, full_html=False))  # type: ignore[no-untyped-call]
+
+
+def plot(result: RunResult, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """The static map of a result; draws on ``ax`` if given. Returns ``(fig, ax)``.
+
+    >>> import mergeopt
+    >>> fig, ax = plot(mergeopt.solve("configs/hull_pcn.yaml"))
+    >>> ax.get_title()
+    'hull_pcn: proposed groups (8 groups)'
+    """
+    return static_map(map_layers(result), ax=ax)
+
+
 def write_maps(result: RunResult, folder: Path) -> None:
     """Run-directory writer: groups.gpkg, map.png, map.html; area and pieces in groups.csv."""
     layers = map_layers(result)

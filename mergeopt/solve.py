@@ -7,6 +7,21 @@ the solver's own status, bound and gap instead. The status is one of:
 ``feasible``     a valid grouping, with the best bound and gap the solver proved
 ``infeasible``   the solver proved no grouping meets every rule
 ``no_solution``  the solver stopped (time limit) before it found any valid grouping
+
+How a HiGHS solve runs (:func:`solve_instance` with ``solver.name: highs``):
+
+1. **Decomposition.** Without a group-count rule or a max-travel term, practices that
+   share no arc and no rule (different nesting regions, or beyond the travel limit of
+   each other's hubs) are independent: each region is solved on its own and the
+   objectives and bounds are added up. The time limit is shared out by region size.
+2. **Arrays, not PuLP.** The MIP is built with numpy (:func:`mergeopt.model.model_arrays`)
+   and passed to HiGHS in one call; PuLP builds it row by row, which at ICB size takes
+   longer than solving. CBC still goes through PuLP (:func:`mergeopt.model.build_model`).
+3. **Warm start.** A greedy grouping improved by local search
+   (:mod:`mergeopt.heuristics`) is handed to HiGHS as its first incumbent.
+4. **Matheuristic.** If HiGHS stops without proof, neighbourhoods of groups are
+   re-optimised exactly with small MIPs from its best grouping. The bound stays the one
+   HiGHS proved for the whole instance, so the gap reported is always a proven one.
 """
 
 from __future__ import annotations
@@ -22,8 +37,17 @@ from typing import Literal
 import numpy as np
 import pulp
 
+from mergeopt import heuristics
 from mergeopt.config import Solver
-from mergeopt.model import Instance, Model, build_model
+from mergeopt.model import (
+    Arrays,
+    Instance,
+    Model,
+    build_model,
+    model_arrays,
+    objective_value,
+    simple_bound,
+)
 
 Status = Literal["optimal", "feasible", "infeasible", "no_solution"]
 #: A relative gap at or below this is proof of optimality (the objective is exact to
@@ -53,15 +77,13 @@ class SolveReport:
 
 def solve_instance(inst: Instance, settings: Solver, *, name: str = "mergeopt") -> SolveReport:
     """Build the MIP for an instance, solve it and report the true status."""
+    if settings.name == "highs":
+        return _solve_highs_instance(inst, settings)
     started = time.perf_counter()
     model = build_model(inst, name=name)
     built = time.perf_counter()
-    if settings.name == "highs":
-        outcome = _solve_highs(model, settings)
-    else:
-        outcome = _solve_cbc(model, settings)
+    status, objective, bound, gap, stopped_by, solver = _solve_cbc(model, settings)
     finished = time.perf_counter()
-    status, objective, bound, gap, stopped_by, solver = outcome
     hub_of = _assignment(model, inst.n) if status in ("optimal", "feasible") else None
     if status in ("optimal", "feasible") and hub_of is None:
         status, stopped_by = "no_solution", f"{stopped_by}; the solution returned was incomplete"
@@ -78,40 +100,206 @@ def solve_instance(inst: Instance, settings: Solver, *, name: str = "mergeopt") 
     )
 
 
-_Outcome = tuple[Status, float | None, float | None, float | None, str, str]
+# ---------------------------------------------------------------------------------------
+# HiGHS, from arrays
 
 
-def _solve_highs(model: Model, settings: Solver) -> _Outcome:
+@dataclass(frozen=True)
+class _Part:
+    """What a solve of one region found: grouping (region positions), bound, timings."""
+
+    status: Status
+    hub_of: np.ndarray | None
+    bound: float | None
+    stopped_by: str
+    build_seconds: float
+
+
+def _label() -> str:
+    return f"HiGHS {version('highspy')} (arrays; PuLP {pulp.__version__} for .lp and CBC)"
+
+
+def _solve_highs_instance(inst: Instance, settings: Solver) -> SolveReport:
+    started = time.perf_counter()
+    deadline = started + settings.time_limit
+    regions = _independent_regions(inst)
+    weight = np.asarray([_work(inst, r) for r in regions], dtype=float)
+    parts: list[_Part] = []
+    hub_of = np.full(inst.n, -1, dtype=np.int64)
+    left = float(weight.sum())
+    for k in np.argsort(-weight, kind="stable").tolist():
+        region = regions[k]
+        share = (deadline - time.perf_counter()) * weight[k] / max(left, 1e-12)
+        left -= weight[k]
+        sub = inst if len(regions) == 1 else inst.subset(region)
+        part = _solve_region(sub, settings, time.perf_counter() + max(share, 0.0))
+        parts.append(part)
+        if part.hub_of is not None:
+            hub_of[region] = region[part.hub_of]
+        if part.status == "infeasible":
+            break
+    return _combine(inst, parts, hub_of, len(regions), started)
+
+
+def _work(inst: Instance, region: np.ndarray) -> float:
+    allowed = inst.allowed[np.ix_(region, region)]
+    return float(allowed.sum()) + len(region)
+
+
+def _independent_regions(inst: Instance) -> list[np.ndarray]:
+    coupled = inst.count_min is not None or inst.count_max is not None or inst.weights[3] > 0
+    if coupled:
+        return [np.arange(inst.n)]
+    return inst.regions()
+
+
+def _combine(
+    inst: Instance, parts: list[_Part], hub_of: np.ndarray, regions: int, started: float
+) -> SolveReport:
+    build = sum(p.build_seconds for p in parts)
+    finished = time.perf_counter()
+    solve_seconds = finished - started - build
+    reasons = sorted({p.stopped_by for p in parts})
+    stopped_by = "; ".join(reasons) + (f" ({regions} independent regions)" if regions > 1 else "")
+
+    def report(status: Status, *, solution: bool) -> SolveReport:
+        bounds = [p.bound for p in parts]
+        bound = sum(b for b in bounds if b is not None) if None not in bounds else None
+        objective = objective_value(inst, hub_of) if solution else None
+        gap = _gap(objective, bound) if objective is not None and bound is not None else None
+        if status == "optimal" and (gap is None or gap > PROVEN_GAP):
+            status = "feasible"
+        return SolveReport(
+            status=status,
+            hub_of=hub_of if solution else None,
+            objective=objective,
+            bound=bound,
+            gap=gap,
+            solver=_label(),
+            stopped_by=stopped_by,
+            build_seconds=build,
+            solve_seconds=solve_seconds,
+        )
+
+    statuses = {p.status for p in parts}
+    if "infeasible" in statuses:
+        return report("infeasible", solution=False)
+    if "no_solution" in statuses or len(parts) == 0 or (hub_of < 0).any():
+        return report("no_solution", solution=False)
+    return report("optimal" if statuses == {"optimal"} else "feasible", solution=True)
+
+
+def _solve_region(inst: Instance, settings: Solver, deadline: float) -> _Part:
+    """Heuristic start, HiGHS on the full MIP, then the matheuristic if not proven."""
+    began = time.perf_counter()
+    arrays = model_arrays(inst)
+    build = time.perf_counter() - began
+    start = heuristics.construct(inst)
+    run = _run_highs(arrays, inst, settings, max(deadline - time.perf_counter(), 0.0), start)
+    if run.status in ("optimal", "infeasible"):
+        return _Part(run.status, run.hub_of, run.bound, run.stopped_by, build)
+    best = run.hub_of if run.hub_of is not None else start
+    if best is None:  # neither HiGHS nor the greedy found a grouping in time
+        return _Part("no_solution", None, run.bound, run.stopped_by, build)
+    # Both are proven lower bounds; the larger one is kept.
+    bound = max(simple_bound(inst), run.bound if run.bound is not None else -np.inf)
+    if time.perf_counter() < deadline - 0.1 and inst.n > 8:
+        sub_settings = settings.model_copy(update={"log": False})
+
+        def solve_sub(sub: Instance, local: np.ndarray | None, limit: float) -> np.ndarray | None:
+            found = _run_highs(model_arrays(sub), sub, sub_settings, limit, local)
+            return found.hub_of
+
+        best = heuristics.improve(inst, best, solve_sub, deadline=deadline)
+    return _Part("feasible", best, bound, run.stopped_by, build)
+
+
+@dataclass(frozen=True)
+class _Run:
+    status: Status
+    hub_of: np.ndarray | None
+    bound: float | None
+    stopped_by: str
+
+
+def _highs_model(arrays: Arrays, settings: Solver, time_limit: float) -> object:
     import highspy
 
-    solver = pulp.HiGHS(
-        msg=settings.log,
-        timeLimit=settings.time_limit,
-        gapRel=settings.gap,
-        threads=settings.threads,
-    )
-    model.problem.solve(solver)
-    highs = model.problem.solverModel
-    status = highs.getModelStatus()
-    info = highs.getInfo()
-    label = f"HiGHS {version('highspy')} via PuLP {pulp.__version__}"
-    reason = highs.modelStatusToString(status)
+    highs = highspy.Highs()  # type: ignore[no-untyped-call]
+    highs.setOptionValue("output_flag", bool(settings.log))
+    highs.setOptionValue("time_limit", max(float(time_limit), 0.001))
+    highs.setOptionValue("mip_rel_gap", float(settings.gap))
+    if settings.threads is not None:
+        highs.setOptionValue("threads", int(settings.threads))
+    lp = highspy.HighsLp()
+    lp.num_col_ = arrays.num_col
+    lp.num_row_ = arrays.num_row
+    lp.col_cost_ = arrays.col_cost
+    lp.col_lower_ = arrays.col_lower
+    lp.col_upper_ = arrays.col_upper
+    lp.row_lower_ = arrays.row_lower
+    lp.row_upper_ = arrays.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = arrays.num_col
+    lp.a_matrix_.num_row_ = arrays.num_row
+    lp.a_matrix_.start_ = arrays.row_start.astype(np.int32)
+    lp.a_matrix_.index_ = arrays.row_index.astype(np.int32)
+    lp.a_matrix_.value_ = arrays.row_value
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[int(b)] for b in arrays.integer]
+    lp.col_names_ = arrays.col_names
+    lp.row_names_ = arrays.row_names
+    highs.passModel(lp)
+    return highs
+
+
+def _run_highs(
+    arrays: Arrays,
+    inst: Instance,
+    settings: Solver,
+    time_limit: float,
+    start: np.ndarray | None = None,
+) -> _Run:
+    import highspy
+
+    highs = _highs_model(arrays, settings, time_limit)
+    if start is not None:
+        values = arrays.columns(inst, start)
+        highs.setSolution(  # type: ignore[attr-defined]
+            arrays.num_col, np.arange(arrays.num_col, dtype=np.int32), values
+        )
+    highs.run()  # type: ignore[attr-defined]
+    status = highs.getModelStatus()  # type: ignore[attr-defined]
+    info = highs.getInfo()  # type: ignore[attr-defined]
+    reason = highs.modelStatusToString(status)  # type: ignore[attr-defined]
     ms = highspy.HighsModelStatus
     if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
-        return "infeasible", None, None, None, reason, label
-    has_solution = info.primal_solution_status == 2  # kSolutionStatusFeasible
-    if not has_solution:
-        return "no_solution", None, None, None, reason, label
-    objective = float(info.objective_function_value)
-    bound = float(info.mip_dual_bound)
-    gap = _gap(objective, bound)
-    proven = status == ms.kOptimal and gap <= PROVEN_GAP
+        return _Run("infeasible", None, None, reason)
+    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+        return _Run("no_solution", None, _bound(info), reason)
+    values = np.asarray(highs.getSolution().col_value)  # type: ignore[attr-defined]
+    hub_of = arrays.hub_of(values)
+    if hub_of is None:
+        return _Run("no_solution", None, _bound(info), f"{reason}; incomplete solution")
+    objective = objective_value(inst, hub_of)
+    bound = _bound(info)
+    proven = status == ms.kOptimal and bound is not None and _gap(objective, bound) <= PROVEN_GAP
     if status == ms.kOptimal and not proven:
         reason = f"gap tolerance {settings.gap:g} reached"
-    return ("optimal" if proven else "feasible"), objective, bound, gap, reason, label
+    return _Run("optimal" if proven else "feasible", hub_of, bound, reason)
+
+
+def _bound(info: object) -> float | None:
+    value = float(info.mip_dual_bound)  # type: ignore[attr-defined]
+    return value if np.isfinite(value) else None
+
+
+# ---------------------------------------------------------------------------------------
+# CBC, through PuLP
 
 
 _CBC_BOUND = re.compile(r"(?:Lower bound|Best possible):\s*(-?[\d.eE+-]+)")
+_Outcome = tuple[Status, float | None, float | None, float | None, str, str]
 
 
 def _solve_cbc(model: Model, settings: Solver) -> _Outcome:

@@ -160,7 +160,7 @@ def test_cbc_agrees_with_highs():
 def test_time_limit_is_never_called_optimal():
     """A run stopped by its time limit is 'feasible' or 'no_solution', never 'optimal'."""
     rng = np.random.default_rng(7)
-    n = 90
+    n = 100  # an OR-Library pmedcap1-sized instance: 10 groups of at most 120
     xy = rng.uniform(0, 100, size=(n, 2))
     cost = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
     inst = Instance(
@@ -169,14 +169,15 @@ def test_time_limit_is_never_called_optimal():
         cost=cost,
         allowed=np.ones((n, n), dtype=bool),
         min_size=0.0,
-        max_size=np.full(n, 80.0),
+        max_size=np.full(n, 120.0),
         can_hub=np.ones(n, dtype=bool),
         must_hub=np.zeros(n, dtype=bool),
         count_min=10,
         count_max=10,
         travel_by_size=False,
     )
-    report = solve_instance(inst, Solver(time_limit=0.05))
+    assert inst.size.sum() <= 10 * 120  # feasible: only the time limit stops the proof
+    report = solve_instance(inst, Solver(time_limit=0.2))
     assert report.status in ("feasible", "no_solution")
     if report.status == "feasible":
         assert report.gap is not None and report.gap > 0

@@ -1,0 +1,427 @@
+"""Fast feasible groupings: a warm start for the solver and the answer when it cannot close.
+
+Three steps, each keeping every rule of the instance:
+
+1. :func:`construct`: a greedy grouping. With a minimum list size, groups are grown
+   around hubs from the hardest-to-place practice outwards; otherwise hubs are chosen
+   as for a p-median (greedy adding) and practices assigned by regret within the
+   hubs' bounds.
+2. :func:`local_search`: move one practice to another group, swap two practices,
+   move a group's hub to the member that serves it best, while the objective falls.
+3. :func:`improve`: the matheuristic. Take a group and its nearest groups, re-optimise
+   that neighbourhood exactly with the MIP (a callable from :mod:`mergeopt.solve`, so
+   this module holds no solver calls), keep the result if the whole grouping improves;
+   the neighbourhoods grow when a round finds nothing better.
+
+None of this proves anything: a grouping from here is "feasible" with the bound a
+solver or a bound procedure proved. :func:`broken_rules` checks a grouping against
+every rule of an :class:`~mergeopt.model.Instance`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from mergeopt.model import Instance, is_contiguous, objective_value
+
+Vector = np.ndarray
+#: Solve a (small) instance within a time limit, starting from a grouping (or None);
+#: return the best grouping found, or None.
+SubSolver = Callable[[Instance, Vector | None, float], Vector | None]
+
+_TOL = 1e-9
+
+
+def broken_rules(inst: Instance, hub_of: Vector) -> list[str]:
+    """The rules of ``inst`` that the grouping ``hub_of`` breaks; empty if it is feasible."""
+    found: list[str] = []
+    n = inst.n
+    if len(hub_of) != n or (hub_of < 0).any() or (hub_of >= n).any():
+        return ["not every practice has a hub"]
+    hubs = np.unique(hub_of)
+    i = np.arange(n)
+    if (hub_of[hubs] != hubs).any():
+        found.append("a hub is not in its own group")
+    if not inst.hubs_usable()[hubs].all():
+        found.append("a group's hub cannot host a group")
+    arc = inst.allowed[i, hub_of] & np.isfinite(inst.cost[i, hub_of]) | (i == hub_of)
+    if not arc.all():
+        found.append("a practice joins a hub it may not (travel, nesting or no cost)")
+    load = np.bincount(hub_of, weights=inst.size, minlength=n)[hubs]
+    if (load < inst.min_size - 1e-6).any():
+        found.append("a group is below the minimum list size")
+    if (load > inst.max_size[hubs] + 1e-6).any():
+        found.append("a group is above its maximum list size")
+    if inst.count_min is not None and len(hubs) < inst.count_min:
+        found.append("too few groups")
+    if inst.count_max is not None and len(hubs) > inst.count_max:
+        found.append("too many groups")
+    if (hub_of[inst.must_hub] != i[inst.must_hub]).any():
+        found.append("a forced hub is not a hub")
+    found += ["a fixed assignment is broken" for a, b in inst.fixed if hub_of[a] != b][:1]
+    found += ["a must-link pair is apart" for a, b in inst.must_link if hub_of[a] != hub_of[b]][:1]
+    found += [
+        "a cannot-link pair is together" for a, b in inst.cannot_link if hub_of[a] == hub_of[b]
+    ][:1]
+    if inst.contiguous and not is_contiguous(inst, hub_of):
+        found.append("a group is not contiguous")
+    return found
+
+
+def feasible(inst: Instance, hub_of: Vector | None) -> bool:
+    return hub_of is not None and not broken_rules(inst, hub_of)
+
+
+def arc_costs(inst: Instance) -> Vector:
+    """(n, n) objective coefficient of practice *i* joining hub *j*; inf without an arc."""
+    ai, aj = inst.arcs()
+    coef = np.full((inst.n, inst.n), np.inf)
+    coef[ai, aj] = inst.arc_objective(ai, aj)
+    return coef
+
+
+# ---------------------------------------------------------------------------------------
+# 1. Construction
+
+
+def construct(inst: Instance) -> Vector | None:
+    """A greedy grouping that keeps every rule, or None if the greedy finds none."""
+    coef = arc_costs(inst)
+    found: list[Vector] = []
+    for build in (_grow_groups, _hubs_then_assign):
+        hub_of = build(inst, coef)
+        if hub_of is not None:
+            hub_of = local_search(inst, hub_of, coef)
+            if feasible(inst, hub_of):
+                found.append(hub_of)
+    if not found:
+        return None
+    return min(found, key=lambda h: objective_value(inst, h))
+
+
+def _grow_groups(inst: Instance, coef: Vector) -> Vector | None:
+    """Groups grown to the minimum list size around hubs, hardest practice first."""
+    n = inst.n
+    hub_of = np.full(n, -1, dtype=np.int64)
+    usable = inst.hubs_usable()
+    for j in np.flatnonzero(inst.must_hub):  # forced hubs and takeovers first
+        if not usable[j]:
+            return None
+        hub_of[j] = j
+    for a, b in inst.fixed:
+        if hub_of[b] != b or not np.isfinite(coef[a, b]):
+            return None
+        hub_of[a] = b
+    load = np.bincount(hub_of[hub_of >= 0], weights=inst.size[hub_of >= 0], minlength=n)
+    reach = np.isfinite(coef)
+    while True:
+        free = hub_of == -1
+        if not free.any():
+            break
+        # the hardest practice: the fewest free patients around its best free hub
+        hub_reach = (reach[free] * inst.size[free][:, None]).sum(axis=0)
+        hub_reach[~(free & usable)] = 0.0
+        hardest = np.where(reach[free], hub_reach[None, :], 0.0).max(axis=1)
+        seed = int(np.flatnonzero(free)[np.argmin(hardest)])
+        if not _grow_one(inst, coef, hub_of, load, seed):
+            hub_of[seed] = -2  # placed later into an existing group
+    return _place_leftovers(inst, coef, hub_of, load)
+
+
+def _grow_one(inst: Instance, coef: Vector, hub_of: Vector, load: Vector, seed: int) -> bool:
+    free = hub_of == -1
+    options = np.flatnonzero(np.isfinite(coef[seed]) & free & inst.hubs_usable())
+    for h in options[np.argsort(coef[seed, options], kind="stable")].tolist():
+        pool = np.flatnonzero(free & np.isfinite(coef[:, h]))
+        pool = pool[(pool != h) & (pool != seed)]
+        pool = pool[np.argsort(coef[pool, h], kind="stable")]
+        members = [h] if h == seed else [h, seed]
+        total = float(inst.size[members].sum())
+        if total > inst.max_size[h] + _TOL:
+            continue
+        for i in pool.tolist():
+            if total >= inst.min_size - _TOL:
+                break
+            if total + inst.size[i] <= inst.max_size[h] + _TOL:
+                members.append(i)
+                total += float(inst.size[i])
+        if total >= inst.min_size - _TOL:
+            hub_of[members] = h
+            load[h] = total
+            return True
+    return False
+
+
+def _place_leftovers(inst: Instance, coef: Vector, hub_of: Vector, load: Vector) -> Vector | None:
+    """Each practice no group was grown for joins the cheapest open group with room."""
+    left = np.flatnonzero(hub_of < 0)
+    hubs = np.flatnonzero(hub_of == np.arange(inst.n))
+    for i in left[np.argsort(-inst.size[left], kind="stable")].tolist():
+        room = load[hubs] + inst.size[i] <= inst.max_size[hubs] + _TOL
+        options = hubs[room & np.isfinite(coef[i, hubs])]
+        if len(options) == 0:
+            return None
+        h = int(options[np.argmin(coef[i, options])])
+        hub_of[i] = h
+        load[h] += inst.size[i]
+    return hub_of
+
+
+def _hubs_then_assign(inst: Instance, coef: Vector) -> Vector | None:
+    """p-median greedy hubs, then assignment by regret within the hubs' bounds."""
+    n = inst.n
+    usable = np.flatnonzero(inst.hubs_usable())
+    if len(usable) == 0:
+        return None
+    count = _target_count(inst)
+    finite = np.isfinite(coef)
+    big = 10.0 * (float(coef[finite].max()) + 1.0) if finite.any() else 1.0
+    cost = np.where(finite, coef, big * 10)
+    chosen: list[int] = np.flatnonzero(inst.must_hub & inst.hubs_usable()).tolist()
+    best = cost[:, chosen].min(axis=1) if chosen else np.full(n, big * 10)
+    while len(chosen) < count:
+        gain = np.maximum(best[:, None] - cost[:, usable], 0.0).sum(axis=0)
+        gain[np.isin(usable, chosen)] = -1.0
+        if gain.max() < 0:
+            break
+        j = int(usable[np.argmax(gain)])
+        chosen.append(j)
+        best = np.minimum(best, cost[:, j])
+    return _assign_by_regret(inst, coef, np.asarray(sorted(chosen), dtype=np.int64))
+
+
+def _target_count(inst: Instance) -> int:
+    total = float(inst.size.sum())
+    upper = (
+        float(np.median(inst.max_size[np.isfinite(inst.max_size)]))
+        if np.isfinite(inst.max_size).any()
+        else total
+    )
+    if inst.min_size > 0:
+        guess = int(total / (0.5 * (inst.min_size + min(upper, total))))
+    else:
+        guess = int(np.ceil(total / max(upper, 1e-9) * 1.1))
+    low = inst.count_min if inst.count_min is not None else 1
+    high = inst.count_max if inst.count_max is not None else inst.n
+    return max(low, min(high, max(guess, 1)))
+
+
+def _assign_by_regret(inst: Instance, coef: Vector, hubs: Vector) -> Vector | None:
+    n = inst.n
+    hub_of = np.full(n, -1, dtype=np.int64)
+    hub_of[hubs] = hubs
+    load = np.zeros(n)
+    load[hubs] = inst.size[hubs]
+    for a, b in inst.fixed:
+        if hub_of[b] != b:
+            return None
+        if hub_of[a] < 0:
+            hub_of[a] = b
+            load[b] += inst.size[a]
+    sub = coef[:, hubs]
+    while (hub_of < 0).any():
+        left = np.flatnonzero(hub_of < 0)
+        room = load[hubs][None, :] + inst.size[left][:, None] <= inst.max_size[hubs] + _TOL
+        options = np.where(room, sub[left], np.inf)
+        ordered = np.sort(options, axis=1)
+        first = ordered[:, 0]
+        if not np.isfinite(first).all():
+            return None
+        second = ordered[:, 1] if ordered.shape[1] > 1 else np.full(len(left), np.inf)
+        regret = np.where(np.isfinite(second), second - first, np.inf)
+        pick = int(np.argmax(regret + 1e-9 * inst.size[left]))
+        i = int(left[pick])
+        h = int(hubs[np.argmin(options[pick])])
+        hub_of[i] = h
+        load[h] += inst.size[i]
+    return hub_of
+
+
+# ---------------------------------------------------------------------------------------
+# 2. Local search
+
+
+def local_search(
+    inst: Instance, hub_of: Vector, coef: Vector | None = None, *, rounds: int = 50
+) -> Vector:
+    """Shift, swap and hub moves while the objective falls (first improvement per round).
+
+    Moves keep loads within bounds and arcs allowed; an instance with links, fixed
+    assignments or contiguity only gets hub moves checked by :func:`broken_rules`.
+    """
+    coef = arc_costs(inst) if coef is None else coef
+    hub_of = hub_of.copy()
+    simple = not (inst.must_link or inst.cannot_link or inst.fixed or inst.contiguous)
+    for _ in range(rounds):
+        changed = False
+        if simple:
+            changed |= _shift_moves(inst, coef, hub_of)
+            changed |= _swap_moves(inst, coef, hub_of)
+        changed |= _hub_moves(inst, coef, hub_of)
+        if not changed:
+            break
+    return hub_of
+
+
+def _shift_moves(inst: Instance, coef: Vector, hub_of: Vector) -> bool:
+    n = inst.n
+    hubs = np.flatnonzero(hub_of == np.arange(n))
+    load = np.bincount(hub_of, weights=inst.size, minlength=n)
+    changed = False
+    for i in np.flatnonzero(hub_of != np.arange(n)).tolist():
+        a = hub_of[i]
+        if load[a] - inst.size[i] < inst.min_size - _TOL:
+            continue
+        room = load[hubs] + inst.size[i] <= inst.max_size[hubs] + _TOL
+        gain = coef[i, a] - coef[i, hubs]
+        gain[~room | (hubs == a)] = -np.inf
+        k = int(np.argmax(gain))
+        if gain[k] > 1e-9:
+            b = hubs[k]
+            hub_of[i] = b
+            load[a] -= inst.size[i]
+            load[b] += inst.size[i]
+            changed = True
+    return changed
+
+
+def _swap_moves(inst: Instance, coef: Vector, hub_of: Vector) -> bool:
+    n = inst.n
+    load = np.bincount(hub_of, weights=inst.size, minlength=n)
+    members = np.flatnonzero(hub_of != np.arange(n))
+    changed = False
+    for i in members.tolist():
+        a = hub_of[i]
+        others = members[hub_of[members] != a]
+        if len(others) == 0:
+            continue
+        b = hub_of[others]
+        delta = inst.size[others] - inst.size[i]  # change of a's load; b changes by -delta
+        new_a, new_b = load[a] + delta, load[b] - delta
+        ok = (new_a <= inst.max_size[a] + _TOL) & (new_a >= inst.min_size - _TOL)
+        ok &= (new_b <= inst.max_size[b] + _TOL) & (new_b >= inst.min_size - _TOL)
+        gain = coef[i, a] + coef[others, b] - coef[i, b] - coef[others, a]
+        gain = np.where(ok & np.isfinite(gain), gain, -np.inf)
+        k = int(np.argmax(gain))
+        if gain[k] > 1e-9:
+            other, hb = int(others[k]), int(b[k])
+            hub_of[i], hub_of[other] = hb, a
+            load[a] += delta[k]
+            load[hb] -= delta[k]
+            changed = True
+    return changed
+
+
+def _hub_moves(inst: Instance, coef: Vector, hub_of: Vector) -> bool:
+    """Move each group's hub to the member that serves the group at least cost."""
+    usable = inst.hubs_usable()
+    changed = False
+    for h in np.unique(hub_of).tolist():
+        if inst.must_hub[h]:
+            continue
+        group = np.flatnonzero(hub_of == h)
+        load = float(inst.size[group].sum())
+        options = group[usable[group] & (inst.max_size[group] + _TOL >= load)]
+        if len(options) < 2:
+            continue
+        total = coef[np.ix_(group, options)].sum(axis=0)
+        k = int(np.argmin(total))
+        if total[k] < coef[group, h].sum() - 1e-9:
+            trial = hub_of.copy()
+            trial[group] = options[k]
+            linked = inst.contiguous or inst.fixed or inst.must_link or inst.cannot_link
+            if linked and broken_rules(inst, trial):
+                continue
+            hub_of[group] = options[k]
+            changed = True
+    return changed
+
+
+# ---------------------------------------------------------------------------------------
+# 3. Matheuristic: re-optimise neighbourhoods of groups with the MIP
+
+
+def improve(
+    inst: Instance,
+    hub_of: Vector,
+    solve_sub: SubSolver,
+    *,
+    deadline: float,
+    size: int = 40,
+    largest: int = 120,
+    sub_time: float = 5.0,
+    rng: np.random.Generator | None = None,
+) -> Vector:
+    """Re-optimise neighbourhoods of groups until a round of all of them finds nothing.
+
+    A neighbourhood is a group and its nearest groups (hub to hub), about ``size``
+    practices; its practices and hubs are solved exactly as a sub-instance, the group
+    count kept within the instance's bounds. Neighbourhoods grow by half after a round
+    without improvement, up to ``largest`` practices; stops at ``deadline``
+    (``time.perf_counter()``).
+    """
+    rng = np.random.default_rng(0) if rng is None else rng
+    best = hub_of.copy()
+    value = objective_value(inst, best)
+    tried: set[frozenset[int]] = set()
+    while time.perf_counter() < deadline:
+        better = False
+        hubs = np.unique(best)
+        for seed in rng.permutation(hubs).tolist():
+            if time.perf_counter() >= deadline:
+                break
+            area = _neighbourhood(inst, best, seed, size)
+            key = frozenset(area.tolist())
+            if key in tried:
+                continue
+            tried.add(key)
+            trial = _reoptimise(inst, best, area, solve_sub, deadline, sub_time)
+            if trial is not None:
+                trial_value = objective_value(inst, trial)
+                if trial_value < value - 1e-9 * max(1.0, abs(value)) and feasible(inst, trial):
+                    best, value, better = trial, trial_value, True
+                    tried.clear()
+        if not better:
+            if size >= min(largest, inst.n):
+                break
+            size = min(int(size * 1.5) + 1, largest, inst.n)
+    return best
+
+
+def _neighbourhood(inst: Instance, hub_of: Vector, seed: int, size: int) -> Vector:
+    hubs = np.unique(hub_of)
+    near = np.minimum(inst.cost[seed, hubs], inst.cost[hubs, seed])
+    area: list[int] = []
+    for h in hubs[np.argsort(near, kind="stable")].tolist():
+        area += np.flatnonzero(hub_of == h).tolist()
+        if len(area) >= size:
+            break
+    return np.asarray(sorted(area), dtype=np.int64)
+
+
+def _reoptimise(
+    inst: Instance,
+    hub_of: Vector,
+    area: Vector,
+    solve_sub: SubSolver,
+    deadline: float,
+    sub_time: float,
+) -> Vector | None:
+    groups = len(np.unique(hub_of))
+    here = len(np.unique(hub_of[area]))
+    low = None if inst.count_min is None else max(1, here - (groups - inst.count_min))
+    high = None if inst.count_max is None else here + (inst.count_max - groups)
+    sub = inst.subset(area, count=(low, high))
+    local = np.searchsorted(area, hub_of[area])
+    limit = min(sub_time, deadline - time.perf_counter())
+    if limit <= 0.01:
+        return None
+    found = solve_sub(sub, local, limit)
+    if found is None:
+        return None
+    trial = hub_of.copy()
+    trial[area] = area[found]
+    return trial
