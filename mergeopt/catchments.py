@@ -10,6 +10,8 @@ Everything is in British National Grid (EPSG:27700, metres).
   postcode, e.g. HU1 3SA in Hull) are spread evenly on a circle of
   :data:`SHARED_SITE_RADIUS` metres around it first, so each gets a cell of its own that
   contains its spread point; the cells still tile the area with no gaps or overlaps.
+  Where clipping to a ragged boundary cuts a piece off a cell, the piece joins the
+  neighbouring cell it shares most border with, so each catchment is one piece.
 - **LSOA catchments**: each LSOA goes to its nearest practice (straight-line distance to
   its centroid, which the road model turns into the same ranking), and a practice's
   catchment is the union of its LSOAs; a practice nearest to no LSOA has an empty one.
@@ -156,7 +158,43 @@ def _voronoi_cells(points: np.ndarray, area: BaseGeometry) -> list[BaseGeometry]
     owner = tree.query(points, predicate="within")
     cell_of = np.empty(len(points), dtype=np.int64)
     cell_of[owner[0]] = owner[1]
-    return [shapely.make_valid(shapely.intersection(cells[c], area)) for c in cell_of]
+    clipped = [shapely.make_valid(shapely.intersection(cells[c], area)) for c in cell_of]
+    return _join_fragments(clipped, points)
+
+
+def _join_fragments(cells: list[BaseGeometry], points: np.ndarray) -> list[BaseGeometry]:
+    """Give each stray piece of a clipped cell to the neighbour it shares most border with.
+
+    Clipping a Voronoi cell to a ragged boundary (an estuary, a coastline) can leave a
+    piece of it cut off from the practice, beside another practice's cell. Such a piece
+    joins that neighbour, so every catchment is one piece around its practice and a
+    group's catchment is in pieces only if its practices' areas do not touch. A piece
+    touching no other cell (an island of the study area) stays with its own practice.
+    The cells still tile the area: pieces only move from one cell to another.
+    """
+    main: list[BaseGeometry] = []
+    strays: list[tuple[int, BaseGeometry]] = []
+    for k, cell in enumerate(cells):
+        parts = _polygons(cell)
+        if len(parts) <= 1:
+            main.append(cell)
+            continue
+        home = int(np.argmin(shapely.distance(np.asarray(parts, dtype=object), points[k])))
+        main.append(parts[home])
+        strays += [(k, part) for m, part in enumerate(parts) if m != home]
+    if not strays:
+        return cells
+    tree = shapely.STRtree(main)
+    extra: dict[int, list[BaseGeometry]] = {}
+    for owner, piece in strays:
+        touching = [int(c) for c in tree.query(piece, predicate="intersects") if c != owner]
+        shared = [shapely.length(shapely.intersection(piece, main[c].boundary)) for c in touching]
+        best = touching[int(np.argmax(shared))] if touching and max(shared) > 1 else owner
+        extra.setdefault(best, []).append(piece)
+    return [
+        shapely.make_valid(shapely.union_all([cell, *extra[k]])) if k in extra else cell
+        for k, cell in enumerate(main)
+    ]
 
 
 def _lsoa_cells(

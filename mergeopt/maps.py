@@ -219,17 +219,19 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
         layers.hubs.geometry.x, layers.hubs.geometry.y, marker="*", s=260,
         c="gold", edgecolors="black", linewidths=0.8, zorder=4,
     )  # fmt: skip
-    for _, hub in layers.hubs.iterrows():
+    hubs = layers.hubs
+    for (_, hub), lift in zip(hubs.iterrows(), _label_lifts(hubs), strict=True):
         ax.annotate(
             str(hub["group"]), (hub.geometry.x, hub.geometry.y),
-            xytext=(5, 5), textcoords="offset points", fontsize=8, fontweight="bold", zorder=5,
+            xytext=(6, 5 - 16 * lift), textcoords="offset points", fontsize=8,
+            fontweight="bold", zorder=5,
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
         )  # fmt: skip
     handles: list[Any] = [
         matplotlib.patches.Patch(
             color=colours[str(g)],
             label=f"{g} {str(r['hub_name']).title()[:26]}: {int(r['list_size']):,} patients, "
-            f"{int(r['practices'])} practices",
+            f"{_plural(int(r['practices']), 'practice')}",
         )
         for g, r in layers.groups.iterrows()
     ]
@@ -249,6 +251,23 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
     ax.set_xlabel("")
     ax.set_ylabel("")
     return fig, ax
+
+
+def _label_lifts(hubs: gpd.GeoDataFrame) -> list[int]:
+    """How many label rows to drop each hub's label, so hubs at (nearly) one site get
+    their labels stacked instead of printed over each other."""
+    x, y = hubs.geometry.x.to_numpy(), hubs.geometry.y.to_numpy()
+    span = max(float(np.ptp(x)) if len(x) else 0.0, float(np.ptp(y)) if len(y) else 0.0)
+    near = max(span * 0.06, 1.0)
+    lifts: list[int] = []
+    for k in range(len(hubs)):
+        close = [lifts[m] for m in range(k) if np.hypot(x[k] - x[m], y[k] - y[m]) < near]
+        lifts.append(max(close) + 1 if close else 0)
+    return lifts
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def _colours(groups: list[Any]) -> dict[str, str]:

@@ -155,3 +155,23 @@ def test_boundary_values_that_match_nothing(tmp_path):
     )
     with pytest.raises(InputError, match=r"column 'code' has none of \['ZZZ'\]"):
         practice_catchments(geography, ["A"], np.array([505_000.0]), np.array([405_000.0]))
+
+
+def test_a_cell_cut_by_the_boundary_gives_its_stray_piece_to_the_neighbour(tmp_path):
+    """A slit in the study area (an estuary) cuts B's Voronoi cell in two: the piece cut
+    off from B joins A, the cell it shares most border with; the cells still tile."""
+    km = 1000.0
+    x0, y0 = 500_000.0, 400_000.0
+    slit = box(x0 + 4.9 * km, y0 + 2 * km, x0 + 5.1 * km, y0 + 10 * km)
+    area = box(x0, y0, x0 + 10 * km, y0 + 10 * km).difference(slit)
+    geography = Geography(boundary=square(tmp_path, area))
+    x = x0 + np.array([2.0, 6.0, 5.0]) * km  # A, B, C
+    y = y0 + np.array([5.0, 5.0, 1.0]) * km
+    found = practice_catchments(geography, ["A", "B", "C"], x, y)
+    cells = found.frame.geometry
+    assert (shapely.get_num_geometries(cells.to_numpy()) == 1).all()
+    assert shapely.contains(cells.to_numpy(), found.frame["point"].to_numpy()).all()
+    assert cells.area.sum() == pytest.approx(area.area, rel=1e-9)
+    assert cells.union_all().symmetric_difference(area).area < 1.0
+    # the strip between the A|B bisector (x = 4 km) and the slit went to A
+    assert cells["A"].contains(shapely.Point(x0 + 4.5 * km, y0 + 6 * km))

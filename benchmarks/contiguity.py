@@ -1,0 +1,102 @@
+"""What the contiguity constraint costs: each shipped config solved with and without it.
+
+Run from the repository root::
+
+    python -m benchmarks.contiguity [--repeats 3]
+
+For every config it solves the same problem with ``geography.contiguous`` off and on,
+alternating the two so both see the same machine load, and writes
+``benchmarks/CONTIGUITY_RESULTS.md``: status, objective, groups in more than one piece,
+and the median solve time of each, with the ratio. The solve goes through
+:func:`mergeopt.solve`, the path ``mergeopt run`` takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import subprocess
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+import mergeopt
+from mergeopt.maps import map_layers
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIGS = ("hull_pcn", "hull_eight_groups", "somerset_yeovil_takeover")
+RESULTS = ROOT / "benchmarks" / "CONTIGUITY_RESULTS.md"
+
+
+def _measure(config: Path, contiguous: bool) -> tuple[mergeopt.RunResult, float, int]:
+    started = time.perf_counter()
+    result = mergeopt.solve(config, overrides={"geography.contiguous": contiguous, "maps": False})
+    seconds = time.perf_counter() - started
+    pieces = map_layers(result).groups["pieces"]
+    return result, seconds, int((pieces > 1).sum())
+
+
+def _machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
+    return (
+        f"{uname}; {cpu}; Python {platform.python_version()}, "
+        f"HiGHS {version('highspy')}, mergeopt {mergeopt.__version__}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="solves of each (median kept)")
+    args = parser.parse_args()
+    rows = []
+    for name in CONFIGS:
+        config = ROOT / "configs" / f"{name}.yaml"
+        times: dict[bool, list[float]] = {False: [], True: []}
+        found: dict[bool, tuple[mergeopt.RunResult, int]] = {}
+        for _ in range(args.repeats):
+            for contiguous in (False, True):
+                result, seconds, split = _measure(config, contiguous)
+                times[contiguous].append(seconds)
+                found[contiguous] = (result, split)
+        plain, joined = found[False], found[True]
+        plain_time, joined_time = statistics.median(times[False]), statistics.median(times[True])
+        rows.append(
+            f"| {name} | {len(plain[0].assignments)} "
+            f"| {plain[0].status} | {plain[0].metrics['objective']:,.1f} | {plain[1]} "
+            f"| {plain_time:.2f} "
+            f"| {joined[0].status} | {joined[0].metrics['objective']:,.1f} | {joined[1]} "
+            f"| {joined_time:.2f} | {joined_time / plain_time:.1f}x "
+            f"| {joined[0].metrics['objective'] / plain[0].metrics['objective'] - 1:+.2%} |"
+        )
+        print(rows[-1], flush=True)
+    header = (
+        "| config | practices | status (off) | objective (off) | split groups (off) "
+        "| solve s (off) | status (on) | objective (on) | split groups (on) | solve s (on) "
+        "| time ratio | objective change |\n|" + "---|" * 12
+    )
+    RESULTS.write_text(
+        "# The cost of contiguous groups\n\n"
+        "Each config solved with `geography.contiguous` off and on (alternating), "
+        f"median of {args.repeats} solves each, wall seconds of `mergeopt.solve` "
+        "(reading inputs, catchments, model, solve; no maps written). 'split groups' "
+        "counts groups whose catchment is in more than one piece.\n\n"
+        f"Command: `python -m benchmarks.contiguity --repeats {args.repeats}`  \n"
+        f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}  \n"
+        f"Machine: {_machine()}\n\n" + header + "\n" + "\n".join(rows) + "\n",
+        encoding="utf-8",
+    )
+    print(f"written to {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
