@@ -85,6 +85,7 @@ def write_run(
     _sweep_stale(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
+        staging.chmod(_FOLDER_MODE)  # mkdtemp makes it private (0700); a run is shared
         result.assignments.to_csv(staging / "assignments.csv", index=False)
         result.groups.to_csv(staging / "groups.csv", index=False)
         for writer in extra:
@@ -96,6 +97,16 @@ def write_run(
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
+
+
+def _folder_mode() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
+#: Permissions of a run directory: what ``mkdir`` would give under this process's umask.
+_FOLDER_MODE = _folder_mode()
 
 
 def check_writable(out: Path, *, force: bool) -> None:

@@ -61,6 +61,15 @@ def test_hull_pcn_run_writes_the_contract(hull_run):
     }
 
 
+def test_run_directory_is_readable_by_colleagues(hull_run):
+    """Written under a private temporary name, but renamed with ordinary permissions."""
+    import os
+
+    mask = os.umask(0)
+    os.umask(mask)
+    assert hull_run.stat().st_mode & 0o777 == 0o777 & ~mask
+
+
 def test_existing_run_directory_is_kept_without_force(hull_run):
     before = (hull_run / "run.json").read_text()
     code, _, stderr = invoke("run", CONFIGS / "hull_pcn.yaml", "--out", hull_run)
