@@ -139,12 +139,17 @@ def plot(result: RunResult, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
 
 
 def write_maps(result: RunResult, folder: Path) -> None:
-    """Run-directory writer: groups.gpkg, map.png, map.html; area and pieces in groups.csv."""
+    """Run-directory writer: groups.gpkg, map.png, map.html (and map_compare.png when the
+    practices have current networks); area and pieces in groups.csv."""
     layers = map_layers(result)
     write_geopackage(layers, folder / "groups.gpkg")
     fig, _ = static_map(layers)
     fig.savefig(folder / "map.png", dpi=150, bbox_inches="tight", pad_inches=0.3)
     _close(fig)
+    if layers.current is not None:
+        fig, _ = compare_map(layers)
+        fig.savefig(folder / "map_compare.png", dpi=150, bbox_inches="tight", pad_inches=0.3)
+        _close(fig)
     interactive_map(layers).write_html(folder / "map.html", include_plotlyjs=True, full_html=True)
     groups_csv = folder / "groups.csv"
     if groups_csv.exists():
@@ -251,6 +256,48 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
     ax.set_xlabel("")
     ax.set_ylabel("")
     return fig, ax
+
+
+def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
+    """Today's networks (left) and the proposal (right), side by side, A4 wide.
+
+    Each panel colours its areas and practices, labels each area at its largest member,
+    and has a scale bar and north arrow. Returns ``(fig, axes)``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if layers.current is None:
+        raise ValueError("the practices have no current networks to compare with")
+    fig, axes = plt.subplots(1, 2, figsize=(A4_LANDSCAPE[0], 6.0), layout="constrained")
+    panels = (
+        (axes[0], layers.current, "current_group", f"Today: {len(layers.current)} networks"),
+        (axes[1], layers.groups, "group", f"Proposed: {len(layers.groups)} groups"),
+    )
+    area = gpd.GeoSeries([layers.catchments.area], crs=CRS)
+    for ax, areas, column, title in panels:
+        colours = _colours(list(areas.index))
+        for label, row in areas.iterrows():
+            gpd.GeoSeries([row.geometry]).plot(
+                ax=ax, color=colours[str(label)], alpha=0.55, edgecolor="white", linewidth=1
+            )
+        area.boundary.plot(ax=ax, color="#444", linewidth=1)
+        members = layers.practices[column].where(layers.practices[column] != "", "none")
+        ax.scatter(
+            layers.practices.geometry.x, layers.practices.geometry.y,
+            s=np.clip(layers.practices["list_size"] / 500, 6, 60),
+            c=[colours.get(str(g), "#999999") for g in members],
+            edgecolors="black", linewidths=0.5, zorder=3,
+        )  # fmt: skip
+        ax.set_title(title, fontsize=12)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        _scale_bar(ax)
+        _north_arrow(ax)
+    fig.suptitle(f"{layers.title.split(':')[0]}: today's networks and the proposal")
+    return fig, axes
 
 
 def _label_lifts(hubs: gpd.GeoDataFrame) -> list[int]:

@@ -72,6 +72,15 @@ def test_static_map_is_a_real_picture_with_every_group_colour(hull_run):
         assert (np.abs(pixels - rgb).max(axis=1) <= 3).any(), f"no pixel of group {group}'s colour"
 
 
+def test_side_by_side_map_shows_today_and_the_proposal(hull_run):
+    image = np.asarray(Image.open(hull_run / "map_compare.png").convert("RGB"))
+    height, width, _ = image.shape
+    assert width >= 1200 and width > 1.5 * height  # two panels across an A4 width
+    left, right = image[:, : width // 2], image[:, width // 2 :]
+    assert left.std() > 30 and right.std() > 30  # neither panel blank
+    assert not np.array_equal(left, right)
+
+
 def _offline_dom(page: Path, profile: Path) -> tuple[str, list[str]]:
     """The page's DOM after its scripts ran in headless Chromium with networking off,
     and the console messages it logged."""
