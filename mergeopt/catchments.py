@@ -22,6 +22,7 @@ Everything is in British National Grid (EPSG:27700, metres).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -63,30 +64,29 @@ def study_area(
         hull = shapely.convex_hull(shapely.multipoints(sites)).buffer(2000)
         return hull, "convex hull of the practices + 2 km (no boundary configured)"
     path = geography.boundary
-    try:
-        shapes = gpd.read_file(path)
-    except Exception as exc:  # the reader's own words are the useful part
-        raise InputError(f"{path}: cannot read boundary ({str(exc).splitlines()[0]})") from None
-    if shapes.crs is None:
-        raise InputError(
-            f"{path}: the boundary file has no CRS; save it with one (e.g. EPSG:4326)"
-        )
+    shapes = _read_shapes(path, "boundary")
     if geography.boundary_field is not None:
         field = geography.boundary_field
         if field not in shapes.columns:
             raise InputError(f"{path}: missing column '{field}' named by geography.boundary_field")
         wanted = set(geography.boundary_values)
-        shapes = shapes[shapes[field].astype(str).isin(wanted)] if wanted else shapes
+        shapes = shapes[_as_text(shapes[field]).isin(wanted)] if wanted else shapes
         if shapes.empty:
             raise InputError(f"{path}: column '{field}' has none of {sorted(wanted)}")
-    geometry = shapes.to_crs(CRS).geometry
+    geometry = _in_bng(shapes, path, "boundary")
     bad = geometry.isna() | geometry.is_empty
     if bad.all():
         raise InputError(f"{path}: the boundary has no geometry (empty features)")
     finite = geometry[~bad]
     finite = finite[np.isfinite(finite.bounds.to_numpy()).all(axis=1)]
-    area = shapely.make_valid(shapely.union_all(finite.to_numpy()))
-    area = shapely.union_all([g for g in _polygons(area)])
+    # repair each feature before the union: GEOS cannot union a self-crossing polygon
+    parts = [part for shape in shapely.make_valid(finite.to_numpy()) for part in _polygons(shape)]
+    if len(finite) and not parts:
+        raise InputError(f"{path}: the boundary has no polygons (only points or lines)")
+    try:
+        area = shapely.union_all(parts)
+    except shapely.errors.GEOSException as exc:
+        raise InputError(f"{path}: the boundary's polygons cannot be combined ({exc})") from None
     if area.is_empty or area.area <= 0:
         raise InputError(f"{path}: the boundary has no area in EPSG:27700 (is its CRS right?)")
     _check_cover(area, sites, path.name)
@@ -96,6 +96,45 @@ def study_area(
         else ""
     )
     return area, label
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """A property's values as text, a one-item list as its item.
+
+    GDAL reads a GeoJSON property that is a list in any feature as a list in every
+    feature (``"A"`` becomes ``["A"]``), which would otherwise match nothing.
+    """
+
+    def one(value: object) -> str:
+        if isinstance(value, list | tuple | np.ndarray) and len(value) == 1:
+            value = value[0]
+        return str(value)
+
+    return values.map(one)
+
+
+def _read_shapes(path: Path, what: str) -> gpd.GeoDataFrame:
+    """A boundary file's features, or an InputError saying why it cannot be used."""
+    try:
+        shapes = gpd.read_file(path)
+    except Exception as exc:  # the reader's own words are the useful part
+        reason = next(iter(str(exc).splitlines()), "") or type(exc).__name__
+        raise InputError(f"{path}: cannot read {what} ({reason})") from None
+    if shapes.crs is None:
+        raise InputError(f"{path}: the {what} file has no CRS; save it with one (e.g. EPSG:4326)")
+    return shapes
+
+
+def _in_bng(shapes: gpd.GeoDataFrame, path: Path, what: str) -> gpd.GeoSeries:
+    """The features' geometry in EPSG:27700; a CRS pyproj cannot transform is an error."""
+    try:
+        return shapes.to_crs(CRS).geometry
+    except Exception as exc:
+        reason = next(iter(str(exc).splitlines()), "") or type(exc).__name__
+        raise InputError(
+            f"{path}: the {what}'s CRS ({shapes.crs.name}) cannot be transformed to "
+            f"EPSG:27700 ({reason})"
+        ) from None
 
 
 def _polygons(geometry: BaseGeometry) -> list[BaseGeometry]:
@@ -202,11 +241,10 @@ def _lsoa_cells(
 ) -> list[BaseGeometry]:
     path = geography.lsoa
     assert path is not None
-    lsoa = gpd.read_file(path)
-    if lsoa.crs is None:
-        raise InputError(f"{path}: the LSOA file has no CRS")
-    shapes = lsoa.to_crs(CRS).geometry.make_valid()
+    lsoa = _read_shapes(path, "LSOA")
+    shapes = _in_bng(lsoa, path, "LSOA").make_valid()
     shapes = shapes[~(shapes.isna() | shapes.is_empty)]
+    shapes = shapes[np.isfinite(shapes.bounds.to_numpy()).all(axis=1)]
     if shapes.empty:
         raise InputError(f"{path}: no LSOA geometry")
     centroids = shapes.representative_point().to_numpy()

@@ -40,7 +40,9 @@ expected Y"):
     practices table, joined on the code (empty for a practice it lacks; its rows for
     practices not selected are ignored). Columns of whole numbers become numbers.
 
-CSV files may be UTF-8 (with or without a byte-order mark) or Latin-1.
+CSV files may be UTF-8 (with or without a byte-order mark), Latin-1 or UTF-16 with a
+byte-order mark, comma-separated or, as Excel saves them in much of Europe,
+semicolon-separated (a header with no comma).
 
 Which practices. The practices of the list-size file and of the mapping. The ODS files
 only add detail: epraccur and ePCN list practices closed decades ago. ``icb``,
@@ -67,9 +69,12 @@ reasons, joined by "; "):
 
 Errors (:class:`~mergeopt._errors.InputError`, one line naming the file, the column and
 the rows; row numbers are line numbers in the file, the header being line 1): a missing
-required file, the wrong file, a list-size file mixing extract dates or giving sizes that
-are not whole numbers, a practice code appearing twice in a file (in ePCN: twice with
-no end date), a postcode the practices need given twice with different coordinates, a
+required file, the wrong file (naming the columns it lacks), a header naming a column
+twice, a row longer than the header, a list-size file mixing extract dates or giving
+sizes that are not whole numbers (or over :data:`MAX_LIST_SIZE`), a practice code that
+is not one (a letter and five letters or digits) or appears twice in a file (in ePCN:
+twice with no end date), a coordinate of a postcode the practices need that is text,
+infinite or outside the UK, such a postcode given twice with different coordinates, a
 selected practice in a list-size file at least as new as the mapping but not in it (the
 two do not belong together: use the mapping of the same month), a code matching nothing,
 selecting by ICB with no file that gives ICBs, no usable practice at all.
@@ -81,6 +86,7 @@ import csv
 import difflib
 import os
 import re
+import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -159,6 +165,19 @@ _EAST_NAMES = ("OSEAST1M", "EAST1M", "EASTING", "EASTING_OSGB", "EASTINGS")
 _NORTH_NAMES = ("OSNRTH1M", "NORTH1M", "NORTHING", "NORTHING_OSGB", "NORTHINGS")
 _CODE_NAMES = ("PRACTICE_CODE", "PRACTICE CODE", "CODE", "ORGANISATION CODE", "ORG_CODE")
 _EPRACCUR_DATE_COLUMNS = (10, 11, 15, 16)
+#: More registered patients than this (England has ~63 million people; the largest list
+#: is under 100,000) is a corrupted figure, not a practice.
+MAX_LIST_SIZE = 10_000_000
+#: Where a practice can be: lat/long and British National Grid metres (the UK's
+#: extent); a lookup value outside is a corrupted figure, not a place.
+_PLAUSIBLE = {
+    "lat": (49.0, 61.0),
+    "long": (-9.0, 2.0),
+    "easting": (1.0, 700_000.0),
+    "northing": (1.0, 1_300_000.0),
+}
+#: Cells that mean "no value" in a postcode lookup.
+_MISSING = {"", "NAN", "NA", "N/A", "#N/A", "NULL", "NONE"}
 
 
 @dataclass(frozen=True)
@@ -338,24 +357,61 @@ def _read_csv(
     usecols: Callable[[str], bool] | None = None,
     normalise: bool = True,
 ) -> pd.DataFrame:
-    """Read a CSV as strings, trying UTF-8 (BOM or not), then Latin-1.
+    """Read a CSV as strings, trying UTF-8 (BOM or not), then Latin-1; UTF-16 by its BOM.
 
     Column names are normalised by :func:`_norm` unless ``normalise`` is false (then
-    only a byte-order mark is removed); values are stripped of surrounding spaces.
+    only a byte-order mark is removed); values are stripped of surrounding spaces. A file
+    saved by Excel with semicolons (its header has no comma) is read with semicolons. A
+    header naming a column twice (after normalising) is refused.
     """
     if not path.is_file():
         raise InputError(f"{path}: file not found")
+    encoding, separator = _sniff(path)
+    options: dict[str, Any] = {
+        "header": header,
+        "nrows": nrows,
+        "usecols": usecols,
+        "separator": separator,
+    }
     try:
-        frame = _read_with_encoding(path, "utf-8-sig", header=header, nrows=nrows, usecols=usecols)
+        frame = _read_with_encoding(path, encoding, **options)
     except UnicodeDecodeError:
-        frame = _read_with_encoding(path, "latin-1", header=header, nrows=nrows, usecols=usecols)
+        if encoding != "utf-8-sig":
+            raise InputError(
+                f"{path.name}: starts as {encoding.upper()} text but is not valid "
+                f"{encoding.upper()} (wrong encoding); save it as CSV UTF-8"
+            ) from None
+        frame = _read_with_encoding(path, "latin-1", **options)
     if not header and len(frame) and len(frame.columns):
         frame.iloc[0, 0] = _strip_bom(frame.iloc[0, 0])
     if header:
+        _check_header(path)
         frame.columns = [_norm(c) if normalise else _strip_bom(c).strip() for c in frame.columns]
     for column in frame.columns:
         frame[column] = frame[column].str.strip()
     return frame
+
+
+def _sniff(path: Path) -> tuple[str, str]:
+    """The encoding to try first and the separator, from the file's first bytes."""
+    with path.open("rb") as file:
+        start = file.read(65536)
+    encoding = "utf-16" if start.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
+    first_line = start.decode(encoding, errors="replace").split("\n", 1)[0]
+    separator = ";" if ";" in first_line and "," not in first_line else ","
+    return encoding, separator
+
+
+def _check_header(path: Path) -> None:
+    """Refuse a header that names a column twice: which of them holds the data is a guess."""
+    names = [_norm(name) for name in _first_row(path)]
+    counts = pd.Series([n for n in names if n != ""], dtype=object).value_counts()
+    repeated = counts[counts > 1]
+    if len(repeated):
+        said = ", ".join(f"{name} appears {count} times" for name, count in repeated.items())
+        raise InputError(
+            f"{path.name}: column {_printable(said)} in the header (line 1); keep one of each"
+        )
 
 
 def _read_with_encoding(
@@ -365,23 +421,39 @@ def _read_with_encoding(
     header: bool,
     nrows: int | None,
     usecols: Callable[[str], bool] | None,
+    separator: str,
 ) -> pd.DataFrame:
     try:
-        return pd.read_csv(
-            path,
-            dtype=str,
-            header=0 if header else None,
-            nrows=nrows,
-            usecols=usecols,
-            encoding=encoding,
-            keep_default_na=False,
-            na_filter=False,
-            skipinitialspace=True,
-        )
+        with warnings.catch_warnings():
+            # a row longer than the header would otherwise shift every value of it
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            return pd.read_csv(
+                path,
+                sep=separator,
+                dtype=str,
+                header=0 if header else None,
+                index_col=False,
+                nrows=nrows,
+                usecols=usecols,
+                encoding=encoding,
+                keep_default_na=False,
+                na_filter=False,
+                skipinitialspace=True,
+            )
     except pd.errors.EmptyDataError:
         raise InputError(f"{path.name}: the file is empty") from None
+    except pd.errors.ParserWarning:
+        raise InputError(
+            f"{path.name}: cannot be read as CSV: line 2 has more fields than the header (line 1)"
+        ) from None
     except (pd.errors.ParserError, csv.Error) as error:
-        raise InputError(f"{path.name}: cannot be read as CSV: {error}") from None
+        reason = " ".join(str(error).split())
+        raise InputError(f"{path.name}: cannot be read as CSV: {reason}") from None
+
+
+def _printable(text: object) -> str:
+    """Text with control characters escaped, so a message stays on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 def _strip_bom(value: object) -> str:
@@ -434,10 +506,28 @@ def _read_expected(path: Path, role: str) -> pd.DataFrame:
             if kind is not None
             else f"its first line ({seen}) is not one mergeopt knows"
         )
-        raise InputError(f"{path.name}: {looks}, expected {_DESCRIPTIONS[role]}")
+        raise InputError(
+            f"{path.name}: {_printable(looks)}, expected {_DESCRIPTIONS[role]}"
+            f"{_missing_columns(role, fields)}"
+        )
     frame = _read_csv(path, header=role != EPRACCUR)
     frame["_line"] = np.arange(len(frame)) + (1 if role == EPRACCUR else 2)
     return frame
+
+
+def _missing_columns(role: str, fields: Sequence[str]) -> str:
+    """``: no column CODE`` when a file's header lacks what its role needs (else "")."""
+    cols = {_norm(f) for f in fields}
+    required: dict[str, list[tuple[str, ...]]] = {
+        LIST_SIZES: [("CODE",), ("NUMBER_OF_PATIENTS",), ("SUB_ICB_LOCATION_CODE", "CCG_CODE")],
+        MAPPING: [("PRACTICE_CODE",), ("PCN_CODE",)],
+        EPCN: [("PARTNER ORGANISATION CODE",), ("PCN CODE",)],
+        EPCN_DETAILS: [("PCN CODE",), ("PCN NAME",)],
+        POSTCODES: [_POSTCODE_NAMES, (*_LAT_NAMES, *_EAST_NAMES)],
+    }
+    needs = required.get(role, [])
+    missing = [" or ".join(names[:2]) for names in needs if not cols & set(names)]
+    return f": no column {', '.join(missing)}" if missing else ""
 
 
 def _empty_fields(index: pd.Index) -> pd.DataFrame:
@@ -454,7 +544,7 @@ def _rows(frame: pd.DataFrame, mask: pd.Series, column: Any) -> str:
     """``rows 5 (B81008), 9 (B81008)`` for the rows of ``mask``."""
     chosen = frame.loc[mask]
     labels = [
-        f"{line} ({value})" if value != "" else str(line)
+        f"{line} ({_printable(value)})" if value != "" else str(line)
         for line, value in zip(chosen["_line"], chosen[column], strict=True)
     ]
     return describe_rows(labels)
@@ -474,6 +564,12 @@ def _practice_codes(frame: pd.DataFrame, path: Path, column: Any) -> pd.Series:
     if empty.any():
         raise InputError(
             f"{path.name}: column {name}: practice code is empty at {_rows(frame, empty, column)}"
+        )
+    malformed = ~empty & ~codes.map(lambda code: bool(_PRACTICE_CODE.fullmatch(code)))
+    if malformed.any():
+        raise InputError(
+            f"{path.name}: column {name}: not a practice code (a letter then 5 letters or "
+            f"digits, as B81008) at {_rows(frame, malformed, column)}"
         )
     twice = codes.duplicated(keep=False)
     if twice.any():
@@ -540,6 +636,12 @@ def _read_list_sizes(path: Path) -> _Source:
         raise InputError(
             f"{path.name}: column NUMBER_OF_PATIENTS: not a whole number of "
             f"patients at {_rows(raw, bad, 'NUMBER_OF_PATIENTS')}"
+        )
+    huge = sizes > MAX_LIST_SIZE
+    if huge.any():
+        raise InputError(
+            f"{path.name}: column NUMBER_OF_PATIENTS: more patients than a practice can "
+            f"have (over {MAX_LIST_SIZE:,}) at {_rows(raw, huge, 'NUMBER_OF_PATIENTS')}"
         )
     ccg = "SUB_ICB_LOCATION_CODE" not in raw.columns
     prefix = "CCG" if ccg else "SUB_ICB_LOCATION"
@@ -644,7 +746,10 @@ def _read_postcodes(path: Path, wanted: set[str]) -> pd.DataFrame:
     kind = _kind_of(fields)
     if kind != POSTCODES:
         looks = f"this looks like {_DESCRIPTIONS[kind]}, " if kind else ""
-        raise InputError(f"{path.name}: {looks}expected {_DESCRIPTIONS[POSTCODES]}")
+        raise InputError(
+            f"{path.name}: {looks}expected {_DESCRIPTIONS[POSTCODES]}"
+            f"{_missing_columns(POSTCODES, fields)}"
+        )
     names = {
         "postcode": _find(fields, _POSTCODE_NAMES),
         "lat": _find(fields, _LAT_NAMES),
@@ -660,12 +765,42 @@ def _read_postcodes(path: Path, wanted: set[str]) -> pd.DataFrame:
     lookup = pd.DataFrame(index=pd.Index(raw["_key"], name="postcode_key"))
     for field in ("lat", "long", "easting", "northing"):
         column = names[field]
-        values = pd.to_numeric(raw[column], errors="coerce") if column else np.nan
-        lookup[field] = np.asarray(values, dtype=float) if column else np.nan
+        lookup[field] = _coordinates(raw, path, column, field) if column else np.nan
     lookup.loc[lookup["lat"].abs() > 90, ["lat", "long"]] = np.nan  # NSPL's 99.999999
+    _check_plausible(lookup, raw, path, names)
+    for pair in (["lat", "long"], ["easting", "northing"]):  # half a place is no place
+        lookup.loc[lookup[pair].isna().any(axis=1), pair] = np.nan
     _check_unique_postcodes(lookup, raw, path, str(names["postcode"]))
     lookup = lookup.loc[~lookup.index.duplicated()]
     return _complete_coordinates(lookup)
+
+
+def _coordinates(raw: pd.DataFrame, path: Path, column: str, field: str) -> np.ndarray:
+    """One coordinate column as floats, NaN where empty; text or inf is an error."""
+    text = raw[column]
+    values = pd.to_numeric(text, errors="coerce")
+    bad = ~text.str.upper().isin(_MISSING) & ~np.isfinite(values)
+    if bad.any():
+        raise InputError(
+            f"{path.name}: column {column}: not a number ({field}) at {_rows(raw, bad, column)}"
+        )
+    return np.asarray(values, dtype=float)
+
+
+def _check_plausible(
+    lookup: pd.DataFrame, raw: pd.DataFrame, path: Path, names: dict[str, str | None]
+) -> None:
+    """Refuse coordinates that are numbers but no place in the UK (0, swapped, huge)."""
+    for field, (low, high) in _PLAUSIBLE.items():
+        values = lookup[field].to_numpy()
+        outside = ~np.isnan(values) & ((values < low) | (values > high))
+        if outside.any():
+            column = str(names[field])
+            mask = pd.Series(outside, index=raw.index)
+            raise InputError(
+                f"{path.name}: column {column}: {field} outside the UK ({low:g} to "
+                f"{high:g}) at {_rows(raw, mask, column)}"
+            )
 
 
 def _check_unique_postcodes(

@@ -18,11 +18,14 @@ Two sources:
 
 from __future__ import annotations
 
+import codecs
+import io
 import itertools
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +36,7 @@ from mergeopt._errors import InputError, describe_rows
 
 __all__ = [
     "CALIBRATION_AREAS",
+    "MAX_MINUTES",
     "ROAD_MODEL",
     "TRAVEL_MATRIX_COLUMNS",
     "FitReport",
@@ -47,6 +51,11 @@ FloatArray = npt.NDArray[np.float64]
 
 #: Columns of a user-supplied travel matrix, one row per origin-destination pair.
 TRAVEL_MATRIX_COLUMNS = ("origin", "destination", "minutes")
+
+#: The longest travel time a matrix may give, in minutes (a day): more is a matrix in
+#: seconds by mistake, or a corrupted value. The road model gives at most ~18 hours
+#: across England.
+MAX_MINUTES = 1440.0
 
 
 @dataclass(frozen=True)
@@ -172,7 +181,9 @@ def read_travel_matrix(path: Path, codes: Sequence[str]) -> FloatArray:
     Parameters
     ----------
     path : pathlib.Path
-        The CSV file (UTF-8, a byte-order mark as Excel writes it is fine).
+        The CSV file as Excel or a script writes it: UTF-8 (a byte-order mark is fine),
+        UTF-16 with a byte-order mark, or Latin-1; comma-separated, or semicolon- or
+        tab-separated when the header has no comma; CRLF line endings and quoted cells.
     codes : sequence of str
         The practice codes of the run, in the order the matrix should follow.
 
@@ -186,9 +197,10 @@ def read_travel_matrix(path: Path, codes: Sequence[str]) -> FloatArray:
     ------
     InputError
         One line naming the file, the column and the rows (numbered as a spreadsheet shows
-        them: the header is row 1) for each problem found: missing columns; empty codes;
-        minutes that are not numbers, negative, NaN or infinite; origin-destination pairs
-        listed more than once; codes that are not in ``codes``.
+        them: the header is row 1) for each problem found: missing or repeated columns;
+        empty codes; minutes that are not numbers, negative, NaN, infinite or more than
+        :data:`MAX_MINUTES`; origin-destination pairs listed more than once; codes that are
+        not in ``codes``.
     """
     index = _code_index(codes)
     table = _read_matrix_csv(path)
@@ -231,15 +243,18 @@ def _code_index(codes: Sequence[str]) -> dict[str, int]:
 def _read_matrix_csv(path: Path) -> pd.DataFrame:
     """Read the CSV as text, check its columns, index rows by spreadsheet row number."""
     table = _read_csv_text(path)
-    table.columns = pd.Index([str(column).strip() for column in table.columns])
     expected = ", ".join(TRAVEL_MATRIX_COLUMNS)
     missing = [column for column in TRAVEL_MATRIX_COLUMNS if column not in table.columns]
     if missing:
-        found = ", ".join(map(str, table.columns))
+        found = _describe_values(list(table.columns), quote=False, limit=8)
         raise InputError(
             f"{path}: missing column(s) {', '.join(missing)}; "
             f"a travel matrix needs columns {expected} (found: {found})"
         )
+    repeated = [c for c in TRAVEL_MATRIX_COLUMNS if list(table.columns).count(c) > 1]
+    if repeated:
+        counts = ", ".join(f"'{c}' appears {list(table.columns).count(c)} times" for c in repeated)
+        raise InputError(f"{path}: column {counts} in the header (row 1); keep one of each")
     table.index = table.index + 2  # row numbers as a spreadsheet shows them: header is row 1
     blank = (table.map(str.strip) == "").all(axis=1)
     if blank.all():
@@ -248,21 +263,30 @@ def _read_matrix_csv(path: Path) -> pd.DataFrame:
 
 
 def _read_csv_text(path: Path) -> pd.DataFrame:
-    """Every cell as text ('' when empty), or an InputError saying why the file can't be read."""
+    """Every cell as text ('' when empty), or an InputError saying why the file can't be read.
+
+    Column names are stripped of spaces and kept as written (a repeated name stays
+    repeated, for the caller to refuse). The encoding and separator are those Excel
+    writes: UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark
+    ("Unicode text"), else Latin-1; commas, or semicolons or tabs where the header has
+    no comma.
+    """
+    text = _decode(path)
+    first_line = text.split("\n", 1)[0]
+    separator = next((s for s in (",", ";", "\t") if s in first_line), ",")
     try:
         with warnings.catch_warnings():
             # A first row longer than the header would otherwise be cut short with a warning.
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
-                path,
-                dtype=str,
-                index_col=False,
-                keep_default_na=False,
-                skip_blank_lines=False,
-                encoding="utf-8-sig",
-            )
-    except FileNotFoundError:
-        raise InputError(f"{path}: travel matrix file not found") from None
+            options: dict[str, Any] = {
+                "sep": separator,
+                "dtype": str,
+                "index_col": False,
+                "keep_default_na": False,
+                "skip_blank_lines": False,
+            }
+            table: pd.DataFrame = pd.read_csv(io.StringIO(text), **options)
+            names: pd.DataFrame = pd.read_csv(io.StringIO(text), header=None, nrows=1, **options)
     except pd.errors.EmptyDataError:
         expected = ", ".join(TRAVEL_MATRIX_COLUMNS)
         raise InputError(f"{path}: file is empty; expected columns {expected}") from None
@@ -270,9 +294,31 @@ def _read_csv_text(path: Path) -> pd.DataFrame:
         raise InputError(
             f"{path}: cannot be read as CSV: the first row has more fields than the header"
         ) from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except pd.errors.ParserError as error:
         reason = " ".join(str(error).split())
         raise InputError(f"{path}: cannot be read as CSV ({reason})") from None
+    table.columns = pd.Index([str(name).strip() for name in names.iloc[0]])
+    return table
+
+
+def _decode(path: Path) -> str:
+    """The file's text: UTF-16 if it starts with that byte-order mark, else UTF-8, else Latin-1."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path}: travel matrix file not found") from None
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(
+                f"{path}: cannot be read as CSV: it starts as UTF-16 but is not valid "
+                "UTF-16 text (wrong encoding); save it as CSV UTF-8"
+            ) from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")  # older Excel "CSV (Comma delimited)"
 
 
 def _code_problems(column: pd.Series[str], name: str, index: dict[str, int]) -> list[str]:
@@ -292,14 +338,14 @@ def _code_problems(column: pd.Series[str], name: str, index: dict[str, int]) -> 
 
 
 def _minutes_problems(text: pd.Series[str], minutes: pd.Series[float]) -> list[str]:
-    """Minutes that are not a finite number >= 0 (empty, text, NaN, inf, negative)."""
-    bad = ~(np.isfinite(minutes) & (minutes >= 0))
+    """Minutes that are not a number from 0 to a day (empty, text, NaN, inf, negative, huge)."""
+    bad = ~(np.isfinite(minutes) & (minutes >= 0) & (minutes <= MAX_MINUTES))
     if not bad.any():
         return []
     values = _describe_values(text[bad].drop_duplicates().tolist(), quote=True)
     return [
-        f"column 'minutes' must be a number >= 0 (leave unreachable pairs out), "
-        f"not {values} in {describe_rows(text.index[bad])}"
+        f"column 'minutes' must be a number >= 0 and <= {MAX_MINUTES:g} (minutes, not "
+        f"seconds; leave unreachable pairs out), not {values} in {describe_rows(text.index[bad])}"
     ]
 
 
@@ -319,10 +365,15 @@ def _duplicate_problems(origin: pd.Series[str], destination: pd.Series[str]) -> 
 
 
 def _describe_values(items: Sequence[object], *, quote: bool, limit: int = 5) -> str:
-    """A few values for a message, e.g. ``'abc', '-2' (+1 more)``."""
-    shown = ", ".join(repr(str(item)) if quote else str(item) for item in items[:limit])
+    """A few values for a message, e.g. ``'abc', '-2' (+1 more)``; line breaks shown as ``\\n``."""
+    shown = ", ".join(repr(str(item)) if quote else _printable(item) for item in items[:limit])
     more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
     return shown + more
+
+
+def _printable(item: object) -> str:
+    """The text of a value with control characters escaped, so a message stays one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(item))
 
 
 def _assemble(
