@@ -1,0 +1,442 @@
+"""The benchmark harness: mergeopt against a plain dense model, in one run, on one machine.
+
+Usage (from the repository root)::
+
+    python -m benchmarks.run                      # everything, writes benchmarks/RESULTS.md
+    python -m benchmarks.run --only pmedcap       # one family (pmedcap, pmed, icb, england)
+    python -m benchmarks.run --only pmedcap --cases 8,20 --engines mergeopt
+
+Every case is solved in a fresh Python process (``--child``), one per engine, so that its
+peak memory (``ru_maxrss`` of that process: interpreter, data, model and solver) does not
+leak between cases. mergeopt is solved through :func:`mergeopt.solve.solve_instance`,
+the path ``mergeopt run`` takes; the baseline is :mod:`benchmarks.baseline`. Both get
+the same time limit per family (:data:`LIMITS`) and the same relative gap tolerance
+(1e-6). Raw figures go to ``benchmarks/results.json`` as each case finishes, and the
+table to ``benchmarks/RESULTS.md`` at the end (``--render`` redraws it from the JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+FAMILIES = ("pmedcap", "pmed", "icb", "england")
+#: Time limit in seconds per family, the same for mergeopt and the baseline.
+LIMITS = {"pmedcap": 30.0, "pmed": 60.0, "icb": 60.0, "england": 600.0}
+#: The uncapacitated sample: sizes 100 to 400, few and many medians.
+PMED_SAMPLE = (1, 5, 6, 11, 16)
+#: Extra relative tolerance when comparing an objective with a published optimum.
+MATCH = 1e-9
+ENGINES = ("mergeopt", "baseline")
+#: Families without a baseline, and why.
+NO_BASELINE = {
+    "england": "dense model of 6,000+ practices has 38 million x_ij: not built (memory)"
+}
+
+
+@dataclass(frozen=True)
+class Spec:
+    family: str
+    key: str  # pmedcap/pmed number, ICB code, or "all"
+
+    @property
+    def label(self) -> str:
+        return f"{self.family}:{self.key}"
+
+
+def _load(spec: Spec) -> tuple[Any, dict[str, Any]]:
+    """The case's Instance, and what the table says about it."""
+    from benchmarks import instances
+
+    if spec.family == "pmedcap":
+        case = instances.pmedcap(int(spec.key))
+    elif spec.family == "pmed":
+        case = instances.pmed(int(spec.key))
+    elif spec.family == "icb":
+        limit = 20.0 if spec.key == instances.largest_icb() else None
+        case = instances.icb(spec.key, limit)
+    else:
+        case, _ = instances.england()
+    inst = case.instance
+    groups = inst.count_max if inst.count_max is not None else None
+    about = {
+        "name": case.name,
+        "n": inst.n,
+        "groups": groups,
+        "note": case.note,
+        "optimum": case.optimum,
+    }
+    return inst, about
+
+
+def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
+    """Solve one case with one engine in this process; return its figures."""
+    started = time.perf_counter()
+    inst, about = _load(spec)
+    loaded = time.perf_counter()
+    row: dict[str, Any] = {"case": spec.label, "family": spec.family, "engine": engine, **about}
+    row["load_seconds"] = loaded - started
+    if engine == "mergeopt":
+        from mergeopt.config import Solver
+        from mergeopt.solve import solve_instance
+
+        report = solve_instance(inst, Solver(time_limit=limit))
+        wall = time.perf_counter() - loaded
+        row |= {
+            "status": report.status,
+            "objective": report.objective,
+            "bound": report.bound,
+            "gap": report.gap,
+            "build_seconds": report.build_seconds,
+            "detail": report.stopped_by,
+        }
+    else:
+        from benchmarks.baseline import solve_plain
+
+        plain = solve_plain(inst, time_limit=limit)
+        wall = time.perf_counter() - loaded
+        row |= {
+            "status": plain.status,
+            "objective": plain.objective,
+            "bound": plain.bound,
+            "gap": plain.gap,
+            "build_seconds": plain.build_seconds,
+            "detail": f"HiGHS: {plain.highs_status}",
+        }
+    row["wall_seconds"] = wall
+    row["time_limit"] = limit
+    row["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return row
+
+
+def specs(only: list[str], cases: list[str] | None) -> list[Spec]:
+    """The cases of the chosen families (``cases`` narrows pmedcap/pmed/icb keys)."""
+    from benchmarks import instances
+
+    found: list[Spec] = []
+    for family in only:
+        if family == "pmedcap":
+            keys = [str(k) for k in range(1, 21)]
+        elif family == "pmed":
+            keys = [str(k) for k in PMED_SAMPLE]
+        elif family == "icb":
+            table, _ = instances.england_practices()
+            counts = table["icb_code"].value_counts()
+            # the largest, the median and the smallest ICB by practices
+            keys = list(dict.fromkeys([counts.index[0], counts.index[len(counts) // 2]]))
+            keys.append(str(counts.index[-1]))
+        else:
+            keys = ["all"]
+        if cases and family != "england":
+            keys = [k for k in keys if k in cases] or cases
+        found += [Spec(family, str(k)) for k in keys]
+    return found
+
+
+def _run_child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
+    command = [sys.executable, "-m", "benchmarks.run", "--child", spec.label, engine, str(limit)]
+    try:
+        done = subprocess.run(
+            command, cwd=ROOT, capture_output=True, text=True, timeout=2 * limit + 600
+        )
+    except subprocess.TimeoutExpired:
+        return {"case": spec.label, "family": spec.family, "engine": engine, "error": "timeout"}
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        tail = (done.stderr or done.stdout).strip().splitlines()[-3:]
+        return {
+            "case": spec.label,
+            "family": spec.family,
+            "engine": engine,
+            "error": " | ".join(tail) or f"exit {done.returncode}",
+        }
+    row: dict[str, Any] = json.loads(lines[-1])
+    return row
+
+
+def machine() -> dict[str, str]:
+    cpu = "unknown"
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.exists():
+        for line in cpuinfo.read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
+    import os
+
+    return {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        "uname": uname,
+        "cpu": cpu,
+        "cores": str(os.cpu_count()),
+        "python": platform.python_version(),
+        "highs": version("highspy"),
+        "pulp": version("pulp"),
+        "numpy": np.__version__,
+    }
+
+
+# ---------------------------------------------------------------------------------------
+# RESULTS.md
+
+
+def _num(value: float | None, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if abs(value) >= 1000:
+        return f"{value:,.{digits}f}"
+    return f"{value:.{digits}f}"
+
+
+def _gap(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.3f}%"
+
+
+def _pair(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    by_case: dict[str, dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        by_case.setdefault(row["case"], {})[row["engine"]] = row
+    return [(e["mergeopt"], e.get("baseline")) for e in by_case.values() if "mergeopt" in e]
+
+
+def speedup(ours: dict[str, Any], plain: dict[str, Any] | None) -> float | None:
+    """Baseline wall time over mergeopt's, where both proved optimality (else None)."""
+    if plain is None or plain.get("status") != "optimal" or ours.get("status") != "optimal":
+        return None
+    return float(plain["wall_seconds"]) / max(float(ours["wall_seconds"]), 1e-9)
+
+
+def _speedup_text(ours: dict[str, Any], plain: dict[str, Any] | None) -> str:
+    ratio = speedup(ours, plain)
+    if ratio is not None:
+        return f"{ratio:.1f}x"
+    if plain is not None and ours.get("status") == "optimal" and "error" not in plain:
+        # the baseline did not finish: the ratio is at least its time over ours
+        low = float(plain["wall_seconds"]) / max(float(ours["wall_seconds"]), 1e-9)
+        return f">{low:.1f}x (baseline unproven)"
+    return "-"
+
+
+def _row(
+    row: dict[str, Any] | None, engine: str, name: str, about: dict[str, Any], extra: str
+) -> str:
+    if row is None:
+        reason = NO_BASELINE.get(about["family"], "not run")
+        return f"| {name} | {engine} | {about.get('n', '-')} | skipped: {reason} |" + " |" * 9
+    if "error" in row:
+        return f"| {name} | {engine} | - | error: {row['error']} |" + " |" * 9
+    optimum = row.get("optimum")
+    match = ""
+    if optimum is not None and row.get("objective") is not None:
+        same = abs(row["objective"] - optimum) <= MATCH * max(1.0, abs(optimum)) + 1e-6
+        match = " =" if same else " ≠"
+    build_share = row["build_seconds"] / max(row["wall_seconds"], 1e-9)
+    return (
+        f"| {name} | {engine} | {row['n']} | {row['status']} | {_num(row['objective'])}{match} "
+        f"| {_num(row['bound'])} | {_gap(row['gap'])} | {_num(optimum)} "
+        f"| {row['wall_seconds']:.2f} | {row['build_seconds']:.3f} ({100 * build_share:.1f}%) "
+        f"| {row['peak_mb']:.0f} | {extra} | {row.get('detail', '')} |"
+    )
+
+
+HEADER = (
+    "| instance | engine | n | status | objective | bound | gap | known optimum "
+    "| wall s | build s (share) | peak MB | speed-up | solver says |\n"
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+)
+
+
+def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> str:
+    """RESULTS.md from the raw rows of one run."""
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `benchmarks/run.py` from one run; do not edit by hand.",
+        "",
+        f"- command: `{command}`",
+        f"- date: {info['date']}",
+        f"- machine: `{info['uname']}`",
+        f"- CPU: {info['cpu']}, {info['cores']} cores",
+        f"- Python {info['python']}, HiGHS (highspy) {info['highs']}, PuLP {info['pulp']}, "
+        f"numpy {info['numpy']}",
+        f"- time limits (both engines): {', '.join(f'{k} {v:g} s' for k, v in LIMITS.items())}"
+        "; relative gap tolerance 1e-6 for both",
+        "",
+        "Columns: `wall s` is the solve call (model build + solve, after loading the data); "
+        "`build s` the model build inside it (mergeopt: arrays; baseline: PuLP objects); "
+        "`peak MB` the peak resident memory of the fresh process that loaded and solved the "
+        "case; `=` marks an objective equal to the published optimum; `speed-up` is the "
+        "baseline's wall time over mergeopt's where both proved optimality.",
+        "",
+        *_targets(rows),
+        "",
+    ]
+    titles = {
+        "pmedcap": "OR-Library pmedcap1 (capacitated p-median, Osman & Christofides)",
+        "pmed": "OR-Library pmed (uncapacitated p-median, Beasley), a sample",
+        "icb": "English ICBs: networks of 30,000-50,000 patients, travel limit",
+        "england": "All of England, nested by ICB",
+    }
+    for family in FAMILIES:
+        pairs = [p for p in _pair(rows) if p[0]["family"] == family]
+        if not pairs:
+            continue
+        lines += [f"## {titles[family]}", "", HEADER]
+        for ours, plain in pairs:
+            name = ours.get("name", ours["case"])
+            if ours.get("note"):
+                name = f"{name} ({ours['note']})"
+            about = {"family": family, "n": ours.get("n", "-")}
+            lines.append(_row(ours, "mergeopt", name, about, _speedup_text(ours, plain)))
+            if family in NO_BASELINE and plain is None:
+                lines.append(_row(None, "baseline", name, about, ""))
+            elif plain is not None:
+                lines.append(_row(plain, "baseline", name, about, ""))
+        lines.append("")
+    return "\n".join(lines) + "\n"
+
+
+def _ok(row: dict[str, Any]) -> bool:
+    return "error" not in row
+
+
+def _targets(rows: list[dict[str, Any]]) -> list[str]:
+    """Met / missed for each target of the performance issue, with the figures."""
+    ours = [r for r in rows if r["engine"] == "mergeopt" and _ok(r)]
+    lines = ["## Targets", "", "| target | result | figures |", "|---|---|---|"]
+
+    def add(target: str, met: bool | None, figures: str) -> None:
+        verdict = "not measured" if met is None else ("met" if met else "**missed**")
+        lines.append(f"| {target} | {verdict} | {figures} |")
+
+    cap = [r for r in ours if r["family"] == "pmedcap"]
+    at_opt = [
+        r
+        for r in cap
+        if r["status"] == "optimal"
+        and r["objective"] is not None
+        and abs(r["objective"] - r["optimum"]) <= 1e-6
+    ]
+    fast = [r for r in at_opt if r["wall_seconds"] <= 5.0]
+    slowest = max((r["wall_seconds"] for r in cap), default=0.0)
+    add(
+        "all 20 pmedcap1 at the proven optimum, each within 5 s",
+        None if len(cap) < 20 else len(fast) == 20,
+        f"{len(at_opt)}/{len(cap)} proven at the published optimum, {len(fast)} of them "
+        f"within 5 s; slowest {slowest:.1f} s",
+    )
+    icbs = [r for r in ours if r["family"] == "icb"]
+    largest = max(icbs, key=lambda r: r["n"], default=None)
+    if largest is None:
+        add("largest ICB within 0.5% proven gap in 60 s", None, "")
+    else:
+        gap = largest["gap"]
+        met = gap is not None and gap <= 0.005 and largest["wall_seconds"] <= 61.0
+        add(
+            "largest ICB (30,000-50,000, 20 min) within 0.5% proven gap in 60 s",
+            met,
+            f"{largest['name']}, n={largest['n']}: gap {_gap(gap)} in "
+            f"{largest['wall_seconds']:.1f} s",
+        )
+    eng = next((r for r in ours if r["family"] == "england"), None)
+    if eng is None:
+        add("every ICB in England, nested, in 10 min and 4 GB", None, "")
+    else:
+        gap = eng["gap"]
+        met = (
+            eng["status"] in ("optimal", "feasible")
+            and eng["wall_seconds"] <= 600.0 + 5.0
+            and eng["peak_mb"] <= 4096
+            and gap is not None
+            and gap <= 0.005
+        )
+        add(
+            "every ICB in England, nested, within 10 min and 4 GB (gap 0.5% or better)",
+            met,
+            f"{eng['status']}, gap {_gap(gap)}, {eng['wall_seconds']:.0f} s, "
+            f"{eng['peak_mb']:.0f} MB peak",
+        )
+    shares = [r["build_seconds"] / max(r["wall_seconds"], 1e-9) for r in icbs]
+    add(
+        "model building under 10% of wall time at ICB size",
+        None if not shares else max(shares) < 0.10,
+        "largest share " + (f"{100 * max(shares):.2f}%" if shares else "-"),
+    )
+    ratios = [(p[0]["case"], speedup(*p)) for p in _pair([r for r in rows if _ok(r)])]
+    finished = [(case, r) for case, r in ratios if r is not None]
+    worst = min(finished, key=lambda c: c[1], default=None)
+    plain_done = sum(
+        1 for r in rows if r["engine"] == "baseline" and _ok(r) and r["status"] == "optimal"
+    )
+    add(
+        "at least 10x faster than the baseline wherever the baseline finishes",
+        None if worst is None else worst[1] >= 10.0 and len(finished) == plain_done,
+        (
+            f"{len(finished)} cases both proved optimal (baseline proved {plain_done}); "
+            f"smallest ratio {worst[1]:.1f}x on {worst[0]}"
+            if worst
+            else "no case where both finished"
+        ),
+    )
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
+    parser.add_argument("--only", default=",".join(FAMILIES), help="families, comma-separated")
+    parser.add_argument("--cases", default="", help="case keys, e.g. 8,20 or QOP")
+    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
+    parser.add_argument("--json", type=Path, default=HERE / "results.json")
+    parser.add_argument("--render", action="store_true", help="redraw RESULTS.md from JSON")
+    parser.add_argument("--child", nargs=3, metavar=("CASE", "ENGINE", "LIMIT"))
+    args = parser.parse_args(argv)
+    if args.child:
+        label, engine, limit = args.child
+        family, key = label.split(":", 1)
+        print(json.dumps(_child(Spec(family, key), engine, float(limit))), flush=True)
+        return 0
+    command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
+    if args.render:
+        saved = json.loads(args.json.read_text())
+        args.out.write_text(render(saved["rows"], saved["machine"], saved["command"]))
+        return 0
+    only = [f for f in args.only.split(",") if f]
+    unknown = sorted(set(only) - set(FAMILIES))
+    if unknown:
+        parser.error(f"unknown families {unknown}; choose from {FAMILIES}")
+    engines = [e for e in args.engines.split(",") if e]
+    info = machine()
+    rows: list[dict[str, Any]] = []
+    for spec in specs(only, [c for c in args.cases.split(",") if c] or None):
+        for engine in engines:
+            if engine == "baseline" and spec.family in NO_BASELINE:
+                continue
+            row = _run_child(spec, engine, LIMITS[spec.family])
+            rows.append(row)
+            shown = {k: row.get(k) for k in ("status", "objective", "bound", "wall_seconds")}
+            print(spec.label, engine, row.get("error", shown), flush=True)
+            payload = {"command": command.strip(), "machine": info, "rows": rows}
+            args.json.write_text(json.dumps(payload, indent=1))
+    args.out.write_text(render(rows, info, command.strip()))
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

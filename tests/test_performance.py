@@ -1,0 +1,108 @@
+"""The fast path agrees with the plain model; the benchmark loaders read the files right.
+
+No test here asserts a wall time: speed is measured by ``python -m benchmarks.run``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mergeopt.config import Solver
+from mergeopt.model import Instance, lagrangian_applies, lagrangian_bound, objective_value
+from mergeopt.solve import solve_instance
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _benchmark(name: str) -> ModuleType:
+    """A module of the repository's ``benchmarks/`` folder (not an installed package)."""
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    return importlib.import_module(f"benchmarks.{name}")
+
+
+baseline = _benchmark("baseline")
+instances = _benchmark("instances")
+FAST = Solver(time_limit=30)
+
+
+@st.composite
+def random_instances(draw: st.DrawFn) -> Instance:
+    """Small capacitated instances: sizes, bounds, travel limit, group count, weights."""
+    n = draw(st.integers(3, 9))
+    coords = st.tuples(st.integers(0, 30), st.integers(0, 30))
+    xy = np.array(draw(st.lists(coords, min_size=n, max_size=n)), dtype=float)
+    size = np.array(draw(st.lists(st.integers(1, 12), min_size=n, max_size=n)), dtype=float)
+    cost = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    limit = draw(st.sampled_from([np.inf, 12.0, 25.0]))
+    upper = float(draw(st.integers(12, 40)))
+    count = draw(st.one_of(st.none(), st.integers(1, max(1, n // 2))))
+    return Instance(
+        codes=tuple(f"P{k}" for k in range(n)),
+        size=size,
+        cost=cost,
+        allowed=cost <= limit,
+        min_size=float(draw(st.sampled_from([0, 0, 8, 15]))),
+        max_size=np.full(n, upper),
+        can_hub=np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+        | (np.arange(n) == 0),
+        must_hub=np.zeros(n, dtype=bool),
+        count_min=count,
+        count_max=count,
+        weights=(1.0, 0.0, float(draw(st.sampled_from([0, 0, 7]))), 0.0),
+        travel_by_size=draw(st.booleans()),
+    )
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_instances())
+def test_fast_path_matches_the_plain_model(inst: Instance):
+    """Same optimum as the dense baseline wherever both prove optimality; same verdict."""
+    ours = solve_instance(inst, FAST)
+    plain = baseline.solve_plain(inst, time_limit=30)
+    assert (ours.status == "infeasible") == (plain.status == "infeasible")
+    if ours.status == "optimal" and plain.status == "optimal":
+        assert ours.objective == pytest.approx(plain.objective, abs=1e-6)
+        assert ours.objective == pytest.approx(objective_value(inst, ours.hub_of), abs=1e-6)
+    if ours.bound is not None and plain.objective is not None:
+        assert ours.bound <= plain.objective + 1e-6  # a proven bound never cuts off the optimum
+    if plain.status == "optimal" and lagrangian_applies(inst):
+        lag = lagrangian_bound(inst, plain.objective + 1.0)
+        assert lag.bound <= plain.objective + 1e-6
+        assert not lag.closed[np.unique(plain.hub_of)].any()  # the optimum's hubs stay open
+
+
+def test_plain_baseline_is_dense_and_reads_its_status_honestly():
+    inst = instances.pmedcap(1).instance
+    prob, x = baseline.build_plain(inst)
+    assert len(x) == inst.n * inst.n and len(prob.variables()) == inst.n * (inst.n + 1)
+    stopped = baseline.solve_plain(instances.pmedcap(20).instance, time_limit=0.5)
+    assert stopped.status in ("feasible", "no_solution")  # PuLP itself would say "Optimal"
+
+
+@pytest.mark.parametrize(("number", "optimum"), [(1, 713.0), (11, 1006.0)])
+def test_pmedcap_mapped_onto_the_model(number: int, optimum: float):
+    case = instances.pmedcap(number)
+    inst = case.instance
+    assert case.optimum == optimum
+    assert not inst.travel_by_size and inst.count_min == inst.count_max
+    report = solve_instance(inst, Solver(time_limit=3))  # proven or not, both sides hold
+    assert report.objective is not None and report.objective >= optimum - 1e-6
+    assert report.bound is not None and report.bound <= optimum + 1e-6
+
+
+def test_pmed_optima_and_shortest_paths():
+    case = instances.pmed(1)
+    assert case.optimum == 5819.0 and case.instance.n == 100
+    cost = case.instance.cost
+    assert np.allclose(cost, cost.T) and np.isfinite(cost).all()
+    # shortest paths obey the triangle inequality through every vertex
+    assert (cost[:, None, :] <= cost[:, :, None] + cost[None, :, :] + 1e-9).all()
