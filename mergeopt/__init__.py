@@ -22,6 +22,7 @@ from mergeopt.nhs import prepare
 from mergeopt.outputs import load_run, write_run
 from mergeopt.runs import RunResult, evaluate, solve
 from mergeopt.runs import compare_runs as compare
+from mergeopt.sweep import SweepResult, load_sweep, run_sweep
 
 __version__ = version("mergeopt")
 
@@ -32,14 +33,17 @@ __all__ = [
     "MergeoptError",
     "NoSolutionError",
     "RunResult",
+    "SweepResult",
     "__version__",
     "compare",
     "evaluate",
     "explore",
     "load_config",
     "load_run",
+    "load_sweep",
     "plot",
     "prepare",
+    "run_sweep",
     "solve",
     "write_run",
 ]

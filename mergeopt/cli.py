@@ -22,6 +22,14 @@ from mergeopt.diagnose import precheck
 from mergeopt.outputs import Writer, check_writable, default_run_dir, load_run, write_run
 from mergeopt.runs import RunResult, evaluate_config, prepare_problem, solve_config
 from mergeopt.solve import solve_instance
+from mergeopt.sweep import (
+    SOLVED,
+    SweepInterrupted,
+    SweepResult,
+    parse_groups,
+    parse_vary,
+    run_sweep,
+)
 
 app = typer.Typer(
     name="mergeopt",
@@ -155,6 +163,112 @@ def explain(config: ConfigArg) -> None:
         return "\n".join(lines)
 
     out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def sweep(
+    config: ConfigArg,
+    groups: Annotated[
+        str | None,
+        typer.Option("--groups", help="Group counts to compare: 6..10 or 6,8,10 (groups.count)."),
+    ] = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vary",
+            help="KEY=V1,V2,... or KEY=A..B: a config key and its values, e.g. "
+            "travel.max_minutes=15,20. Repeat for more keys: every combination is solved.",
+        ),
+    ] = None,
+    split_by: Annotated[
+        str | None,
+        typer.Option(help="A column of the practices table: one problem per value (icb_code)."),
+    ] = None,
+    scheduler: Annotated[
+        str | None,
+        typer.Option(help="A Dask scheduler, tcp://HOST:PORT (default: local processes)."),
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="Local worker processes (default: one per CPU).")
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Sweep folder (default: runs/<config name>-sweep)."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Solve every scenario again, even finished ones.")
+    ] = False,
+) -> None:
+    """Solve a config over several values or regions; write a run directory per scenario,
+    comparison.csv and comparison.png. Scenarios already finished are not solved again."""
+
+    def action() -> SweepResult:
+        varied = dict(parse_vary(text) for text in vary or ())
+        if groups is not None:
+            if "groups.count" in varied:
+                raise InputError("groups.count given twice: use --groups or --vary, not both")
+            varied["groups.count"] = parse_groups(groups)
+        try:
+            return run_sweep(
+                config,
+                out=out,
+                vary=varied,
+                split_by=split_by,
+                scheduler=scheduler,
+                workers=workers,
+                force=force,
+            )
+        except SweepInterrupted as stop:
+            _summarise_sweep(stop.result)
+            err_console.print(
+                f"interrupted: the {len(stop.result.comparison)} scenario(s) above are kept; "
+                "run the same command again to solve the rest",
+                highlight=False,
+            )
+            raise typer.Exit(130) from None
+
+    result = _guarded(action)
+    _summarise_sweep(result)
+    if result.failed:
+        raise typer.Exit(1)
+
+
+def _summarise_sweep(result: SweepResult) -> None:
+    table = result.comparison
+    units = sorted({str(u) for u in table["travel_unit"].dropna()}) or ["minutes"]
+    title = f"{result.title} (travel to hub in {'/'.join(units)})"
+    grid = Table(title=title, box=None, pad_edge=False)  # no borders: room for long names
+    longest = max((len(str(name)) for name in table["scenario"]), default=8)
+    grid.add_column("scenario", overflow="fold", min_width=min(longest, 24))
+    grid.add_column("status", min_width=10)
+    for column in ("groups", "mean", "max", "smallest", "largest", "moved"):
+        grid.add_column(column, justify="right", no_wrap=True, min_width=len(column))
+    notes = []
+    for row in table.to_dict("records"):
+        figures = [""] * 6
+        if row["status"] in SOLVED:
+            figures = [
+                str(row["groups"]),
+                f"{row['mean_travel']:.2f}",
+                f"{row['max_travel']:.2f}",
+                f"{row['smallest_group']:,}",
+                f"{row['largest_group']:,}",
+                str(row["practices_moved"]),
+            ]
+        grid.add_row(str(row["scenario"]), str(row["status"]), *figures)
+        if row["status"] != "optimal":
+            notes.append(f"  {row['scenario']}: {row['status_text']}")
+    out_console.print(grid)
+    out_console.print("\n".join(notes), highlight=False, soft_wrap=True)
+    failed = len(result.failed)
+    fresh = len(table) - len(result.reused) - failed
+    out_console.print(
+        f"{len(table)} scenario(s): {fresh} solved now, {len(result.reused)} already finished "
+        f"(not solved again), {failed} failed\nwritten to {result.folder}: comparison.csv, "
+        "comparison.png and a run directory per scenario",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 @app.command()

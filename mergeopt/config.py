@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
@@ -40,12 +40,18 @@ class Columns(_Strict):
 
 
 class Inputs(_Strict):
-    """Where the practices are and how their columns are named."""
+    """Where the practices are and how their columns are named.
+
+    ``select`` keeps only the practices whose column holds one of the listed values,
+    e.g. ``{icb_code: [QOQ]}``: one region of a national table (``mergeopt sweep
+    --split-by`` makes one such scenario per value).
+    """
 
     practices: Path
     premises: Path | None = None
     columns: Columns = Columns()
     location: Literal["auto", "latlong", "bng", "geometry"] = "auto"
+    select: dict[str, Annotated[list[str], Field(min_length=1)]] = {}
 
 
 class CountRange(_Strict):
@@ -184,6 +190,29 @@ class Solver(_Strict):
     log: bool = False
 
 
+class Sweep(_Strict):
+    """A batch of scenarios of this config (``mergeopt sweep``; ignored by ``run``).
+
+    ``vary`` maps dotted config keys to the values to try (several keys: every
+    combination); ``split_by`` names a column of the practices table: one problem per
+    value (e.g. every ICB). ``scheduler`` is a Dask scheduler address
+    (``tcp://host:8786``); without one, ``workers`` local processes (default: one per CPU).
+    """
+
+    vary: dict[str, Annotated[list[Any], Field(min_length=1)]] = {}
+    split_by: str | None = None
+    scheduler: str | None = None
+    workers: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _known_keys(self) -> Sweep:
+        for key in self.vary:
+            problem = config_key_problem(key)
+            if problem:
+                raise ValueError(f"vary key '{key}': {problem}")
+        return self
+
+
 class Config(_Strict):
     """A whole run: one YAML file."""
 
@@ -198,6 +227,7 @@ class Config(_Strict):
     maps: bool = True
     objective: Objective = Objective()
     solver: Solver = Solver()
+    sweep: Sweep | None = None
     _source: Path | None = PrivateAttr(default=None)
 
     @property
@@ -227,6 +257,37 @@ class Config(_Strict):
         changed._source = self._source
         _check_paths(changed)
         return changed
+
+
+def config_key_problem(dotted: str) -> str | None:
+    """Why a dotted key names no value of the config schema, or None if it does.
+
+    >>> config_key_problem("groups.count") is None
+    True
+    >>> config_key_problem("groups.cont")
+    "no such key 'cont' in 'groups'"
+    """
+    model: type[BaseModel] | None = Config
+    walked: list[str] = []
+    for part in dotted.split("."):
+        if model is None:
+            return f"'{'.'.join(walked)}' is a value, not a section"
+        if part not in model.model_fields:
+            where = f" in '{'.'.join(walked)}'" if walked else ""
+            return f"no such key '{part}'{where}"
+        if model is Config and part == "sweep":
+            return "a sweep cannot vary its own sweep block"
+        model = _section(model.model_fields[part].annotation)
+        walked.append(part)
+    return None
+
+
+def _section(annotation: Any) -> type[BaseModel] | None:
+    """The config section a field holds (``count: int | CountRange`` holds one), if any."""
+    for kind in (annotation, *get_args(annotation)):
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            return kind
+    return None
 
 
 def load_config(path: Path | str) -> Config:

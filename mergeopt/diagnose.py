@@ -308,11 +308,25 @@ def _count(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, Any
     low = None if inst.count_min is None else inst.count_min - elastic.count_short
     high = None if inst.count_max is None else inst.count_max + elastic.count_over
     total = float(inst.size.sum())
+    usable = int(inst.hubs_usable().sum())
     if elastic.count_short and inst.count_min is not None:
-        why = (
-            f"{inst.count_min} groups of at least {groups.min_list_size:,} need "
-            f"{inst.count_min * groups.min_list_size:,} patients; there are {total:,.0f}"
-        )
+        if inst.count_min * groups.min_list_size > total:
+            why = (
+                f"{inst.count_min} groups of at least {groups.min_list_size:,} need "
+                f"{inst.count_min * groups.min_list_size:,} patients; there are {total:,.0f}"
+            )
+        elif usable < inst.count_min:
+            why = (
+                f"only {usable} practices can host a group (premises that serve at least "
+                f"{groups.min_list_size:,} patients, not forbidden as hubs), so "
+                f"{inst.count_min} groups cannot be formed"
+            )
+        else:
+            why = (
+                f"{inst.count_min} groups of at least {groups.min_list_size:,} patients "
+                "cannot all be formed within the other rules (travel limit, premises, "
+                "eligible hubs)"
+            )
         change = f"allow {low} groups"
     else:
         why = f"{inst.count_max} groups cannot hold every practice within the other rules"

@@ -44,14 +44,23 @@ _TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 class _Problems:
     """Gathers every problem in one table, then raises them as one line."""
 
-    def __init__(self, path: Path, frame: pd.DataFrame, *, spreadsheet: bool) -> None:
+    def __init__(
+        self,
+        path: Path,
+        frame: pd.DataFrame,
+        *,
+        spreadsheet: bool,
+        positions: np.ndarray | None = None,
+    ) -> None:
         self.path, self.frame, self.items = path, frame, list[str]()
         self.offset = 2 if spreadsheet else 1
+        # each row's position in the file (rows kept by inputs.select keep their numbers)
+        self.positions = np.arange(len(frame)) if positions is None else positions
 
     def check(self, column: str, bad: pd.Series | np.ndarray, what: str) -> None:
         mask = np.asarray(bad, dtype=bool)
         if mask.any():
-            rows = [int(pos) + self.offset for pos in np.flatnonzero(mask)]
+            rows = [int(self.positions[pos]) + self.offset for pos in np.flatnonzero(mask)]
             self.items.append(f"column '{column}' {what} in {describe_rows(rows)}")
 
     def add(self, text: str) -> None:
@@ -121,7 +130,8 @@ def read_practices(config: Config) -> pd.DataFrame:
     raw = read_table(path)
     if spec.premises is not None:
         raw = _join_premises(raw, spec.premises, code=spec.columns.code, practices=path)
-    problems = _Problems(path, raw, spreadsheet=path.suffix.lower() == ".csv")
+    raw, positions = _select(raw, spec.select, path)
+    problems = _Problems(path, raw, spreadsheet=path.suffix.lower() == ".csv", positions=positions)
     codes = _codes(raw, spec.columns.code, problems)
     table = pd.DataFrame(index=pd.Index(codes, name="code"))
     table["name"] = _text(raw, spec.columns.name, problems, default=codes)
@@ -134,6 +144,26 @@ def read_practices(config: Config) -> pd.DataFrame:
     table["hub_eligibility"] = _eligibility(raw, spec.columns.hub_eligibility, problems)
     problems.raise_if_any()
     return table
+
+
+def _select(
+    raw: pd.DataFrame, select: dict[str, list[str]], path: Path
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The rows ``inputs.select`` keeps, and their positions in the file."""
+    keep = np.ones(len(raw), dtype=bool)
+    for column, values in select.items():
+        if column not in raw.columns:
+            raise InputError(
+                f"{path}: missing column '{column}' named by inputs.select "
+                f"(columns are: {', '.join(map(str, raw.columns))})"
+            )
+        text = raw[column].astype("string").str.strip()
+        keep &= text.isin([str(value).strip() for value in values]).fillna(False).to_numpy()
+    if not keep.any():
+        wanted = "; ".join(f"{column} in {values}" for column, values in select.items())
+        raise InputError(f"{path}: no practice has {wanted} (inputs.select)")
+    positions = np.flatnonzero(keep)
+    return raw.iloc[positions].reset_index(drop=True), positions
 
 
 def _require(raw: pd.DataFrame, column: str, problems: _Problems) -> pd.Series | None:

@@ -21,6 +21,9 @@ CASES = {
     "too many groups for the minimum": (
         HULL, {"groups.count": 12}, ["12 groups of at least 30,000 need 360,000 patients", "there are 313,989"]
     ),
+    "more groups than premises can host": (
+        HULL, {"groups.count": 9}, ["only 8 practices can host a group", "allow 8 groups"]
+    ),
     "premises too small": (HULL, {"premises.m2_per_patient": 0.06}, ["premises of", "serve"]),
     "minimum too high": (HULL, {"groups.min_list_size": 45000}, ["lower the minimum list size"]),
     "forced and forbidden hub": (HULL, {"rules.forbidden_hubs": ["B81048"]}, ["B81048", "forbidden"]),

@@ -1,0 +1,134 @@
+"""What a second local worker buys a sweep: the same sweep on 1 and on 2 processes.
+
+Run from the repository root::
+
+    python -m benchmarks.sweep_workers [--repeats 3]
+
+It runs ``mergeopt sweep configs/hull_pcn.yaml --groups 7..10`` (maps off, ``force``, a
+fresh temporary folder each time) with ``workers=1`` and ``workers=2``, alternating the
+two so both see the same machine load, and writes ``benchmarks/SWEEP_RESULTS.md``: the
+median wall time of each (from the call to the finished comparison.csv, worker start-up
+included), their ratio, the solver work the scenarios report, and the machine. The
+sweep goes through :func:`mergeopt.sweep.run_sweep`, the path ``mergeopt sweep`` takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import subprocess
+import tempfile
+import time
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+
+from mergeopt.config import load_config
+from mergeopt.sweep import SweepResult, run_sweep
+
+ROOT = Path(__file__).resolve().parents[1]
+CONFIG = ROOT / "configs" / "hull_pcn.yaml"
+GROUPS = [7, 8, 9, 10]
+RESULTS = ROOT / "benchmarks" / "SWEEP_RESULTS.md"
+COMMAND = "mergeopt sweep configs/hull_pcn.yaml --groups 7..10 --force (maps off)"
+
+
+def _measure(workers: int) -> tuple[float, SweepResult]:
+    config = load_config(CONFIG).with_overrides(maps=False)
+    with tempfile.TemporaryDirectory(prefix="mergeopt-sweep-bench-") as folder:
+        started = time.perf_counter()
+        result = run_sweep(
+            config,
+            out=Path(folder) / "sweep",
+            vary={"groups.count": GROUPS},
+            workers=workers,
+            force=True,
+            progress=False,
+        )
+        return time.perf_counter() - started, result
+
+
+def _machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
+    return (
+        f"{uname}; {cpu}; {os.cpu_count()} CPUs; Python {platform.python_version()}, "
+        f"HiGHS {version('highspy')}, mergeopt {version('mergeopt')}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    walls: dict[int, list[float]] = {1: [], 2: []}
+    work: dict[int, list[float]] = {1: [], 2: []}
+    longest: list[float] = []
+    loads = [os.getloadavg()[0]]
+    statuses: list[str] = []
+    for repeat in range(args.repeats):
+        for workers in (1, 2) if repeat % 2 == 0 else (2, 1):
+            seconds, result = _measure(workers)
+            walls[workers].append(seconds)
+            work[workers].append(float(result.comparison["total_seconds"].sum()))
+            if workers == 1:
+                longest.append(float(result.comparison["total_seconds"].max()))
+            statuses = [
+                f"{name} {status}"
+                for name, status in zip(result.scenarios, result.comparison["status"], strict=True)
+            ]
+            loads.append(os.getloadavg()[0])
+            print(f"workers={workers}: {seconds:.2f} s", flush=True)
+    one, two = statistics.median(walls[1]), statistics.median(walls[2])
+    lines = [
+        "# Sweep: 1 local worker against 2",
+        "",
+        "The same sweep run with `workers=1` and `workers=2` (alternating, "
+        f"{args.repeats} runs each): wall seconds from the call of `run_sweep` to the "
+        "written comparison.csv, worker start-up included, each into a fresh folder.",
+        "",
+        f"Command: `python -m benchmarks.sweep_workers --repeats {args.repeats}`, which runs "
+        f"`{COMMAND}`  ",
+        f"Scenarios: {'; '.join(statuses)}  ",
+        f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}  ",
+        f"Machine: {_machine()}  ",
+        f"Load average (1 min) during the runs: {min(loads):.1f} to {max(loads):.1f} "
+        "(other work shares this machine)",
+        "",
+        "| workers | wall s (median) | wall s (best) | wall s (all runs) "
+        "| scenario time, sum (median) |",
+        "|---|---|---|---|---|",
+        *(
+            f"| {w} | {statistics.median(walls[w]):.2f} | {min(walls[w]):.2f} | "
+            f"{', '.join(f'{s:.2f}' for s in walls[w])} | {statistics.median(work[w]):.2f} |"
+            for w in (1, 2)
+        ),
+        "",
+        f"**Ratio (1 worker / 2 workers): {one / two:.2f}x** (medians; "
+        f"{min(walls[1]) / min(walls[2]):.2f}x between the best runs).",
+        "",
+        "'Scenario time' is what the scenarios themselves report (`total_seconds`: "
+        "reading, model, solve, and the explanation of each infeasible count), added up. "
+        f"With one worker it is {statistics.median(work[1]):.2f} s and the longest scenario "
+        f"{statistics.median(longest):.2f} s, so two workers on two free cores could finish "
+        f"the solving in {max(statistics.median(longest), statistics.median(work[1]) / 2):.2f} s "
+        "at best; the rest of the wall time is starting the worker processes (each imports "
+        "mergeopt) and writing. If the scenario time with two workers is well above the one "
+        "with one, the two processes were sharing a core: the machine was busy with other work "
+        "(see the load average), and the ratio says more about that than about the sweep.",
+    ]
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"1 worker {one:.2f} s, 2 workers {two:.2f} s: ratio {one / two:.2f}x -> {RESULTS}")
+
+
+if __name__ == "__main__":
+    main()
