@@ -64,7 +64,8 @@ def study_area(
         hull = shapely.convex_hull(shapely.multipoints(sites)).buffer(2000)
         return hull, "convex hull of the practices + 2 km (no boundary configured)"
     path = geography.boundary
-    shapes = _read_shapes(path, "boundary")
+    field_only = [geography.boundary_field] if geography.boundary_field else []
+    shapes = _read_shapes(path, "boundary", field_only)
     if geography.boundary_field is not None:
         field = geography.boundary_field
         if field not in shapes.columns:
@@ -113,10 +114,11 @@ def _as_text(values: pd.Series) -> pd.Series:
     return values.map(one)
 
 
-def _read_shapes(path: Path, what: str) -> gpd.GeoDataFrame:
-    """A boundary file's features, or an InputError saying why it cannot be used."""
+def _read_shapes(path: Path, what: str, columns: list[str]) -> gpd.GeoDataFrame:
+    """A boundary file's features with only the named property columns (a junk property
+    elsewhere in the file cannot stop it), or an InputError saying why it cannot be used."""
     try:
-        shapes = gpd.read_file(path)
+        shapes = gpd.read_file(path, columns=columns)
     except Exception as exc:  # the reader's own words are the useful part
         reason = next(iter(str(exc).splitlines()), "") or type(exc).__name__
         raise InputError(f"{path}: cannot read {what} ({reason})") from None
@@ -241,7 +243,7 @@ def _lsoa_cells(
 ) -> list[BaseGeometry]:
     path = geography.lsoa
     assert path is not None
-    lsoa = _read_shapes(path, "LSOA")
+    lsoa = _read_shapes(path, "LSOA", [])
     shapes = _in_bng(lsoa, path, "LSOA").make_valid()
     shapes = shapes[~(shapes.isna() | shapes.is_empty)]
     shapes = shapes[np.isfinite(shapes.bounds.to_numpy()).all(axis=1)]

@@ -16,10 +16,16 @@ from rich.console import Console
 from rich.table import Table
 
 from mergeopt._errors import InputError, MergeoptError
-from mergeopt.config import Config, load_config
+from mergeopt.config import load_config
 from mergeopt.diagnose import explain as explain_problem
 from mergeopt.diagnose import precheck
-from mergeopt.outputs import Writer, check_writable, default_run_dir, load_run, write_run
+from mergeopt.outputs import (
+    check_writable,
+    default_run_dir,
+    default_writers,
+    load_run,
+    write_run,
+)
 from mergeopt.runs import RunResult, evaluate_config, prepare_problem, solve_config
 from mergeopt.solve import solve_instance
 from mergeopt.sweep import (
@@ -74,7 +80,7 @@ def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) ->
         check_writable(target, force=force)
         out_console.print(f"solving {cfg.name} ...", highlight=False)
         result = solve_config(cfg)
-        return result, write_run(result, target, force=force, extra=writers(cfg))
+        return result, write_run(result, target, force=force, extra=default_writers(cfg))
 
     result, written = _guarded(action)
     _summarise(result, written)
@@ -96,7 +102,7 @@ def evaluate(
         result = evaluate_config(cfg, grouping)
         target = out or default_run_dir(result)
         check_writable(target, force=force)
-        return result, write_run(result, target, force=force, extra=writers(cfg))
+        return result, write_run(result, target, force=force, extra=default_writers(cfg))
 
     result, written = _guarded(action)
     _summarise(result, written)
@@ -134,13 +140,6 @@ def map_(
         return f"maps written to {redraw(load_run(run_dir), run_dir)}"
 
     out_console.print(_guarded(action), highlight=False)
-
-
-def writers(cfg: Config) -> list[Writer]:
-    """The extra files a run directory gets: the maps, unless the config turns them off."""
-    from mergeopt.maps import write_maps
-
-    return [write_maps] if cfg.maps else []
 
 
 @app.command()

@@ -79,24 +79,45 @@ def write_run(
     ``extra`` writers add files (maps, geopackages) to the staging folder before the
     directory is renamed into place.
     """
-    out = Path(out)
+
+    def fill(staging: Path) -> None:
+        result.assignments.to_csv(staging / "assignments.csv", index=False)
+        result.groups.to_csv(staging / "groups.csv", index=False)
+        for writer in extra:
+            writer(result, staging)
+        write_record(staging, run_record(result))
+
+    return write_folder(Path(out), fill, force=force)
+
+
+def write_folder(out: Path, fill: Callable[[Path], None], *, force: bool = False) -> Path:
+    """Write a folder atomically: ``fill`` writes into a staging folder beside ``out``,
+    which is then renamed into place (replacing ``out`` only with ``force``)."""
     check_writable(out, force=force)
     out.parent.mkdir(parents=True, exist_ok=True)
     _sweep_stale(out)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
     try:
         staging.chmod(_FOLDER_MODE)  # mkdtemp makes it private (0700); a run is shared
-        result.assignments.to_csv(staging / "assignments.csv", index=False)
-        result.groups.to_csv(staging / "groups.csv", index=False)
-        for writer in extra:
-            writer(result, staging)
-        record = json.dumps(_clean(run_record(result)), indent=2, allow_nan=False)
-        (staging / "run.json").write_text(record + "\n", encoding="utf-8")
+        fill(staging)
         _replace(staging, out)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return out
+
+
+def write_record(folder: Path, record: dict[str, Any]) -> None:
+    """Write ``run.json`` (JSON-safe: NaN and inf as null, numpy scalars as numbers)."""
+    text = json.dumps(_clean(record), indent=2, allow_nan=False)
+    (folder / "run.json").write_text(text + "\n", encoding="utf-8")
+
+
+def default_writers(config: Config) -> list[Writer]:
+    """The extra files a run directory gets: the maps, unless the config turns them off."""
+    from mergeopt.maps import write_maps
+
+    return [write_maps] if config.maps else []
 
 
 def _folder_mode() -> int:
@@ -175,6 +196,11 @@ def load_run(path: Path | str) -> RunResult:
     if not record_path.is_file():
         raise InputError(f"{folder}: not a run directory (no run.json)")
     record = json.loads(record_path.read_text(encoding="utf-8"))
+    if not (folder / "assignments.csv").is_file():
+        raise InputError(
+            f"{folder}: this run has no grouping ({record.get('status', 'unknown status')}: "
+            f"{record.get('status_text', 'no assignments.csv')})"
+        )
     config = Config.model_validate(record["config"])
     config._source = Path(record["config_file"]) if record.get("config_file") else None
     changed = [p for p, h in input_hashes(config).items() if record["inputs"].get(p) != h]

@@ -59,7 +59,6 @@ import os
 import re
 import shutil
 import signal
-import tempfile
 import time
 import traceback
 import uuid
@@ -88,7 +87,14 @@ from rich.progress import (
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
 from mergeopt.config import Config, Sweep, config_hash, config_key_problem, load_config
 from mergeopt.inputs import read_table
-from mergeopt.outputs import Writer, load_run, write_run
+from mergeopt.outputs import (
+    Writer,
+    default_writers,
+    load_run,
+    write_folder,
+    write_record,
+    write_run,
+)
 from mergeopt.runs import RunResult, input_hashes, solve_config
 
 if TYPE_CHECKING:
@@ -579,21 +585,20 @@ def _solve_and_write(task: Mapping[str, Any]) -> Row:
         status = "infeasible" if isinstance(exc, InfeasibleError) else "no_solution"
         overrides = exc.overrides if isinstance(exc, InfeasibleError) else {}
         timings = {"total_seconds": round(time.perf_counter() - started, 4)}
-        _write_record(folder, _outcome_record(config, status, str(exc), overrides, timings), stamp)
+        outcome = _outcome_record(config, status, str(exc), overrides, timings)
+
+        def fill(staging: Path) -> None:
+            write_record(staging, outcome)
+            _write_stamp(stamp, None, staging)
+
+        write_folder(folder, fill, force=True)
     else:
-        extra: list[Writer] = [*_writers(config), partial(_write_stamp, stamp)]
+        extra: list[Writer] = [*default_writers(config), partial(_write_stamp, stamp)]
         write_run(result, folder, force=True, extra=extra)
     record = _read_record(folder)
     if record is None:  # pragma: no cover - just written
         raise RuntimeError(f"{folder}: run.json missing after writing")
     return _row(record)
-
-
-def _writers(config: Config) -> list[Writer]:
-    """The extra files of a run directory, as ``mergeopt run`` writes them (the maps)."""
-    from mergeopt.maps import write_maps
-
-    return [write_maps] if config.maps else []
 
 
 def _fresh_solver_threads() -> None:
@@ -646,39 +651,6 @@ def _write_stamp(stamp: dict[str, Any], result: RunResult | None, staging: Path)
     """scenario.json: which sweep wrote this run directory, for which scenario and values."""
     text = json.dumps(stamp, indent=2, allow_nan=False, default=_plain)
     (staging / SCENARIO_FILE).write_text(text + "\n", encoding="utf-8")
-
-
-def _write_record(folder: Path, record: dict[str, Any], stamp: dict[str, Any]) -> None:
-    """Write a run directory holding only run.json (and scenario.json), atomically."""
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    for stale in folder.parent.glob(f".{folder.name}.partial-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.partial-", dir=folder.parent))
-    try:
-        staging.chmod(_FOLDER_MODE)  # mkdtemp makes it private (0700); a run is shared
-        text = json.dumps(record, indent=2, allow_nan=False, default=_plain)
-        (staging / "run.json").write_text(text + "\n", encoding="utf-8")
-        _write_stamp(stamp, None, staging)
-        if folder.exists():
-            retired = folder.with_name(f".{folder.name}.old-{os.getpid()}")
-            os.replace(folder, retired)
-            os.replace(staging, folder)
-            shutil.rmtree(retired, ignore_errors=True)
-        else:
-            os.replace(staging, folder)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _folder_mode() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o777 & ~mask
-
-
-#: Permissions of a run directory, as write_run gives them: what ``mkdir`` would give.
-_FOLDER_MODE = _folder_mode()
 
 
 def _plain(value: Any) -> Any:

@@ -246,3 +246,14 @@ def test_a_hub_both_forced_and_forbidden_is_reported(tmp_path):
     code, _, stderr = invoke("run", path, "--out", tmp_path / "run")
     assert code == 3
     assert "B81048" in stderr and "also forbidden" in stderr
+
+
+def test_map_of_a_run_without_a_grouping_says_why(tmp_path):
+    """A sweep's infeasible scenario keeps only run.json: redrawing it is a clear error."""
+    folder = tmp_path / "count=9"
+    folder.mkdir()
+    record = {"status": "infeasible", "status_text": "only 8 practices can host a group"}
+    (folder / "run.json").write_text(json.dumps(record))
+    code, _, stderr = invoke("map", folder)
+    assert code == 2
+    assert "has no grouping (infeasible: only 8 practices can host a group)" in stderr
