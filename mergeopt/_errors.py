@@ -53,3 +53,8 @@ def describe_rows(labels: Iterable[object], *, limit: int = 5) -> str:
     more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
     noun = "row" if len(items) == 1 else "rows"
     return f"{noun} {shown}{more}"
+
+
+class InputWarning(UserWarning):
+    """Something about the inputs a user should know that does not stop the run
+    (practices the NHS files name but that could not be used, and why)."""

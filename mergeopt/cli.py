@@ -7,6 +7,7 @@ interrupted.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -15,7 +16,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from mergeopt._errors import InputError, MergeoptError
+from mergeopt._errors import InputError, InputWarning, MergeoptError
 from mergeopt.config import load_config
 from mergeopt.diagnose import explain as explain_problem
 from mergeopt.diagnose import precheck
@@ -59,9 +60,20 @@ ForceOption = Annotated[
 
 
 def _guarded(action: Callable[[], T]) -> T:
-    """Run an action; print a mergeopt error as one line and exit with its code."""
+    """Run an action; print its warnings and a mergeopt error as one line each, and exit
+    with the error's code."""
     try:
-        return action()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InputWarning)
+            try:
+                return action()
+            finally:
+                for warning in caught:
+                    err_console.print(
+                        f"[bold yellow]warning:[/] {warning.message}",
+                        highlight=False,
+                        soft_wrap=True,
+                    )
     except MergeoptError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(exc.exit_code) from None

@@ -39,19 +39,73 @@ class Columns(_Strict):
     hub_eligibility: str = "hub_eligibility"
 
 
+class NhsFiles(_Strict):
+    """NHS Digital's files as downloaded, from which the practices table is built on the
+    fly (as ``mergeopt prepare`` builds it), and the area to select from them."""
+
+    list_sizes: Path
+    postcodes: Path
+    mapping: Path | None = None
+    epraccur: Path | None = None
+    epcn_partners: Path | None = None
+    epcn_details: Path | None = None
+    icb: list[str] = []
+    sub_icb: list[str] = []
+    pcn: list[str] = []
+    practices: list[str] = []
+
+    def files(self) -> dict[str, Path]:
+        """The files named, by key."""
+        named = {
+            "list_sizes": self.list_sizes,
+            "postcodes": self.postcodes,
+            "mapping": self.mapping,
+            "epraccur": self.epraccur,
+            "epcn_partners": self.epcn_partners,
+            "epcn_details": self.epcn_details,
+        }
+        return {key: path for key, path in named.items() if path is not None}
+
+
 class Inputs(_Strict):
     """Where the practices are and how their columns are named.
 
-    ``select`` keeps only the practices whose column holds one of the listed values,
-    e.g. ``{icb_code: [QOQ]}``: one region of a national table (``mergeopt sweep
-    --split-by`` makes one such scenario per value).
+    The practices come from a prepared table (``practices``) or straight from NHS
+    Digital's files (``nhs``): exactly one of the two. ``select`` keeps only the
+    practices whose column holds one of the listed values, e.g. ``{icb_code: [QOQ]}``:
+    one region of a national table (``mergeopt sweep --split-by`` makes one such
+    scenario per value).
     """
 
-    practices: Path
+    practices: Path | None = None
+    nhs: NhsFiles | None = None
     premises: Path | None = None
     columns: Columns = Columns()
     location: Literal["auto", "latlong", "bng", "geometry"] = "auto"
     select: dict[str, Annotated[list[str], Field(min_length=1)]] = {}
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Inputs:
+        if (self.practices is None) == (self.nhs is None):
+            raise ValueError(
+                "give either practices (a practices table) or nhs (NHS Digital's files)"
+            )
+        return self
+
+    @property
+    def source(self) -> Path:
+        """The file practices are read from: the table, or the NHS list-size file."""
+        if self.practices is not None:
+            return self.practices
+        assert self.nhs is not None  # the validator guarantees one of the two
+        return self.nhs.list_sizes
+
+    def files(self) -> dict[str, Path]:
+        """Every input file of this section, keyed by its config key."""
+        found = {"inputs.practices": self.practices, "inputs.premises": self.premises}
+        if self.nhs is not None:
+            found |= {f"inputs.nhs.{key}": path for key, path in self.nhs.files().items()}
+        return {key: path for key, path in found.items() if path is not None}
 
 
 class CountRange(_Strict):
@@ -365,8 +419,7 @@ _TYPE_TAGS = {"int", "str", "float", "bool", "list", "dict", "none"}
 def _check_paths(config: Config) -> None:
     """Every file a config names must exist (named by its key, as resolved)."""
     files = {
-        "inputs.practices": config.inputs.practices,
-        "inputs.premises": config.inputs.premises,
+        **config.inputs.files(),
         "travel.matrix": config.travel.matrix,
         "geography.boundary": config.geography.boundary,
         "geography.lsoa": config.geography.lsoa,
@@ -380,10 +433,14 @@ def _resolve_paths(config: Config, base: Path) -> Config:
     def resolve(path: Path | None) -> Path | None:
         return path if path is None or path.is_absolute() else (base / path).resolve()
 
+    nhs = config.inputs.nhs
+    if nhs is not None:
+        nhs = nhs.model_copy(update={key: resolve(path) for key, path in nhs.files().items()})
     inputs = config.inputs.model_copy(
         update={
             "practices": resolve(config.inputs.practices),
             "premises": resolve(config.inputs.premises),
+            "nhs": nhs,
         }
     )
     travel = config.travel.model_copy(update={"matrix": resolve(config.travel.matrix)})

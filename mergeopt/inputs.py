@@ -21,6 +21,7 @@ hub_eligibility    str       ``must``, ``may`` or ``never``
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,7 +30,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
-from mergeopt._errors import InputError, describe_rows
+from mergeopt._errors import InputError, InputWarning, describe_rows
 from mergeopt.config import Config
 
 #: The current-group code NHS Digital uses for practices in no network.
@@ -126,8 +127,8 @@ def read_practices(config: Config) -> pd.DataFrame:
         One line naming the file, the column(s) and the rows at fault.
     """
     spec = config.inputs
-    path = spec.practices
-    raw = read_table(path)
+    path = spec.source
+    raw = read_source(config)
     if spec.premises is not None:
         raw = _join_premises(raw, spec.premises, code=spec.columns.code, practices=path)
     raw, positions = _select(raw, spec.select, path)
@@ -144,6 +145,36 @@ def read_practices(config: Config) -> pd.DataFrame:
     table["hub_eligibility"] = _eligibility(raw, spec.columns.hub_eligibility, problems)
     problems.raise_if_any()
     return table
+
+
+def read_source(config: Config) -> pd.DataFrame:
+    """The practices table as given, before validation: the file ``inputs.practices``, or
+    the table built from NHS Digital's files (``inputs.nhs``), as text like a CSV.
+
+    Practices the NHS files name but that cannot be used (no list size, postcode not
+    found, closed) are reported in a warning, never dropped silently.
+    """
+    nhs = config.inputs.nhs
+    if nhs is None:
+        assert config.inputs.practices is not None  # the schema guarantees one source
+        return read_table(config.inputs.practices)
+    from mergeopt.nhs import prepare
+
+    prepared = prepare(
+        **nhs.files(), icb=nhs.icb, sub_icb=nhs.sub_icb, pcn=nhs.pcn, practices=nhs.practices
+    )
+    if len(prepared.excluded):
+        reasons = prepared.excluded.groupby("reason")["practice_code"].apply(
+            lambda codes: ", ".join(codes)
+        )
+        listed = "; ".join(f"{reason}: {codes}" for reason, codes in reasons.items())
+        warnings.warn(
+            f"{nhs.list_sizes.name}: {len(prepared.excluded)} practice(s) left out ({listed})",
+            InputWarning,
+            stacklevel=2,
+        )
+    text = prepared.practices.astype("string").fillna("")
+    return pd.DataFrame(text.replace("", None))
 
 
 def _select(

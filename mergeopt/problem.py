@@ -167,7 +167,7 @@ class _Positions:
     def __init__(self, codes: list[str], config: Config) -> None:
         self.index = {code: k for k, code in enumerate(codes)}
         self.n = len(codes)
-        self.table = config.inputs.practices.name
+        self.table = config.inputs.source.name
         self.config = config.source
 
     def one(self, code: str, key: str) -> int:

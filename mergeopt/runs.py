@@ -20,7 +20,7 @@ import pandas as pd
 from mergeopt._errors import InfeasibleError, InputError, NoSolutionError
 from mergeopt.config import Config, load_config
 from mergeopt.diagnose import explain, precheck
-from mergeopt.inputs import read_practices, read_table
+from mergeopt.inputs import read_practices, read_source
 from mergeopt.problem import Problem, build_problem
 from mergeopt.results import (
     assignments_table,
@@ -146,8 +146,8 @@ def evaluate_config(config: Config, grouping: str) -> RunResult:
     """Score an existing grouping (a column of the practices table) by the config's rules."""
     started = time.perf_counter()
     problem, timings = prepare_problem(config)
-    path = config.inputs.practices
-    raw = read_table(path)
+    path = config.inputs.source
+    raw = read_source(config)
     if grouping not in raw.columns:
         raise InputError(f"{path}: missing column '{grouping}' named by --grouping")
     codes = raw[config.inputs.columns.code].astype("string").str.strip().str.upper()
@@ -202,7 +202,7 @@ def result_for(
 
 def input_hashes(config: Config) -> dict[str, str]:
     """SHA-256 of every input file the config reads, keyed by path."""
-    paths = [config.inputs.practices, config.inputs.premises, config.travel.matrix]
+    paths = [*config.inputs.files().values(), config.travel.matrix]
     return {str(path): _sha256(path) for path in paths if path is not None}
 
 

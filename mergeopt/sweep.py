@@ -86,7 +86,7 @@ from rich.progress import (
 
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
 from mergeopt.config import Config, Sweep, config_hash, config_key_problem, load_config
-from mergeopt.inputs import read_table
+from mergeopt.inputs import read_source
 from mergeopt.outputs import (
     Writer,
     default_writers,
@@ -295,8 +295,8 @@ def _check_plan(base: Config, vary: dict[str, list[Any]], split_by: str | None) 
 
 def _regions(config: Config, column: str) -> list[str]:
     """The values of a column of the practices table (within any existing selection)."""
-    path = config.inputs.practices
-    raw = read_table(path)
+    path = config.inputs.source
+    raw = read_source(config)
     if column not in raw.columns:
         raise InputError(
             f"{path}: missing column '{column}' named by split_by "
@@ -675,7 +675,7 @@ def _finished_record(
         return None
     if record.get("config_hash") != config_hash(config):
         return None
-    paths = (str(config.inputs.practices), str(config.inputs.premises), str(config.travel.matrix))
+    paths = tuple(str(p) for p in (*config.inputs.files().values(), config.travel.matrix))
     if paths not in hashes:
         hashes[paths] = input_hashes(config)
     return record if record.get("inputs") == hashes[paths] else None

@@ -6,6 +6,7 @@ written to tmp_path from rows of those files.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,8 @@ import pytest
 from mergeopt._errors import InputError
 from mergeopt.nhs import CANONICAL_COLUMNS, EXCLUDED_COLUMNS, Prepared, prepare, write_prepared
 
-DATA = Path(__file__).resolve().parents[1] / "data"
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
 NHS = DATA / "nhs"
 LIST_2026 = NHS / "gp-reg-pat-prac-all_2026-02_hull_somerset.csv"
 LIST_2021 = NHS / "gp-reg-pat-prac-all.csv"
@@ -485,3 +487,40 @@ def test_the_2021_mapping_layout_is_read(tmp_path: Path, hull: Prepared) -> None
     mapping = _write(tmp_path / "map.csv", lines)
     prepared = prepare(list_sizes=LIST_2026, mapping=mapping, postcodes=LOOKUP, icb=["E54000051"])
     pd.testing.assert_frame_equal(prepared.practices, hull.practices)
+
+
+def test_a_config_can_name_the_nhs_files_directly(tmp_path: Path) -> None:
+    """configs/hull_pcn_from_nhs_files.yaml builds Hull's table from the downloads and
+    gives the same plan as the prepared table; the practice it cannot use is named."""
+    from typer.testing import CliRunner
+
+    from mergeopt.cli import app
+
+    runner = CliRunner()
+    direct, prepared = tmp_path / "direct", tmp_path / "prepared"
+    first = runner.invoke(
+        app, ["run", str(ROOT / "configs/hull_pcn_from_nhs_files.yaml"), "--out", str(direct)]
+    )
+    assert first.exit_code == 0, first.stderr
+    assert "1 practice(s) left out" in first.stderr and "B81052" in first.stderr
+    second = runner.invoke(
+        app, ["run", str(ROOT / "configs/hull_pcn.yaml"), "--out", str(prepared)]
+    )
+    assert second.exit_code == 0, second.stderr
+    columns = ["practice_code", "list_size", "group", "hub", "travel"]
+    a = pd.read_csv(direct / "assignments.csv")[columns]
+    b = pd.read_csv(prepared / "assignments.csv")[columns]
+    pd.testing.assert_frame_equal(a, b)
+    record = json.loads((direct / "run.json").read_text())
+    assert any(path.endswith("gp-reg-pat-prac-map.csv") for path in record["inputs"])
+
+
+def test_a_config_names_one_source_of_practices(tmp_path: Path) -> None:
+    from mergeopt.config import load_config
+
+    text = (ROOT / "configs/hull_pcn_from_nhs_files.yaml").read_text()
+    both = text.replace("inputs:\n", f"inputs:\n  practices: {ROOT / 'data/hull/practices.csv'}\n")
+    path = tmp_path / "both.yaml"
+    path.write_text(both.replace("../data", str(ROOT / "data")))
+    with pytest.raises(InputError, match=r"both.yaml.*inputs.*either practices .* or nhs"):
+        load_config(path)
