@@ -1,8 +1,8 @@
 """Benchmark instances as :class:`mergeopt.model.Instance` arrays.
 
-Three families, each mapped onto mergeopt's model as ``/work/shared/bench/README.md``
+Three families, each mapped onto mergeopt's model as ``benchmarks/data/README.md``
 describes (copies of the files are read from ``MERGEOPT_BENCH``, default
-``../shared/bench`` next to the repository):
+``benchmarks/data``, shipped with the repository):
 
 - OR-Library ``pmedcap1`` (Osman & Christofides): capacitated p-median, 20 instances.
   Objective weight 1 (``travel_by_size=False``), list size = demand, maximum = capacity,
@@ -31,7 +31,7 @@ from mergeopt.model import Instance
 from mergeopt.travel import road_minutes
 
 ROOT = Path(__file__).resolve().parents[1]
-BENCH = Path(os.environ.get("MERGEOPT_BENCH", ROOT.parent / "shared" / "bench"))
+BENCH = Path(os.environ.get("MERGEOPT_BENCH", ROOT / "benchmarks" / "data"))
 PRACTICES = ROOT / "data" / "nhs" / "practices_england_oct2025_joined.csv"
 HULL = ROOT / "data" / "hull" / "practices.csv"
 
