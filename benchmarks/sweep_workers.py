@@ -4,8 +4,10 @@ Run from the repository root::
 
     python -m benchmarks.sweep_workers [--repeats 3]
 
-It runs ``mergeopt sweep configs/hull_pcn.yaml --groups 7..10`` (maps off, ``force``, a
-fresh temporary folder each time) with ``workers=1`` and ``workers=2``, alternating the
+It runs ``mergeopt sweep configs/somerset_yeovil_takeover.yaml --vary
+travel.max_minutes=35,40,45,50`` with contiguous groups (maps off, ``force``, a fresh
+temporary folder each time: four scenarios of a few seconds each, so the figure is about
+solving, not about starting processes) with ``workers=1`` and ``workers=2``, alternating the
 two so both see the same machine load, and writes ``benchmarks/SWEEP_RESULTS.md``: the
 median wall time of each (from the call to the finished comparison.csv, worker start-up
 included), their ratio, the solver work the scenarios report, and the machine. The
@@ -29,20 +31,23 @@ from mergeopt.config import load_config
 from mergeopt.sweep import SweepResult, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
-CONFIG = ROOT / "configs" / "hull_pcn.yaml"
-GROUPS = [7, 8, 9, 10]
+CONFIG = ROOT / "configs" / "somerset_yeovil_takeover.yaml"
+VARY = {"travel.max_minutes": [35, 40, 45, 50]}
 RESULTS = ROOT / "benchmarks" / "SWEEP_RESULTS.md"
-COMMAND = "mergeopt sweep configs/hull_pcn.yaml --groups 7..10 --force (maps off)"
+COMMAND = (
+    "mergeopt sweep configs/somerset_yeovil_takeover.yaml "
+    "--vary travel.max_minutes=35,40,45,50 --force (maps off, geography.contiguous on)"
+)
 
 
 def _measure(workers: int) -> tuple[float, SweepResult]:
-    config = load_config(CONFIG).with_overrides(maps=False)
+    config = load_config(CONFIG).with_overrides(**{"maps": False, "geography.contiguous": True})
     with tempfile.TemporaryDirectory(prefix="mergeopt-sweep-bench-") as folder:
         started = time.perf_counter()
         result = run_sweep(
             config,
             out=Path(folder) / "sweep",
-            vary={"groups.count": GROUPS},
+            vary=VARY,
             workers=workers,
             force=True,
             progress=False,
