@@ -14,15 +14,13 @@ and the median solve time of each, with the ratio. The solve goes through
 from __future__ import annotations
 
 import argparse
-import platform
 import statistics
-import subprocess
 import time
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
 import mergeopt
+from benchmarks.machine import describe
 from mergeopt.maps import map_layers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,22 +34,6 @@ def _measure(config: Path, contiguous: bool) -> tuple[mergeopt.RunResult, float,
     seconds = time.perf_counter() - started
     pieces = map_layers(result).groups["pieces"]
     return result, seconds, int((pieces > 1).sum())
-
-
-def _machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
-    return (
-        f"{uname}; {cpu}; Python {platform.python_version()}, "
-        f"HiGHS {version('highspy')}, mergeopt {mergeopt.__version__}"
-    )
 
 
 def main() -> None:
@@ -92,7 +74,7 @@ def main() -> None:
         "counts groups whose catchment is in more than one piece.\n\n"
         f"Command: `python -m benchmarks.contiguity --repeats {args.repeats}`  \n"
         f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}  \n"
-        f"Machine: {_machine()}\n\n" + header + "\n" + "\n".join(rows) + "\n",
+        f"Machine: {describe()}\n\n" + header + "\n" + "\n".join(rows) + "\n",
         encoding="utf-8",
     )
     print(f"written to {RESULTS}")

@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
-import subprocess
 import tempfile
 import time
 from datetime import UTC, datetime
-from importlib.metadata import version
 from pathlib import Path
 
+from benchmarks.machine import describe
 from mergeopt.config import load_config
 from mergeopt.sweep import SweepResult, run_sweep
 
@@ -53,22 +51,6 @@ def _measure(workers: int) -> tuple[float, SweepResult]:
             progress=False,
         )
         return time.perf_counter() - started, result
-
-
-def _machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor(),
-    )
-    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
-    return (
-        f"{uname}; {cpu}; {os.cpu_count()} CPUs; Python {platform.python_version()}, "
-        f"HiGHS {version('highspy')}, mergeopt {version('mergeopt')}"
-    )
 
 
 def main() -> None:
@@ -105,7 +87,7 @@ def main() -> None:
         f"`{COMMAND}`  ",
         f"Scenarios: {'; '.join(statuses)}  ",
         f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}  ",
-        f"Machine: {_machine()}  ",
+        f"Machine: {describe()}  ",
         f"Load average (1 min) during the runs: {min(loads):.1f} to {max(loads):.1f} "
         "(other work shares this machine)",
         "",
