@@ -18,7 +18,7 @@ describes (copies of the files are read from ``MERGEOPT_BENCH``, default
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +27,10 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 from scipy.spatial import Voronoi
 
+from mergeopt import heuristics
+from mergeopt.config import Solver
 from mergeopt.model import Instance
+from mergeopt.solve import solve_instance
 from mergeopt.travel import road_minutes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -156,31 +159,53 @@ def network_instance(
 
 def reachable(inst: Instance) -> bool:
     """A necessary condition: every practice can reach a hub whose reach holds L patients."""
+    return not unreachable(inst).any()
+
+
+def unreachable(inst: Instance) -> np.ndarray:
+    """(n,) bool: practices with no hub whose reach (within the limit) holds L patients."""
     usable = inst.hubs_usable()
     arcs = inst.allowed & usable[None, :]
     reach = (arcs * inst.size[:, None]).sum(axis=0)
     hub_ok = usable & (reach >= inst.min_size)
-    return bool((arcs[:, hub_ok].any(axis=1) | inst.must_hub).all())
+    out: np.ndarray = ~(arcs[:, hub_ok].any(axis=1) | inst.must_hub)
+    return out
 
 
-def icb_limit(table: pd.DataFrame) -> float:
-    """The tightest limit of :data:`LIMITS` at which every practice can reach a network.
+#: Time limit (s) of the short solve that shows an ICB feasible where the greedy fails.
+QUICK_SOLVE = 5.0
 
-    20 minutes leaves rural practices with no hub whose 20-minute reach holds 30,000
-    patients, which no solver can fix; such an ICB is run at the next limit that passes
-    :func:`reachable`.
+
+def feasible_quickly(inst: Instance) -> bool:
+    """Shown feasible: :func:`reachable`, and the greedy heuristic finds a grouping or a
+    short solve (:data:`QUICK_SOLVE` seconds) finds one. False means "not shown"."""
+    if not reachable(inst):
+        return False
+    if heuristics.construct(inst) is not None:
+        return True
+    report = solve_instance(inst, Solver(time_limit=QUICK_SOLVE))
+    return report.status in ("optimal", "feasible")
+
+
+def icb_limit(table: pd.DataFrame) -> float | None:
+    """The tightest limit of :data:`LIMITS` at which the ICB is shown feasible.
+
+    Shown feasible by :func:`feasible_quickly`: 20 minutes leaves rural practices with
+    no hub whose 20-minute reach holds 30,000 patients, which no solver can fix, and a
+    limit that passes that test may still leave no grouping. None if no limit of
+    :data:`LIMITS` is shown feasible.
     """
     for limit in LIMITS:
-        if reachable(network_instance(table, limit)):
+        if feasible_quickly(network_instance(table, limit)):
             return limit
-    return LIMITS[-1]
+    return None
 
 
 def icb(code: str, limit: float | None = None) -> Case:
     """One ICB's practices as networks of 30,000-50,000 (limit: see :func:`icb_limit`)."""
     table, _ = england_practices()
     part = table[table["icb_code"] == code].reset_index(drop=True)
-    minutes = icb_limit(part) if limit is None else limit
+    minutes = limit if limit is not None else icb_limit(part) or LIMITS[-1]
     inst = network_instance(part, minutes)
     return Case(f"ICB {code}", inst, None, f"{minutes:g} min")
 
@@ -193,15 +218,26 @@ def largest_icb() -> str:
 def england() -> tuple[Case, dict[str, float]]:
     """All of England in one instance nested by ICB, each ICB at its own limit.
 
-    Arcs cross no ICB boundary (``rules.nest_by: icb_code``); the arrays hold the ICB's
-    travel limit in ``allowed``. Returns the case and the limit used for each ICB.
+    Each ICB gets the tightest limit of :data:`LIMITS` at which it is shown feasible
+    (:func:`icb_limit`). Where none is, the practices that cannot reach a network even
+    at the largest limit (an island practice: the Isles of Scilly) are left out and the
+    ICB is tried again; they are named in the case's note. Arcs cross no ICB boundary
+    (``rules.nest_by: icb_code``); the arrays hold each ICB's travel limit in
+    ``allowed``. Returns the case and the limit used for each ICB.
     """
     table, left_out = england_practices()
+    limits: dict[str, float] = {}
+    dropped: list[str] = []
+    for code, part in table.groupby("icb_code"):
+        part = part.reset_index(drop=True)
+        limit = icb_limit(part)
+        if limit is None:
+            far = unreachable(network_instance(part, LIMITS[-1]))
+            dropped += part["practice_code"][far].astype(str).tolist()
+            limit = icb_limit(part[~far].reset_index(drop=True)) or LIMITS[-1]
+        limits[str(code)] = limit
+    table = table[~table["practice_code"].isin(dropped)].reset_index(drop=True)
     region = table["icb_code"].to_numpy()
-    limits = {
-        str(code): icb_limit(part.reset_index(drop=True))
-        for code, part in table.groupby("icb_code")
-    }
     n = len(table)
     inst = network_instance(table, max(limits.values()), region=region)
     within = np.asarray([limits[str(c)] for c in region])
@@ -210,8 +246,12 @@ def england() -> tuple[Case, dict[str, float]]:
     allowed[oversize, :] = False
     allowed[:, oversize] = False
     np.fill_diagonal(allowed, True)
-    inst = Instance(**{**inst.__dict__, "allowed": allowed})
-    note = f"n={n}, {len(limits)} ICBs, {left_out} practices without list size or site left out"
+    inst = replace(inst, allowed=allowed, region=tuple(str(c) for c in region))
+    note = f"n={n}, {len(limits)} ICBs, {left_out} practices without list size or site"
+    if dropped:
+        note += f", {len(dropped)} that reach no network in {LIMITS[-1]:g} min"
+        note += f" ({', '.join(dropped)})"
+    note += " left out"
     return Case("England, nested by ICB", inst, None, note), limits
 
 

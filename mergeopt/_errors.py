@@ -55,6 +55,12 @@ def describe_rows(labels: Iterable[object], *, limit: int = 5) -> str:
     return f"{noun} {shown}{more}"
 
 
+class SolverError(MergeoptError):
+    """The solver itself failed (exit code 5): not a time limit, not infeasible rules."""
+
+    exit_code = 5
+
+
 class InputWarning(UserWarning):
     """Something about the inputs a user should know that does not stop the run
     (practices the NHS files name but that could not be used, and why)."""

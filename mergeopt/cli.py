@@ -1,8 +1,8 @@
 """The ``mergeopt`` command line.
 
-Exit codes: 0 done; 2 bad config or input (nothing written); 3 the rules cannot all
-be met (the message says which); 4 no grouping found within the time limit; 130
-interrupted.
+Exit codes: 0 done; 1 a sweep with failed scenarios; 2 bad config or input (nothing
+written); 3 the rules cannot all be met (the message says which); 4 no grouping found
+within the time limit; 5 the solver itself failed; 130 interrupted.
 """
 
 from __future__ import annotations

@@ -354,6 +354,7 @@ def improve(
     largest: int = 120,
     sub_time: float = 5.0,
     rng: np.random.Generator | None = None,
+    target: float = -np.inf,
 ) -> Vector:
     """Re-optimise neighbourhoods of groups until a round of all of them finds nothing.
 
@@ -361,17 +362,18 @@ def improve(
     practices; its practices and hubs are solved exactly as a sub-instance, the group
     count kept within the instance's bounds. Neighbourhoods grow by half after a round
     without improvement, up to ``largest`` practices; stops at ``deadline``
-    (``time.perf_counter()``).
+    (``time.perf_counter()``) or once the objective is at most ``target`` (a proven
+    lower bound: nothing better exists).
     """
     rng = np.random.default_rng(0) if rng is None else rng
     best = hub_of.copy()
     value = objective_value(inst, best)
     tried: set[frozenset[int]] = set()
-    while time.perf_counter() < deadline:
+    while time.perf_counter() < deadline and value > target:
         better = False
         hubs = np.unique(best)
         for seed in rng.permutation(hubs).tolist():
-            if time.perf_counter() >= deadline:
+            if time.perf_counter() >= deadline or value <= target:
                 break
             area = _neighbourhood(inst, best, seed, size)
             key = frozenset(area.tolist())

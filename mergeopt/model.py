@@ -68,6 +68,8 @@ import pulp
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from mergeopt._highs import QuietHiGHS
+
 # Arrays of these shapes: n practices, a arcs.
 Vector = np.ndarray
 
@@ -92,6 +94,8 @@ class Instance:
     travel_by_size : weight travel by list size (True) or count each practice once
     adjacency : position pairs (i, k) whose catchments touch (for contiguity)
     contiguous : each group's catchments must form one connected piece
+    region : a name per practice for its nesting region (e.g. its ICB code), or empty;
+        used only to name a region in messages (an infeasible one)
     """
 
     codes: tuple[str, ...]
@@ -112,6 +116,7 @@ class Instance:
     travel_by_size: bool = True
     adjacency: tuple[tuple[int, int], ...] = ()
     contiguous: bool = False
+    region: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
@@ -181,6 +186,7 @@ class Instance:
             cannot_link=pairs(self.cannot_link),
             group_id=self.group_id[keep] if len(self.group_id) == self.n else self.group_id,
             adjacency=pairs(self.adjacency),
+            region=tuple(self.region[k] for k in keep.tolist()) if self.region else (),
         )
 
     def regions(self) -> list[Vector]:
@@ -689,6 +695,29 @@ def objective_value(inst: Instance, hub_of: Vector) -> float:
     return value
 
 
+def integral_objective(inst: Instance) -> bool:
+    """Whether every grouping's objective is a whole number (all coefficients integers).
+
+    Then any proven lower bound *b* may be raised to the next whole number (less a
+    tolerance for the solver's rounding: :func:`round_bound`).
+    """
+    ai, aj = inst.arcs()
+    coef = inst.arc_objective(ai, aj)
+    _, _, groups_w, maxtravel_w = inst.weights
+    whole = bool(np.all(coef == np.round(coef))) and float(groups_w).is_integer()
+    if maxtravel_w:
+        cost = inst.cost[ai, aj]
+        whole &= float(maxtravel_w).is_integer() and bool(np.all(cost == np.round(cost)))
+    return whole
+
+
+def round_bound(bound: float, integral: bool) -> float:
+    """A proven lower bound, raised to the next whole number when the objective is whole."""
+    if not integral or not np.isfinite(bound):
+        return bound
+    return float(np.ceil(bound - max(1e-5, 1e-8 * abs(bound))))
+
+
 def simple_bound(inst: Instance) -> float:
     """A lower bound on the objective that needs no solver: each practice at its cheapest arc.
 
@@ -806,7 +835,7 @@ def solve_elastic(
     c_short, c_over = _elastic_count(prob, inst, y, objective)
     flags = _elastic_rules(prob, inst, x, y, options, broken)
     prob.setObjective(_sum(objective))
-    prob.solve(pulp.HiGHS(msg=False, timeLimit=time_limit))
+    prob.solve(QuietHiGHS(msg=False, timeLimit=time_limit))
     if prob.sol_status not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
         return None
     hub_of = np.zeros(inst.n, dtype=np.int64)
@@ -958,210 +987,3 @@ def _elastic_rules(
             terms = [(x[(a, j)], 1), (x[(b, j)], 1), (y[j], -1), (flag, -1)]
             prob.addConstraint(_sum(terms) <= 0, f"e9_{k}_{codes[j]}")
     return flags
-
-
-# ---------------------------------------------------------------------------------------
-# Lagrangian bound: family 1 relaxed, one knapsack per hub
-
-
-@dataclass(frozen=True)
-class Lagrangian:
-    """A Lagrangian lower bound and the hubs it settles for groupings better than ``upper``.
-
-    ``closed``: hubs no grouping of objective below ``upper`` opens; ``opened``: hubs every
-    such grouping opens (both (n,) bool).
-    """
-
-    bound: float
-    closed: Vector
-    opened: Vector
-
-
-#: Largest hub bound (in list-size units) for which the knapsack tables are built.
-LAGRANGIAN_MAX_CAPACITY = 4000
-#: Largest knapsack table (practices x hubs x capacity) kept for backtracking.
-LAGRANGIAN_MAX_TABLE = 30_000_000
-
-
-def lagrangian_applies(inst: Instance) -> bool:
-    """Integer list sizes and small finite hub bounds: the knapsacks fit in a table."""
-    usable = inst.hubs_usable()
-    if not usable.any() or inst.weights[3] or inst.contiguous:
-        return False
-    caps = inst.max_size[usable]
-    if not (np.isfinite(caps).all() and caps.max() <= LAGRANGIAN_MAX_CAPACITY):
-        return False
-    table = inst.n * int(usable.sum()) * (int(caps.max()) + 1)  # backtracking flags
-    return bool(np.all(inst.size == np.round(inst.size)) and table <= LAGRANGIAN_MAX_TABLE)
-
-
-def lagrangian_bound(
-    inst: Instance, upper: float, *, iterations: int = 300, integral: bool = False
-) -> Lagrangian:
-    r"""Relax family 1 with multipliers :math:`u_i`; what remains splits by hub.
-
-    For multipliers *u*, each hub *j* is worth :math:`v_j = \gamma + c_{jj} - u_j +`
-    the cheapest load of members (a knapsack over its arcs, reduced costs
-    :math:`c_{ij} - u_i`, total list size between :math:`L - w_j` and
-    :math:`\min(U, C_j) - w_j`), and :math:`L(u) = \sum_i u_i +` the cheapest choice of
-    hubs within the group count. Every :math:`L(u)` is a lower bound (rules other than
-    families 1-6 are dropped, which only lowers it); subgradient steps raise it. A hub
-    whose forced opening (closing) lifts the bound to ``upper`` or beyond is closed
-    (opened) for any better grouping: with ``integral`` objectives, beyond
-    ``upper - 1``. Needs :func:`lagrangian_applies`.
-    """
-    ai, aj = inst.arcs()
-    hubs = np.unique(aj)
-    coef = inst.arc_objective(ai, aj)
-    groups_w = inst.weights[2]
-    size = np.round(inst.size).astype(np.int64)
-    cap = np.round(np.minimum(inst.max_size[hubs], size.sum())).astype(np.int64)
-    width = int(cap.max()) + 1
-    col = np.searchsorted(hubs, aj)
-    self_arc = ai == aj
-    self_cost = np.full(len(hubs), np.inf)
-    self_cost[col[self_arc]] = coef[self_arc]
-    member = ~self_arc
-    room_low = np.maximum(inst.min_size - size[hubs], 0)
-    room_high = cap - size[hubs]
-    weight = np.arange(width)
-    window = (weight[None, :] >= room_low[:, None] - 1e-9) & (
-        weight[None, :] <= room_high[:, None]
-    )
-    by_item = [np.flatnonzero(member & (ai == i)) for i in range(inst.n)]
-    cut = upper - 1 + 1e-6 if integral else upper * (1 - 1e-9)
-    u = np.full(inst.n, 0.0)
-    nearest = np.full(inst.n, np.inf)
-    np.minimum.at(nearest, ai, coef)
-    u[:] = np.where(np.isfinite(nearest), nearest, 0.0)
-    best, best_u, step = -np.inf, u.copy(), 2.0
-    stale = 0
-    for _ in range(iterations):
-        value, hub_value, members = _lagrangian_value(
-            inst, u, hubs, col, ai, coef, size, by_item, self_cost, window, groups_w
-        )
-        if value > best + 1e-9:
-            best, best_u, stale = value, u.copy(), 0
-        else:
-            stale += 1
-            if stale >= 15:
-                step, stale = step / 2, 0
-        if best >= cut or step < 1e-4:
-            break
-        gradient = 1.0 - members
-        norm = float((gradient**2).sum())
-        if norm == 0:
-            best = max(best, value)
-            break
-        u = u + step * (upper - value) / norm * gradient
-    value, hub_value, _ = _lagrangian_value(
-        inst, best_u, hubs, col, ai, coef, size, by_item, self_cost, window, groups_w
-    )
-    closed, opened = np.zeros(inst.n, dtype=bool), np.zeros(inst.n, dtype=bool)
-    base = float(best_u.sum())
-    for k, j in enumerate(hubs.tolist()):
-        if base + _choose(inst, hubs, hub_value, force_open=k) >= cut:
-            closed[j] = True
-        elif base + _choose(inst, hubs, hub_value, force_closed=k) >= cut:
-            opened[j] = True
-    return Lagrangian(bound=float(value), closed=closed, opened=opened)
-
-
-def _lagrangian_value(
-    inst: Instance,
-    u: Vector,
-    hubs: Vector,
-    col: Vector,
-    ai: Vector,
-    coef: Vector,
-    size: Vector,
-    by_item: list[Vector],
-    self_cost: Vector,
-    window: Vector,
-    groups_w: float,
-) -> tuple[float, Vector, Vector]:
-    """L(u), each hub's value v_j, and how many groups each practice joins (subgradient)."""
-    width = window.shape[1]
-    table = np.full((len(hubs), width), np.inf)
-    table[:, 0] = 0.0
-    taken = np.zeros((inst.n, len(hubs), width), dtype=bool)
-    for i in range(inst.n):
-        arcs = by_item[i]
-        if inst.min_size <= 0:  # without a minimum, a member that costs is never taken
-            arcs = arcs[coef[arcs] - u[i] < 0]
-        if len(arcs) == 0 or size[i] >= width:
-            continue
-        rows = col[arcs]
-        q = int(size[i])
-        shifted = np.full((len(rows), width), np.inf)
-        shifted[:, q:] = table[rows, : width - q] + (coef[arcs] - u[i])[:, None]
-        better = shifted < table[rows]
-        table[rows] = np.where(better, shifted, table[rows])
-        taken[i, rows] = better
-    loads = np.where(window, table, np.inf)
-    at = loads.argmin(axis=1)
-    hub_value = groups_w + self_cost - u[hubs] + loads[np.arange(len(hubs)), at]
-    open_ = _chosen(inst, hubs, hub_value)
-    members = np.zeros(inst.n)
-    for k in np.flatnonzero(open_).tolist():
-        members[hubs[k]] += 1
-        w = int(at[k])
-        for i in range(inst.n - 1, -1, -1):
-            if w > 0 and taken[i, k, w]:
-                members[i] += 1
-                w -= int(size[i])
-    value = float(u.sum() + hub_value[open_].sum())
-    return value, hub_value, members
-
-
-def _chosen(
-    inst: Instance,
-    hubs: Vector,
-    hub_value: Vector,
-    *,
-    force_open: int | None = None,
-    force_closed: int | None = None,
-) -> Vector:
-    """The cheapest set of hubs within the group count (forced hubs, one forced choice)."""
-    value = np.where(np.isfinite(hub_value), hub_value, np.inf)
-    must = inst.must_hub[hubs].copy()
-    if force_open is not None:
-        must[force_open] = True
-    banned = ~np.isfinite(value)
-    if force_closed is not None:
-        banned[force_closed] = True
-    chosen = must & ~banned
-    if (must & banned).any():
-        chosen[:] = False
-        chosen[must] = True  # infeasible choice: caller sees an infinite value
-        return np.asarray(chosen, dtype=bool)
-    low = inst.count_min if inst.count_min is not None else 0
-    high = inst.count_max if inst.count_max is not None else len(hubs)
-    order = [
-        k for k in np.argsort(value, kind="stable").tolist() if not chosen[k] and not banned[k]
-    ]
-    for k in order:
-        count = int(chosen.sum())
-        if count >= high:
-            break
-        if count < low or value[k] < 0:
-            chosen[k] = True
-    return np.asarray(chosen, dtype=bool)
-
-
-def _choose(
-    inst: Instance,
-    hubs: Vector,
-    hub_value: Vector,
-    *,
-    force_open: int | None = None,
-    force_closed: int | None = None,
-) -> float:
-    """Sum of v_j over :func:`_chosen`; inf if the count or forced hubs cannot be met."""
-    chosen = _chosen(inst, hubs, hub_value, force_open=force_open, force_closed=force_closed)
-    count = int(chosen.sum())
-    low = inst.count_min if inst.count_min is not None else 0
-    high = inst.count_max if inst.count_max is not None else len(hubs)
-    if count < low or count > high or not np.isfinite(hub_value[chosen]).all():
-        return float("inf")
-    return float(hub_value[chosen].sum())

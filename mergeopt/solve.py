@@ -19,15 +19,26 @@ How a HiGHS solve runs (:func:`solve_instance` with ``solver.name: highs``):
    longer than solving. CBC still goes through PuLP (:func:`mergeopt.model.build_model`).
 3. **Warm start.** A greedy grouping improved by local search
    (:mod:`mergeopt.heuristics`) is handed to HiGHS as its first incumbent.
-4. **Lagrangian hub fixing.** Where list sizes are whole numbers and hub bounds small
-   (OR-Library-sized capacities; :func:`mergeopt.model.lagrangian_applies`), a
-   Lagrangian bound (family 1 relaxed, a knapsack per hub) closes the hubs no grouping
-   better than the warm start can open, and opens those every better grouping needs;
-   HiGHS solves the reduced MIP, and the bound reported is the smaller of the warm
-   start and the reduced MIP's bound (never below the Lagrangian one).
-5. **Matheuristic.** If HiGHS stops without proof, neighbourhoods of groups are
-   re-optimised exactly with small MIPs from its best grouping. The bound stays the one
-   HiGHS proved for the whole instance, so the gap reported is always a proven one.
+4. **Lagrangian fixing** (:mod:`mergeopt.lagrangian`). Where the per-hub knapsacks are
+   exact (whole list sizes and small hub bounds, as OR-Library's; or no bounds at all,
+   the uncapacitated p-median), a Lagrangian bound (family 1 relaxed) is computed; the
+   hubs its relaxation opens are completed into groupings (a small MIP over those hubs)
+   and the best grouping is improved by the matheuristic (step 6) for a share of the
+   time. Below that grouping's value *UB*, the bound closes the hubs and the arcs
+   :math:`x_{ij}` no better grouping can use, and opens the hubs all need; HiGHS
+   solves the reduced MIP, and the bound reported is min(*UB*, the reduced MIP's
+   bound), never below the Lagrangian one.
+5. **Whole-number objectives.** When every objective coefficient is a whole number
+   (OR-Library), a proven bound *b* is raised to the next whole number, and a grouping
+   whose value meets it is optimal even if HiGHS stopped on its time limit.
+6. **Matheuristic.** If HiGHS stops without proof, neighbourhoods of groups are
+   re-optimised exactly with small MIPs from its best grouping, in the time left. The
+   bound stays the one proven for the whole instance, so the gap reported is always a
+   proven one.
+
+A region proven infeasible makes the whole instance infeasible; the report names it
+(by :attr:`~mergeopt.model.Instance.region`, e.g. its ICB code, or its first practices)
+and the other regions are then only checked for plain infeasibility.
 """
 
 from __future__ import annotations
@@ -44,16 +55,19 @@ import numpy as np
 import pulp
 
 from mergeopt import heuristics
+from mergeopt._errors import SolverError
+from mergeopt._highs import quiet_highs, reset_thread_pool
 from mergeopt.config import Solver
+from mergeopt.lagrangian import Lagrangian, lagrangian_applies, lagrangian_bound
 from mergeopt.model import (
     Arrays,
     Instance,
     Model,
     build_model,
-    lagrangian_applies,
-    lagrangian_bound,
+    integral_objective,
     model_arrays,
     objective_value,
+    round_bound,
     simple_bound,
 )
 
@@ -61,6 +75,10 @@ Status = Literal["optimal", "feasible", "infeasible", "no_solution"]
 #: A relative gap at or below this is proof of optimality (the objective is exact to
 #: about one patient-minute in a million).
 PROVEN_GAP = 1e-6
+#: Models of at most this many arcs first get a plain HiGHS run of this many seconds.
+QUICK_ARCS, QUICK_SECONDS = 20_000, 1.0
+#: Models with more columns than this are solved without HiGHS's presolve.
+PRESOLVE_MAX_COLS = 100_000
 
 
 @dataclass(frozen=True)
@@ -135,18 +153,49 @@ def _solve_highs_instance(inst: Instance, settings: Solver) -> SolveReport:
     parts: list[_Part] = []
     hub_of = np.full(inst.n, -1, dtype=np.int64)
     left = float(weight.sum())
+    infeasible: list[str] = []
     for k in np.argsort(-weight, kind="stable").tolist():
         region = regions[k]
+        sub = inst if len(regions) == 1 else inst.subset(region)
+        if infeasible:  # the instance is infeasible already: only name other such regions
+            if _plainly_infeasible(sub):
+                infeasible.append(_region_name(inst, region))
+            continue
         share = (deadline - time.perf_counter()) * weight[k] / max(left, 1e-12)
         left -= weight[k]
-        sub = inst if len(regions) == 1 else inst.subset(region)
         part = _solve_region(sub, settings, time.perf_counter() + max(share, 0.0))
         parts.append(part)
         if part.hub_of is not None:
             hub_of[region] = region[part.hub_of]
         if part.status == "infeasible":
-            break
-    return _combine(inst, parts, hub_of, len(regions), started)
+            infeasible.append(_region_name(inst, region))
+    report = _combine(inst, parts, hub_of, len(regions), started)
+    if infeasible:
+        unsolved = len(regions) - len(parts)
+        named = "; ".join(infeasible)
+        note = f"infeasible region{'s' if len(infeasible) > 1 else ''}: {named}"
+        if unsolved:
+            note += f" ({unsolved} other regions not solved: only plainly infeasible ones named)"
+        report = replace(report, stopped_by=f"{report.stopped_by}; {note}")
+    return report
+
+
+def _plainly_infeasible(inst: Instance) -> bool:
+    """A rule that no grouping meets, seen without a solver (e.g. a practice with no hub)."""
+    arrays = model_arrays(inst)
+    empty = np.diff(arrays.row_start) == 0
+    return bool(((arrays.row_lower[empty] > 0) | (arrays.row_upper[empty] < 0)).any())
+
+
+def _region_name(inst: Instance, region: np.ndarray) -> str:
+    """A region by its nesting names (e.g. ICB codes), else by its first practice codes."""
+    count = f"{len(region)} practice{'s' if len(region) != 1 else ''}"
+    if inst.region:
+        names = sorted({inst.region[k] for k in region.tolist()})
+        return f"{', '.join(names)} ({count})"
+    codes = [inst.codes[k] for k in region.tolist()]
+    shown = ", ".join(codes[:5]) + (", ..." if len(codes) > 5 else "")
+    return f"{count}: {shown}"
 
 
 def _work(inst: Instance, region: np.ndarray) -> float:
@@ -216,6 +265,7 @@ def _solve_region(inst: Instance, settings: Solver, deadline: float) -> _Part:
         return _Part("no_solution", None, run.bound, run.stopped_by, build)
     # Both are proven lower bounds; the larger one is kept.
     bound = max(simple_bound(inst), run.bound if run.bound is not None else -np.inf)
+    bound = round_bound(bound, integral_objective(inst))
     if time.perf_counter() < deadline - 0.1 and inst.n > 8:
         sub_settings = settings.model_copy(update={"log": False})
 
@@ -238,41 +288,82 @@ class _Run:
 def _run_lagrangian_then_highs(
     inst: Instance, arrays: Arrays, settings: Solver, deadline: float, start: np.ndarray | None
 ) -> tuple[_Run, float]:
-    """HiGHS on the MIP, after a Lagrangian bound has closed (opened) what hubs it can.
+    """HiGHS on the MIP, after a Lagrangian bound has fixed what hubs and arcs it can.
 
-    With a greedy grouping of value *UB* and a Lagrangian bound (:func:`lagrangian_bound`),
-    hubs that no grouping below *UB* opens are closed and hubs every such grouping opens
-    are forced: the reduced MIP holds every better grouping, so the optimum is the better
-    of *UB* and the reduced optimum, and its bound is min(*UB*, reduced bound), never
-    below the Lagrangian bound. Returns the run for the whole instance and the time
-    spent building the reduced model.
+    With a grouping of value *UB* and a Lagrangian bound (:func:`lagrangian_bound`),
+    hubs and arcs that no grouping below *UB* uses are removed and hubs every such
+    grouping opens are forced: the reduced MIP holds every better grouping, so the
+    optimum is the better of *UB* and the reduced optimum, and its bound is
+    min(*UB*, reduced bound), never below the Lagrangian one. *UB* comes from the
+    greedy start, improved by completing the hubs the relaxation opens into groupings
+    (small MIPs over those hubs only). Returns the run for the whole instance and the
+    time spent building models.
     """
-    left = max(deadline - time.perf_counter(), 0.0)
-    if start is None or not lagrangian_applies(inst) or inst.fixed or inst.must_link:
-        return _run_highs(arrays, inst, settings, left, start), 0.0
-    upper = objective_value(inst, start)
-    ai, aj = arrays.arc_i, arrays.arc_j
-    coef = inst.arc_objective(ai, aj)
-    integral = bool(np.all(coef == np.round(coef))) and float(inst.weights[2]).is_integer()
-    lag = lagrangian_bound(inst, upper, integral=integral)
-    lower = float(np.ceil(lag.bound - 1e-6)) if integral else lag.bound
-    if lower >= upper - 1e-9 * max(1.0, abs(upper)):
-        return _Run("optimal", start, upper, "Lagrangian bound meets the greedy grouping"), 0.0
     began = time.perf_counter()
-    reduced = replace(
-        inst, can_hub=inst.can_hub & ~lag.closed, must_hub=inst.must_hub | lag.opened
-    )
-    sub_arrays = model_arrays(reduced)
-    build = time.perf_counter() - began
-    left = max(deadline - time.perf_counter(), 0.0)
-    run = _run_highs(sub_arrays, reduced, settings, left, start)
-    note = f"{run.stopped_by} (Lagrangian closed {int(lag.closed.sum())} hubs)"
-    if run.status == "infeasible":  # nothing better than the greedy grouping exists
-        return _Run("optimal", start, upper, note), build
-    found = run.hub_of
+    left = max(deadline - began, 0.0)
+    if not lagrangian_applies(inst) or inst.fixed or inst.must_link:
+        # HiGHS gets all the time: on ICB QOP its sub-MIP heuristic finds its best
+        # grouping only as the root's cut rounds end (45-60 s of 60; measured)
+        return _run_highs(arrays, inst, settings, left, start), 0.0
+    if len(arrays.arc_i) <= QUICK_ARCS:  # a short plain run proves many small cases
+        quick, start = _quick_run(inst, arrays, settings, min(QUICK_SECONDS, 0.1 * left), start)
+        if quick.status in ("optimal", "infeasible"):
+            return quick, 0.0
+        began = time.perf_counter()
+        left = max(deadline - began, 0.0)
+    integral = integral_objective(inst)
+    upper = objective_value(inst, start) if start is not None else np.inf
+    lag = lagrangian_bound(inst, upper, integral=integral, deadline=began + 0.15 * left)
+    lower = round_bound(lag.bound, integral)
     best = start
-    if found is not None and objective_value(inst, found) < upper:
-        best = found
+    if lower < upper - 1e-9 * max(1.0, abs(upper)):
+        best = _better_start(inst, best, lower, lag, settings, began + 0.35 * left)
+    if best is None:  # no grouping yet: HiGHS on the whole MIP, the Lagrangian bound kept
+        run = _run_highs(arrays, inst, settings, max(deadline - time.perf_counter(), 0.0))
+        bound = lower if run.bound is None else max(lower, run.bound)
+        if run.status in ("optimal", "infeasible"):
+            return run, 0.0
+        return replace(run, bound=bound), 0.0
+    if objective_value(inst, best) < upper - 1e-9 * max(1.0, abs(upper)):
+        upper = objective_value(inst, best)
+        if lower < upper - 1e-9 * max(1.0, abs(upper)):  # fix again below the better UB
+            lag = lagrangian_bound(
+                inst,
+                upper,
+                integral=integral,
+                iterations=60,
+                start=lag.multipliers,
+                deadline=began + 0.45 * left,
+            )
+            lower = max(lower, round_bound(lag.bound, integral))
+    if lower >= upper - 1e-9 * max(1.0, abs(upper)):
+        return _Run("optimal", best, upper, "Lagrangian bound meets the best grouping"), 0.0
+    return _solve_reduced(inst, lag, settings, deadline, best, upper, lower)
+
+
+def _solve_reduced(
+    inst: Instance,
+    lag: Lagrangian,
+    settings: Solver,
+    deadline: float,
+    best: np.ndarray,
+    upper: float,
+    lower: float,
+) -> tuple[_Run, float]:
+    """HiGHS on the instance without what ``lag`` fixed below ``upper`` (``best``'s value)."""
+    built = time.perf_counter()
+    reduced = _reduced(inst, lag)
+    sub_arrays = model_arrays(reduced)
+    build = time.perf_counter() - built
+    run = _run_highs(sub_arrays, reduced, settings, max(deadline - time.perf_counter(), 0.0), best)
+    note = (
+        f"{run.stopped_by} (Lagrangian closed {int(lag.closed.sum())} hubs, "
+        f"{int(lag.arc_closed.sum())} of {len(lag.arc_closed)} arcs)"
+    )
+    if run.status == "infeasible":  # nothing better than the best grouping exists
+        return _Run("optimal", best, upper, note), build
+    if run.hub_of is not None and objective_value(inst, run.hub_of) < upper:
+        best = run.hub_of
     value = objective_value(inst, best)
     bound = lower if run.bound is None else max(lower, min(upper, run.bound))
     if run.status == "optimal":
@@ -281,15 +372,92 @@ def _run_lagrangian_then_highs(
     return _Run("optimal" if proven else "feasible", best, bound, note), build
 
 
+def _quick_run(
+    inst: Instance, arrays: Arrays, settings: Solver, limit: float, start: np.ndarray | None
+) -> tuple[_Run, np.ndarray | None]:
+    """HiGHS on the whole MIP for ``limit`` seconds, and the better of its grouping and
+    ``start``."""
+    quick = _run_highs(arrays, inst, settings, limit, start)
+    found = quick.hub_of
+    if found is not None and (
+        start is None or objective_value(inst, found) < objective_value(inst, start)
+    ):
+        start = found
+    return quick, start
+
+
+def _reduced(inst: Instance, lag: Lagrangian) -> Instance:
+    """The instance without the hubs and arcs the Lagrangian bound closed."""
+    ai, aj = inst.arcs()
+    allowed = inst.allowed.copy()
+    allowed[ai[lag.arc_closed], aj[lag.arc_closed]] = False
+    return replace(
+        inst,
+        allowed=allowed,
+        can_hub=inst.can_hub & ~lag.closed,
+        must_hub=inst.must_hub | lag.opened,
+    )
+
+
+def _better_start(
+    inst: Instance,
+    best: np.ndarray | None,
+    lower: float,
+    lag: Lagrangian,
+    settings: Solver,
+    deadline: float,
+) -> np.ndarray | None:
+    """A better grouping than ``best`` before the reduced MIP: complete the hubs the
+    relaxation opened (a small MIP over those hubs), then re-optimise neighbourhoods of
+    a few groups (:func:`mergeopt.heuristics.improve`); stops at the bound ``lower``."""
+    quiet = settings.model_copy(update={"log": False})
+    value = objective_value(inst, best) if best is not None else np.inf
+    coef = heuristics.arc_costs(inst)
+    for hubs in reversed(lag.hub_sets[-2:]):
+        limit = min(0.5, deadline - time.perf_counter())
+        if limit <= 0.01:
+            break
+        mask = np.zeros(inst.n, dtype=bool)
+        mask[hubs] = True
+        sub = replace(inst, can_hub=inst.can_hub & (mask | inst.must_hub))
+        found = _run_highs(model_arrays(sub), sub, quiet, limit).hub_of
+        if found is None:
+            continue
+        found = heuristics.local_search(inst, found, coef)
+        if heuristics.feasible(inst, found) and objective_value(inst, found) < value:
+            best, value = found, objective_value(inst, found)
+
+    def solve_sub(sub: Instance, local: np.ndarray | None, limit: float) -> np.ndarray | None:
+        return _run_highs(model_arrays(sub), sub, quiet, limit, local).hub_of
+
+    if best is not None and inst.n > 8 and value > lower + 1e-9 * max(1.0, abs(lower)):
+        largest = max(min(40, inst.n // 2), 8)
+        best = heuristics.improve(
+            inst,
+            best,
+            solve_sub,
+            deadline=deadline,
+            size=min(20, largest),
+            largest=largest,
+            sub_time=0.5,
+            target=lower + 1e-9 * max(1.0, abs(lower)),
+        )
+    return best
+
+
 def _highs_model(arrays: Arrays, settings: Solver, time_limit: float) -> object:
     import highspy
 
-    highs = highspy.Highs()  # type: ignore[no-untyped-call]
+    highs = quiet_highs()
     highs.setOptionValue("output_flag", bool(settings.log))
     highs.setOptionValue("time_limit", max(float(time_limit), 0.001))
     highs.setOptionValue("mip_rel_gap", float(settings.gap))
     if settings.threads is not None:
         highs.setOptionValue("threads", int(settings.threads))
+    if arrays.num_col > PRESOLVE_MAX_COLS:
+        # HiGHS's MIP presolve does not look at the clock: on pmed16's 160,400 columns it
+        # ran 40-70 s past a 20-60 s limit; without it the limit holds
+        highs.setOptionValue("presolve", "off")
     lp = highspy.HighsLp()
     lp.num_col_ = arrays.num_col
     lp.num_row_ = arrays.num_row
@@ -329,9 +497,18 @@ def _run_highs(
         )
     highs.run()  # type: ignore[attr-defined]
     status = highs.getModelStatus()  # type: ignore[attr-defined]
+    if status == highspy.HighsModelStatus.kNotset and settings.threads is not None:
+        # HiGHS sizes one thread pool per thread at its first solve and refuses a later
+        # solve asking for another size ("Not Set"): size it afresh and run again
+        reset_thread_pool()
+        highs.run()  # type: ignore[attr-defined]
+        status = highs.getModelStatus()  # type: ignore[attr-defined]
     info = highs.getInfo()  # type: ignore[attr-defined]
     reason = highs.modelStatusToString(status)  # type: ignore[attr-defined]
     ms = highspy.HighsModelStatus
+    failed = (ms.kNotset, ms.kLoadError, ms.kModelError, ms.kPresolveError, ms.kSolveError)
+    if status in (*failed, ms.kPostsolveError):  # never reported as a time limit
+        raise SolverError(f"HiGHS failed on this model ({reason}); nothing was written")
     if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
         return _Run("infeasible", None, None, reason)
     if info.primal_solution_status != 2:  # kSolutionStatusFeasible
@@ -342,9 +519,13 @@ def _run_highs(
         return _Run("no_solution", None, _bound(info), f"{reason}; incomplete solution")
     objective = objective_value(inst, hub_of)
     bound = _bound(info)
-    proven = status == ms.kOptimal and bound is not None and _gap(objective, bound) <= PROVEN_GAP
+    if bound is not None:
+        bound = round_bound(bound, integral_objective(inst))
+    proven = bound is not None and _gap(objective, bound) <= PROVEN_GAP
     if status == ms.kOptimal and not proven:
         reason = f"gap tolerance {settings.gap:g} reached"
+    elif proven and status != ms.kOptimal:
+        reason = f"{reason}; bound rounded up to the whole-number objective: optimal"
     return _Run("optimal" if proven else "feasible", hub_of, bound, reason)
 
 

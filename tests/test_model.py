@@ -9,8 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mergeopt._highs import quiet_highs
 from mergeopt.config import Solver
-from mergeopt.model import Instance, build_model, objective_value
+from mergeopt.model import Instance, build_model, integral_objective, objective_value, round_bound
 from mergeopt.solve import solve_instance
 
 FAST = Solver(time_limit=30)
@@ -147,6 +148,37 @@ class TestHandChecked:
         inst = line_instance([0, 1, 2], [1, 1, 1], min_size=1.0, max_size=np.full(3, 2.0))
         names = set(build_model(inst).problem.constraints)
         assert {"c1_assign_P0", "c2_link_P0_P1", "c3_self_P0", "c4_min_P0", "c5_max_P0"} <= names
+
+
+def test_highs_prints_no_banner(capfd: pytest.CaptureFixture[str]):
+    quiet_highs()
+    inst = line_instance([0, 1, 3], [1, 1, 1], count_max=1)
+    solve_instance(inst, FAST)
+    assert "HiGHS" not in capfd.readouterr().out
+
+
+def test_whole_number_objectives_round_the_bound_up():
+    assert round_bound(981.2, True) == 982.0
+    assert round_bound(981.0000001, True) == 981.0  # solver noise is not a whole unit
+    assert round_bound(981.2, False) == 981.2
+    whole = line_instance([0, 1, 3], [1, 2, 1], travel_by_size=False)
+    assert integral_objective(whole)
+    assert not integral_objective(line_instance([0, 1.5, 3], [1, 2, 1]))
+
+
+def test_an_infeasible_region_is_named():
+    # two regions (far apart); the second cannot reach the minimum list size
+    allowed = np.abs(np.subtract.outer([0, 1, 100, 101], [0, 1, 100, 101])) < 5
+    inst = line_instance(
+        [0, 1, 100, 101],
+        [20, 20, 5, 5],
+        min_size=25.0,
+        allowed=allowed,
+        region=("ICB_A", "ICB_A", "ICB_B", "ICB_B"),
+    )
+    report = solve_instance(inst, FAST)
+    assert report.status == "infeasible" and report.hub_of is None
+    assert "ICB_B" in report.stopped_by and "ICB_A" not in report.stopped_by
 
 
 def test_cbc_agrees_with_highs():

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 
@@ -16,7 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mergeopt.config import Solver
-from mergeopt.model import Instance, lagrangian_applies, lagrangian_bound, objective_value
+from mergeopt.lagrangian import lagrangian_applies, lagrangian_bound
+from mergeopt.model import Instance, objective_value
 from mergeopt.solve import solve_instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -75,9 +77,27 @@ def test_fast_path_matches_the_plain_model(inst: Instance):
     if ours.bound is not None and plain.objective is not None:
         assert ours.bound <= plain.objective + 1e-6  # a proven bound never cuts off the optimum
     if plain.status == "optimal" and lagrangian_applies(inst):
-        lag = lagrangian_bound(inst, plain.objective + 1.0)
-        assert lag.bound <= plain.objective + 1e-6
-        assert not lag.closed[np.unique(plain.hub_of)].any()  # the optimum's hubs stay open
+        _lagrangian_keeps_the_optimum(inst, plain.hub_of, plain.objective)
+    if plain.status == "optimal":  # the same grouping problem in units of 137.3 patients
+        factor = 137.3
+        scaled = replace(
+            inst,
+            size=inst.size * factor,
+            min_size=inst.min_size * factor,
+            max_size=inst.max_size * factor,
+        )
+        if lagrangian_applies(scaled, scaled=True):
+            optimum = plain.objective * (factor if inst.travel_by_size else 1.0)
+            _lagrangian_keeps_the_optimum(scaled, plain.hub_of, optimum)
+
+
+def _lagrangian_keeps_the_optimum(inst: Instance, hub_of: np.ndarray, optimum: float) -> None:
+    """Below a bound just above the optimum, nothing the optimum uses is fixed away."""
+    lag = lagrangian_bound(inst, optimum + 1.0)
+    assert lag.bound <= optimum + 1e-6 * max(1.0, optimum)
+    assert not lag.closed[np.unique(hub_of)].any()  # the optimum's hubs stay open
+    ai, aj = inst.arcs()
+    assert not lag.arc_closed[hub_of[ai] == aj].any()  # and so do its arcs
 
 
 def test_plain_baseline_is_dense_and_reads_its_status_honestly():
