@@ -384,6 +384,13 @@ def _range_min(table: Vector, row: Vector, lo: Vector, hi: Vector) -> Vector:
     return out
 
 
+def _count_range(inst: Instance, hubs: int) -> tuple[int, int]:
+    """The group-count bounds, with no bound meaning 0 and every candidate hub."""
+    low = inst.count_min if inst.count_min is not None else 0
+    high = inst.count_max if inst.count_max is not None else hubs
+    return low, high
+
+
 def _chosen(
     inst: Instance,
     hubs: Vector,
@@ -405,8 +412,7 @@ def _chosen(
         chosen[:] = False
         chosen[must] = True  # infeasible choice: caller sees an infinite value
         return np.asarray(chosen, dtype=bool)
-    low = inst.count_min if inst.count_min is not None else 0
-    high = inst.count_max if inst.count_max is not None else len(hubs)
+    low, high = _count_range(inst, len(hubs))
     free = np.flatnonzero(~chosen & ~banned)
     order = free[np.argsort(value[free], kind="stable")]
     room = max(high - int(chosen.sum()), 0)
@@ -428,8 +434,7 @@ def _choose(
     """Sum of v_j over :func:`_chosen`; inf if the count or forced hubs cannot be met."""
     chosen = _chosen(inst, hubs, hub_value, force_open=force_open, force_closed=force_closed)
     count = int(chosen.sum())
-    low = inst.count_min if inst.count_min is not None else 0
-    high = inst.count_max if inst.count_max is not None else len(hubs)
+    low, high = _count_range(inst, len(hubs))
     if count < low or count > high or not np.isfinite(hub_value[chosen]).all():
         return float("inf")
     return float(hub_value[chosen].sum())
