@@ -94,6 +94,8 @@ def construct(inst: Instance) -> Vector | None:
     for build in (_grow_groups, _hubs_then_assign):
         hub_of = build(inst, coef)
         if hub_of is not None:
+            if uncapacitated(inst):
+                hub_of = interchange(inst, hub_of, coef)
             hub_of = local_search(inst, hub_of, coef)
             if feasible(inst, hub_of):
                 found.append(hub_of)
@@ -238,6 +240,62 @@ def _assign_by_regret(inst: Instance, coef: Vector, hubs: Vector) -> Vector | No
         hub_of[i] = h
         load[h] += inst.size[i]
     return hub_of
+
+
+def uncapacitated(inst: Instance) -> bool:
+    """No minimum list size, every hub's bound holds every patient, and no rule beyond
+    the travel limit, forced hubs and the group count: a p-median, where each practice
+    simply joins its cheapest open hub."""
+    usable = inst.hubs_usable()
+    return (
+        inst.min_size <= 0
+        and bool((inst.max_size[usable] >= inst.size.sum()).all())
+        and not (inst.fixed or inst.must_link or inst.cannot_link or inst.contiguous)
+        and not inst.weights[3]
+    )
+
+
+def interchange(inst: Instance, hub_of: Vector, coef: Vector | None = None) -> Vector:
+    """Vertex substitution for an :func:`uncapacitated` instance (Teitz and Bart's
+    interchange, evaluated all at once as in Whitaker's fast interchange).
+
+    Each round prices every swap of an open hub *h* for a closed candidate *c*: adding
+    *c* moves each practice to *c* where cheaper; closing *h* then sends *h*'s members
+    to the cheaper of *c* and their second-cheapest open hub. The best improving swap is
+    made until none improves; forced hubs stay. The group count never changes, so the
+    result keeps the count rule of ``hub_of``; each practice joins its cheapest hub.
+    """
+    coef = arc_costs(inst) if coef is None else coef
+    usable = inst.hubs_usable()
+    hubs = np.unique(hub_of)
+    rows = np.arange(inst.n)
+    for _ in range(10 * inst.n):
+        closed = np.flatnonzero(usable & ~np.isin(np.arange(inst.n), hubs))
+        if len(closed) == 0:
+            break
+        open_cost = coef[:, hubs]
+        order = np.argsort(open_cost, axis=1, kind="stable")
+        first = open_cost[rows, order[:, 0]]
+        second = open_cost[rows, order[:, 1]] if len(hubs) > 1 else np.full(inst.n, np.inf)
+        if not np.isfinite(first).all():
+            break  # not a grouping every practice can join: leave it to the caller
+        new = coef[:, closed]
+        with_c = np.minimum(first[:, None], new)
+        gain = (with_c - first[:, None]).sum(axis=0)  # adding c (never positive)
+        extra = np.minimum(second[:, None], new) - with_c  # i's hub closed, c added
+        loss = np.zeros((len(hubs), len(closed)))
+        np.add.at(loss, order[:, 0], extra)
+        delta = gain[None, :] + loss
+        delta[inst.must_hub[hubs], :] = np.inf
+        h, c = np.unravel_index(int(np.argmin(delta)), delta.shape)
+        if not delta[h, c] < -_TOL * max(1.0, float(first.sum())):
+            break
+        hubs = np.sort(np.append(np.delete(hubs, h), closed[c]))
+    best = hubs[np.argmin(coef[:, hubs], axis=1)]
+    best[hubs] = hubs
+    if not np.isfinite(coef[rows, best]).all():
+        return hub_of
+    return np.asarray(best, dtype=np.int64)
 
 
 # ---------------------------------------------------------------------------------------
