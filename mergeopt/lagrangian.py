@@ -80,7 +80,7 @@ def lagrangian_applies(inst: Instance, *, scaled: bool = False) -> bool:
     usable = inst.hubs_usable()
     if not usable.any() or inst.weights[3] or inst.contiguous:
         return False
-    if _free(inst):
+    if free_knapsacks(inst):
         return True
     ai, aj = inst.arcs()
     if len(ai) * MAX_WIDTH > MAX_TABLE:
@@ -91,14 +91,14 @@ def lagrangian_applies(inst: Instance, *, scaled: bool = False) -> bool:
     return bool(np.all(inst.size == np.round(inst.size)) and room.max() <= MAX_WIDTH - 1)
 
 
-def _free(inst: Instance) -> bool:
+def free_knapsacks(inst: Instance) -> bool:
     """No minimum and every hub bound holds every patient: knapsacks without a table."""
     caps = inst.max_size[inst.hubs_usable()]
     return inst.min_size <= 0 and bool((caps >= inst.size.sum()).all())
 
 
 @dataclass(frozen=True)
-class _Knapsacks:
+class Knapsacks:
     """The per-hub knapsacks, in units: arcs grouped by member, windows per hub."""
 
     hubs: Vector  # positions of the hubs with arcs
@@ -117,7 +117,7 @@ class _Knapsacks:
     by_hub: list[Vector]  # member arcs into each hub, in practice order
 
 
-def _knapsacks(inst: Instance) -> _Knapsacks:
+def knapsacks(inst: Instance) -> Knapsacks:
     ai, aj = inst.arcs()
     hubs = np.unique(aj)
     coef = inst.arc_objective(ai, aj)
@@ -132,11 +132,11 @@ def _knapsacks(inst: Instance) -> _Knapsacks:
     by_hub = np.split(order, np.cumsum(np.bincount(col[order], minlength=len(hubs)))[:-1])
     total = float(inst.size.sum())
     cap = np.minimum(inst.max_size[hubs], total)
-    free = _free(inst)
+    free = free_knapsacks(inst)
     if free:
         zero = np.zeros(len(ai), dtype=np.int64)
         span = np.zeros(len(hubs), dtype=np.int64)
-        return _Knapsacks(
+        return Knapsacks(
             hubs,
             col,
             ai,
@@ -163,7 +163,7 @@ def _knapsacks(inst: Instance) -> _Knapsacks:
     room_high = np.floor(b + 1e-9).astype(np.int64)
     room_low = np.maximum(np.minimum(np.ceil(a - 1e-9).astype(np.int64), room_high), 0)
     width = int(max(room_high.max(), 0)) + 1
-    return _Knapsacks(
+    return Knapsacks(
         hubs,
         col,
         ai,
@@ -198,7 +198,7 @@ def lagrangian_bound(
     then aim 10% above the bound so far, and nothing is fixed. Needs
     :func:`lagrangian_applies`.
     """
-    ks = _knapsacks(inst)
+    ks = knapsacks(inst)
     cut = upper - 1 + 1e-6 if integral else upper * (1 - 1e-9)
     nearest = np.full(inst.n, np.inf)
     np.minimum.at(nearest, ks.ai, ks.coef)
@@ -212,7 +212,7 @@ def lagrangian_bound(
             break
         if value > best + 1e-9:
             best, best_u, stale = value, u.copy(), 0
-            chosen = ks.hubs[_chosen(inst, ks.hubs, hub_value)]
+            chosen = ks.hubs[chosen_hubs(inst, ks.hubs, hub_value)]
             sets.pop(chosen.tobytes(), None)
             sets[chosen.tobytes()] = chosen
         else:
@@ -236,7 +236,7 @@ def lagrangian_bound(
 
 
 def _value(
-    inst: Instance, ks: _Knapsacks, u: Vector, *, backtrack: bool
+    inst: Instance, ks: Knapsacks, u: Vector, *, backtrack: bool
 ) -> tuple[float, Vector, Vector, Vector]:
     """L(u), each hub's value v_j, the knapsack tables, and how often each practice is in."""
     reduced = ks.coef - u[ks.ai]
@@ -253,7 +253,7 @@ def _value(
         loads = np.where(window, table, np.inf)
         at = loads.argmin(axis=1)
         hub_value = inst.weights[2] + ks.self_cost - u[hubs] + loads[np.arange(len(hubs)), at]
-    open_ = _chosen(inst, hubs, hub_value)
+    open_ = chosen_hubs(inst, hubs, hub_value)
     members = np.zeros(inst.n)
     if backtrack:
         members[hubs[open_]] += 1
@@ -265,13 +265,13 @@ def _value(
     return value, hub_value, table, members
 
 
-def _window(ks: _Knapsacks) -> Vector:
+def _window(ks: Knapsacks) -> Vector:
     weight = np.arange(ks.width)
     return (weight[None, :] >= ks.room_low[:, None]) & (weight[None, :] <= ks.room_high[:, None])
 
 
 def _tables(
-    inst: Instance, ks: _Knapsacks, reduced: Vector, *, backtrack: bool
+    inst: Instance, ks: Knapsacks, reduced: Vector, *, backtrack: bool
 ) -> tuple[Vector, Vector]:
     """Min reduced cost of a load of exactly w units, per hub; choices (0 none, 1 low,
     2 high units) per member arc and w for backtracking."""
@@ -307,7 +307,7 @@ def _tables(
 
 
 def _backtrack(
-    inst: Instance, ks: _Knapsacks, taken: Vector, open_: Vector, at: Vector, members: Vector
+    inst: Instance, ks: Knapsacks, taken: Vector, open_: Vector, at: Vector, members: Vector
 ) -> None:
     """Count the members of each open hub's best load (items in reverse order)."""
     for k in np.flatnonzero(open_).tolist():
@@ -323,7 +323,7 @@ def _backtrack(
 
 def _fix(
     inst: Instance,
-    ks: _Knapsacks,
+    ks: Knapsacks,
     u: Vector,
     hub_value: Vector,
     table: Vector,
@@ -334,10 +334,10 @@ def _fix(
     base = float(u.sum())
     forced = np.full(len(hubs), np.inf)  # L(u) with hub k forced open
     for h, j in enumerate(hubs.tolist()):
-        forced[h] = base + _choose(inst, hubs, hub_value, force_open=h)
+        forced[h] = base + choice_value(inst, hubs, hub_value, force_open=h)
         if forced[h] >= cut:
             closed[j] = True
-        elif base + _choose(inst, hubs, hub_value, force_closed=h) >= cut:
+        elif base + choice_value(inst, hubs, hub_value, force_closed=h) >= cut:
             opened[j] = True
     arc_closed = closed[hubs[ks.col]]
     ok = np.isfinite(forced) & np.isfinite(hub_value)
@@ -384,14 +384,14 @@ def _range_min(table: Vector, row: Vector, lo: Vector, hi: Vector) -> Vector:
     return out
 
 
-def _count_range(inst: Instance, hubs: int) -> tuple[int, int]:
+def count_range(inst: Instance, hubs: int) -> tuple[int, int]:
     """The group-count bounds, with no bound meaning 0 and every candidate hub."""
     low = inst.count_min if inst.count_min is not None else 0
     high = inst.count_max if inst.count_max is not None else hubs
     return low, high
 
 
-def _chosen(
+def chosen_hubs(
     inst: Instance,
     hubs: Vector,
     hub_value: Vector,
@@ -412,7 +412,7 @@ def _chosen(
         chosen[:] = False
         chosen[must] = True  # infeasible choice: caller sees an infinite value
         return np.asarray(chosen, dtype=bool)
-    low, high = _count_range(inst, len(hubs))
+    low, high = count_range(inst, len(hubs))
     free = np.flatnonzero(~chosen & ~banned)
     order = free[np.argsort(value[free], kind="stable")]
     room = max(high - int(chosen.sum()), 0)
@@ -423,7 +423,7 @@ def _chosen(
     return np.asarray(chosen, dtype=bool)
 
 
-def _choose(
+def choice_value(
     inst: Instance,
     hubs: Vector,
     hub_value: Vector,
@@ -432,9 +432,9 @@ def _choose(
     force_closed: int | None = None,
 ) -> float:
     """Sum of v_j over :func:`_chosen`; inf if the count or forced hubs cannot be met."""
-    chosen = _chosen(inst, hubs, hub_value, force_open=force_open, force_closed=force_closed)
+    chosen = chosen_hubs(inst, hubs, hub_value, force_open=force_open, force_closed=force_closed)
     count = int(chosen.sum())
-    low, high = _count_range(inst, len(hubs))
+    low, high = count_range(inst, len(hubs))
     if count < low or count > high or not np.isfinite(hub_value[chosen]).all():
         return float("inf")
     return float(hub_value[chosen].sum())

@@ -16,7 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from mergeopt import heuristics
 from mergeopt.config import Solver
+from mergeopt.hubsearch import hub_search, hub_search_applies
 from mergeopt.lagrangian import lagrangian_applies, lagrangian_bound
 from mergeopt.model import Instance, objective_value
 from mergeopt.solve import solve_instance
@@ -126,3 +128,79 @@ def test_pmed_optima_and_shortest_paths():
     assert np.allclose(cost, cost.T) and np.isfinite(cost).all()
     # shortest paths obey the triangle inequality through every vertex
     assert (cost[:, None, :] <= cost[:, :, None] + cost[None, :, :] + 1e-9).all()
+
+
+@st.composite
+def uncapacitated_instances(draw: st.DrawFn) -> Instance:
+    """Small p-medians: no list-size bounds; a travel limit, a group count or a cost per
+    group, candidate and forced hubs."""
+    n = draw(st.integers(2, 12))
+    coords = st.tuples(st.integers(0, 30), st.integers(0, 30))
+    xy = np.array(draw(st.lists(coords, min_size=n, max_size=n)), dtype=float)
+    size = np.array(draw(st.lists(st.integers(1, 12), min_size=n, max_size=n)), dtype=float)
+    cost = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    limit = draw(st.sampled_from([np.inf, 12.0, 25.0]))
+    count = draw(st.one_of(st.none(), st.integers(1, n)))
+    can_hub = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    must_hub = np.zeros(n, dtype=bool)
+    if draw(st.booleans()):
+        must_hub[draw(st.integers(0, n - 1))] = True
+    return Instance(
+        codes=tuple(f"P{k}" for k in range(n)),
+        size=size,
+        cost=cost,
+        allowed=cost <= limit,
+        min_size=0.0,
+        max_size=np.full(n, np.inf),
+        can_hub=can_hub | must_hub | (np.arange(n) == 0),
+        must_hub=must_hub,
+        count_min=count,
+        count_max=count,
+        weights=(1.0, 0.0, float(draw(st.sampled_from([0, 5, 40]))), 0.0),
+        travel_by_size=draw(st.booleans()),
+    )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(uncapacitated_instances())
+def test_hub_search_matches_the_plain_model(inst: Instance):
+    """The branch-and-bound over hubs proves the dense model's optimum and verdict."""
+    assert hub_search_applies(inst)
+    ours = solve_instance(inst, FAST)
+    plain = baseline.solve_plain(inst, time_limit=30)
+    assert plain.status in ("optimal", "infeasible")
+    assert ours.status == plain.status
+    if plain.status == "optimal":
+        assert ours.objective == pytest.approx(plain.objective, abs=1e-6)
+        assert ours.bound == pytest.approx(plain.objective, abs=1e-6)
+        assert not heuristics.broken_rules(inst, ours.hub_of)
+        assert "hub search" in ours.stopped_by
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(uncapacitated_instances())
+def test_interchange_keeps_every_rule_and_never_worsens(inst: Instance):
+    start = heuristics.construct(inst)
+    if start is None:
+        return
+    swapped = heuristics.interchange(inst, start)
+    assert not heuristics.broken_rules(inst, swapped)
+    assert objective_value(inst, swapped) <= objective_value(inst, start) + 1e-9
+    assert len(np.unique(swapped)) == len(np.unique(start))
+
+
+def test_hub_search_stopped_early_reports_a_true_bound():
+    """A search stopped after its root still holds a grouping and a bound below it."""
+    case = instances.pmed(6)
+    start = heuristics.construct(case.instance)
+    found = hub_search(case.instance, start, deadline=0.0, integral=True)
+    assert not found.finished and found.nodes == 1
+    assert found.bound <= case.optimum <= objective_value(case.instance, found.hub_of)
+    assert found.bound > 0.99 * case.optimum  # the root's Lagrangian bound is near the LP's
+
+
+def test_pmed_proven_by_the_hub_search():
+    case = instances.pmed(11)
+    report = solve_instance(case.instance, Solver(time_limit=60))
+    assert report.status == "optimal" and report.objective == case.optimum
+    assert report.stopped_by.startswith("hub search")
