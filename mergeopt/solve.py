@@ -62,7 +62,7 @@ from mergeopt import heuristics
 from mergeopt._errors import SolverError
 from mergeopt._highs import quiet_highs, reset_thread_pool
 from mergeopt.config import Solver
-from mergeopt.hubsearch import hub_search, hub_search_applies
+from mergeopt.hubsearch import HubSearch, hub_search, hub_search_applies
 from mergeopt.lagrangian import Lagrangian, lagrangian_applies, lagrangian_bound
 from mergeopt.model import (
     Arrays,
@@ -252,7 +252,11 @@ def _combine(
 
 
 def _solve_region(inst: Instance, settings: Solver, deadline: float) -> _Part:
-    """Heuristic start, HiGHS on the full MIP, then the matheuristic if not proven."""
+    """Heuristic start, HiGHS on the full MIP, then the matheuristic if not proven; or,
+    uncapacitated, the hub search alone (no MIP is built)."""
+    if hub_search_applies(inst):  # branching on hubs beats HiGHS's cut rounds (pmed6, 16)
+        run, build = _run_hub_search(inst, heuristics.construct(inst), deadline)
+        return _Part(run.status, run.hub_of, run.bound, run.stopped_by, build)
     began = time.perf_counter()
     arrays = model_arrays(inst)
     build = time.perf_counter() - began
@@ -306,8 +310,6 @@ def _run_lagrangian_then_highs(
     """
     began = time.perf_counter()
     left = max(deadline - began, 0.0)
-    if hub_search_applies(inst):  # uncapacitated: branching on hubs beats HiGHS's cut rounds
-        return _run_hub_search(inst, start, deadline), 0.0
     if not lagrangian_applies(inst) or inst.fixed or inst.must_link:
         # HiGHS gets all the time: on ICB QOP its sub-MIP heuristic finds its best
         # grouping only as the root's cut rounds end (45-60 s of 60; measured)
@@ -348,10 +350,17 @@ def _run_lagrangian_then_highs(
     return _solve_reduced(inst, lag, settings, deadline, best, upper, lower)
 
 
-def _run_hub_search(inst: Instance, start: np.ndarray | None, deadline: float) -> _Run:
-    """The Lagrangian branch-and-bound over hubs (:mod:`mergeopt.hubsearch`) as a run."""
+def _run_hub_search(
+    inst: Instance, start: np.ndarray | None, deadline: float
+) -> tuple[_Run, float]:
+    """The Lagrangian branch-and-bound over hubs (:mod:`mergeopt.hubsearch`) as a run, and
+    the seconds it spent building its arrays."""
     integral = integral_objective(inst)
     found = hub_search(inst, start, deadline=deadline, integral=integral)
+    return _hub_search_run(inst, found, integral), found.build_seconds
+
+
+def _hub_search_run(inst: Instance, found: HubSearch, integral: bool) -> _Run:
     note = f"hub search, {found.nodes} node{'s' if found.nodes != 1 else ''}"
     bound = round_bound(found.bound, integral) if np.isfinite(found.bound) else None
     if found.hub_of is None:
