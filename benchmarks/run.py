@@ -37,8 +37,8 @@ ROOT = HERE.parent
 FAMILIES = ("pmedcap", "pmed", "icb", "england")
 #: Time limit in seconds per family, the same for mergeopt and the baseline.
 LIMITS = {"pmedcap": 10.0, "pmed": 60.0, "icb": 60.0, "england": 600.0}
-#: The uncapacitated sample: sizes 100 to 400, few and many medians.
-PMED_SAMPLE = (1, 5, 6, 11, 16)
+#: The uncapacitated sample: sizes 100 to 600, few and many medians.
+PMED_SAMPLE = (1, 5, 6, 11, 16, 21, 26)
 #: Extra relative tolerance when comparing an objective with a published optimum.
 MATCH = 1e-9
 ENGINES = ("mergeopt", "baseline")
