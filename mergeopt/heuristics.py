@@ -295,7 +295,10 @@ def interchange(inst: Instance, hub_of: Vector, coef: Vector | None = None) -> V
     best[hubs] = hubs
     if not np.isfinite(coef[rows, best]).all():
         return hub_of
-    return np.asarray(best, dtype=np.int64)
+    best = np.asarray(best, dtype=np.int64)
+    # the swaps priced each hub at its cheapest open hub; a hub stays in its own group,
+    # which costs more only where a travel matrix has a non-zero diagonal
+    return best if objective_value(inst, best) <= objective_value(inst, hub_of) else hub_of
 
 
 # ---------------------------------------------------------------------------------------
