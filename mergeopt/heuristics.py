@@ -162,14 +162,55 @@ def _place_leftovers(inst: Instance, coef: Vector, hub_of: Vector, load: Vector)
     left = np.flatnonzero(hub_of < 0)
     hubs = np.flatnonzero(hub_of == np.arange(inst.n))
     for i in left[np.argsort(-inst.size[left], kind="stable")].tolist():
+        if hub_of[i] >= 0:  # taken into a group gathered for an earlier practice
+            continue
         room = load[hubs] + inst.size[i] <= inst.max_size[hubs] + _TOL
         options = hubs[room & np.isfinite(coef[i, hubs])]
         if len(options) == 0:
-            return None
+            if not _gather_group(inst, coef, hub_of, load, i):
+                return None
+            hubs = np.flatnonzero(hub_of == np.arange(inst.n))
+            continue
         h = int(options[np.argmin(coef[i, options])])
         hub_of[i] = h
         load[h] += inst.size[i]
     return hub_of
+
+
+def _gather_group(inst: Instance, coef: Vector, hub_of: Vector, load: Vector, seed: int) -> bool:
+    """A new group around ``seed`` (no group has room for it), made of members other
+    groups can spare: each donor group keeps the minimum list size and its hub.
+
+    On ICB QOP at 20 minutes the greedy left one practice of 20,084 patients whose 26
+    reachable networks all held over 30,000; without this the greedy found no grouping
+    and HiGHS started from nothing.
+    """
+    free = hub_of < 0
+    hubs = np.flatnonzero(inst.hubs_usable() & np.isfinite(coef[seed]) & (free | (hub_of == -2)))
+    for h in hubs[np.argsort(coef[seed, hubs], kind="stable")].tolist():
+        members = [h] if h == seed else [h, seed]
+        total = float(inst.size[members].sum())
+        if total > inst.max_size[h] + _TOL:
+            continue
+        spare = load.copy()
+        taken: list[int] = []
+        joined = (hub_of >= 0) & (hub_of != np.arange(inst.n))
+        pool = np.flatnonzero(np.isfinite(coef[:, h]) & joined)
+        for m in pool[np.argsort(coef[pool, h], kind="stable")].tolist():
+            if total >= inst.min_size - _TOL:
+                break
+            donor = int(hub_of[m])
+            keeps = spare[donor] - inst.size[m] >= inst.min_size - _TOL
+            if keeps and total + inst.size[m] <= inst.max_size[h] + _TOL:
+                taken.append(m)
+                spare[donor] -= inst.size[m]
+                total += float(inst.size[m])
+        if total >= inst.min_size - _TOL:
+            load[:] = spare
+            hub_of[members + taken] = h
+            load[h] = total
+            return True
+    return False
 
 
 def _hubs_then_assign(inst: Instance, coef: Vector) -> Vector | None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import time
 from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
@@ -20,7 +21,7 @@ from mergeopt import heuristics
 from mergeopt.config import Solver
 from mergeopt.hubsearch import hub_search, hub_search_applies
 from mergeopt.lagrangian import lagrangian_applies, lagrangian_bound
-from mergeopt.model import Instance, objective_value
+from mergeopt.model import Instance, model_arrays, objective_value
 from mergeopt.solve import solve_instance
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -204,3 +205,23 @@ def test_pmed_proven_by_the_hub_search():
     report = solve_instance(case.instance, Solver(time_limit=60))
     assert report.status == "optimal" and report.objective == case.optimum
     assert report.stopped_by.startswith("hub search")
+
+
+def test_greedy_groups_the_largest_icb_at_twenty_minutes():
+    """One practice of 20,084 patients fits no network it reaches; the greedy gathers a
+    new one around it from networks that can spare members, instead of giving up."""
+    inst = instances.icb(instances.largest_icb(), 20.0).instance
+    start = heuristics.construct(inst)
+    assert start is not None and not heuristics.broken_rules(inst, start)
+
+
+def test_lp_guided_start_keeps_every_rule_and_never_worsens():
+    inst = instances.icb("QT1").instance
+    start = heuristics.construct(inst)
+    assert start is not None
+    solve_module = importlib.import_module("mergeopt.solve")
+    found = solve_module._lp_guided(
+        inst, model_arrays(inst), Solver(), time.perf_counter() + 5.0, start
+    )
+    assert found is not None and not heuristics.broken_rules(inst, found)
+    assert objective_value(inst, found) <= objective_value(inst, start)
