@@ -35,13 +35,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mergeopt.heuristics import feasible, uncapacitated
+from mergeopt.heuristics import arc_costs, feasible, uncapacitated
 from mergeopt.lagrangian import (
     Knapsacks,
     choice_value,
     chosen_hubs,
     count_range,
-    free_knapsacks,
     knapsacks,
 )
 from mergeopt.model import Instance, objective_value
@@ -78,7 +77,7 @@ class _Node:
 def hub_search_applies(inst: Instance) -> bool:
     """Uncapacitated (no knapsack tables), no max-travel term and no rule beyond forced hubs
     and the group count."""
-    return uncapacitated(inst) and free_knapsacks(inst) and bool(inst.hubs_usable().any())
+    return uncapacitated(inst) and bool(inst.hubs_usable().any())
 
 
 def hub_search(
@@ -102,20 +101,14 @@ def hub_search(
     np.minimum.at(nearest, search.ks.ai, search.ks.coef)
     u = np.where(np.isfinite(nearest), nearest, 0.0)
     root = _Node(inst.must_hub[search.ks.hubs].copy(), np.zeros(hubs, dtype=bool), u, 2.0)
-    queue: list[tuple[float, int, _Node]] = []
+    queue: list[tuple[float, int, _Node]] = [(-np.inf, 0, root)]
     count, nodes = 0, 0
-    bound, node = search.process(root, ROOT_STEPS)
-    children = search.branch(node) if node is not None else []
-    for child in children:
-        count += 1
-        heapq.heappush(queue, (bound, count, child))
-    nodes = 1
-    while queue and time.perf_counter() < deadline:
+    while queue and (nodes == 0 or time.perf_counter() < deadline):
         parent_bound, _, child = heapq.heappop(queue)
         if parent_bound >= search.cut:
             continue
+        bound, node = search.process(child, ROOT_STEPS if nodes == 0 else NODE_STEPS)
         nodes += 1
-        bound, node = search.process(child, NODE_STEPS)
         if node is None:
             continue
         for grandchild in search.branch(node):
@@ -150,9 +143,7 @@ class _Search:
         self.cut = np.inf
         self.offered: set[bytes] = set()
         self.low, self.high = count_range(inst, len(self.ks.hubs))
-        coef = np.full((inst.n, inst.n), np.inf)
-        coef[self.ks.ai, self.ks.hubs[self.ks.col]] = self.ks.coef
-        self.coef = coef
+        self.coef = arc_costs(inst)
         if start is not None:
             self.offer(start)
 
@@ -183,10 +174,9 @@ class _Search:
         """L(u) in the node, the hub values v_j(u) (inf where closed), the hubs chosen and
         which of ``arcs`` have a negative reduced cost."""
         ks = self.ks
-        use = arcs.coef - u[arcs.ai] < 0
-        gain = np.bincount(
-            arcs.col[use], weights=(arcs.coef - u[arcs.ai])[use], minlength=len(ks.hubs)
-        )
+        reduced = arcs.coef - u[arcs.ai]
+        use = reduced < 0
+        gain = np.bincount(arcs.col[use], weights=reduced[use], minlength=len(ks.hubs))
         hub_value = self.inst.weights[2] + ks.self_cost - u[ks.hubs] + gain
         hub_value[banned] = np.inf
         chosen = chosen_hubs(node_inst, ks.hubs, hub_value)
@@ -235,9 +225,10 @@ class _Search:
             u = u + step * (target - value) / norm * gradient
         if best >= self.cut:
             return best, None
-        must, banned = self._fix(node_inst, node, best, best_u, best_value)
-        if must is None or banned is None:
+        fixed = self._fix(node_inst, node, best_u, best_value)
+        if fixed is None:
             return np.inf, None
+        must, banned = fixed
         share = presence / max(float(presence.max()), 1.0)
         return best, _Node(must, banned, best_u, max(step, 0.05), share)
 
@@ -257,9 +248,10 @@ class _Search:
         ]
 
     def _fix(
-        self, node_inst: Instance, node: _Node, bound: float, u: Vector, hub_value: Vector
-    ) -> tuple[Vector | None, Vector | None]:
-        """Hubs the node's bound opens or closes below the cut-off."""
+        self, node_inst: Instance, node: _Node, u: Vector, hub_value: Vector
+    ) -> tuple[Vector, Vector] | None:
+        """Hubs the node's bound opens and closes below the cut-off; None if some hub must
+        be both (no better grouping in the node)."""
         must, banned = node.must.copy(), node.banned.copy()
         base = float(u.sum())
         for h in np.flatnonzero(~must & ~banned).tolist():
@@ -270,5 +262,5 @@ class _Search:
             ):
                 must[h] = True
         if (must & banned).any():
-            return None, None
+            return None
         return must, banned
