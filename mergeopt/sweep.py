@@ -54,7 +54,6 @@ from __future__ import annotations
 import itertools
 import json
 import math
-import multiprocessing
 import os
 import re
 import shutil
@@ -85,6 +84,7 @@ from rich.progress import (
 )
 
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
+from mergeopt._processes import process_context
 from mergeopt.config import Config, Sweep, config_hash, config_key_problem, load_config
 from mergeopt.inputs import read_source
 from mergeopt.outputs import (
@@ -739,7 +739,7 @@ def _run_local(tasks: list[dict[str, Any]], workers: int, tracker: _Tracker) -> 
     are then re-run one at a time, so the one that kills its process is found and marked
     failed while the others finish.
     """
-    context = _context()
+    context = process_context()
     waiting, suspects = list(tasks), list[dict[str, Any]]()
     idle_breaks = 0
     while waiting or suspects:
@@ -768,12 +768,6 @@ def _run_local(tasks: list[dict[str, Any]], workers: int, tracker: _Tracker) -> 
 
 def _died(text: str = "the worker process running it died") -> Row:
     return _failed(ChildProcessError(text))
-
-
-def _context() -> BaseContext:
-    """forkserver where there is one (never fork a process that has solver threads)."""
-    methods = multiprocessing.get_all_start_methods()
-    return multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
 
 
 def _run_pool(

@@ -225,3 +225,48 @@ def test_lp_guided_start_keeps_every_rule_and_never_worsens():
     )
     assert found is not None and not heuristics.broken_rules(inst, found)
     assert objective_value(inst, found) <= objective_value(inst, start)
+
+
+def _two_regions(seed: int, *, reach: float = 10.0) -> Instance:
+    """Two ICBs of 50 practices each, 1,000 apart: capacitated networks in each."""
+    rng = np.random.default_rng(seed)
+    xy = rng.integers(0, 30, size=(100, 2)).astype(float)
+    xy[50:, 0] += 1000.0
+    cost = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    return Instance(
+        codes=tuple(f"P{k}" for k in range(100)),
+        size=rng.integers(1, 12, size=100).astype(float),
+        cost=cost,
+        allowed=cost <= reach,
+        min_size=0.0,
+        max_size=np.full(100, 40.0),
+        can_hub=np.ones(100, dtype=bool),
+        must_hub=np.zeros(100, dtype=bool),
+        region=("ICB_A",) * 50 + ("ICB_B",) * 50,
+    )
+
+
+def test_regions_solved_in_parallel_match_one_process():
+    inst = _two_regions(3)
+    serial = solve_instance(inst, Solver(time_limit=60, threads=1))
+    parallel = solve_instance(inst, Solver(time_limit=60, threads=2))
+    assert serial.status == parallel.status == "optimal"
+    assert parallel.objective == pytest.approx(serial.objective, rel=1e-9)
+    assert heuristics.feasible(inst, parallel.hub_of)
+    assert parallel.objective == pytest.approx(objective_value(inst, parallel.hub_of))
+    assert "2 independent regions" in parallel.stopped_by
+
+
+def test_an_infeasible_region_solved_in_parallel_is_named():
+    inst = _two_regions(4)
+    allowed, can_hub = inst.allowed.copy(), inst.can_hub.copy()
+    # ICB_B: one hub may serve all 50 practices, and it holds only 40 patients
+    allowed[50:, 50:] = False
+    allowed[50:, 75] = True
+    allowed[np.arange(50, 100), np.arange(50, 100)] = True
+    can_hub[50:] = np.arange(50, 100) == 75
+    inst = replace(inst, allowed=allowed, can_hub=can_hub)
+    report = solve_instance(inst, Solver(time_limit=60, threads=2))
+    assert report.status == "infeasible" and report.hub_of is None
+    assert "ICB_B (50 practices)" in report.stopped_by
+    assert "ICB_A" not in report.stopped_by
