@@ -459,10 +459,12 @@ def corrupted_nhs_files(draw: st.DrawFn) -> tuple[str, str, dict[str, bytes], di
 
 
 def _cell(header: list[str] | None, row: list[str], name: str | int) -> str:
+    """A row's cell under ``name``; empty where the row was cut short before it."""
     if header is None:
-        return row[int(name)].strip()
-    names = [" ".join(h.split()).upper() for h in header]
-    return row[names.index(str(name))].strip()
+        at = int(name)
+    else:
+        at = [" ".join(h.split()).upper() for h in header].index(str(name))
+    return row[at].strip() if at < len(row) else ""
 
 
 def _check_prepared(prepared, target: str, sizes: str, tables: dict) -> None:
