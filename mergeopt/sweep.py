@@ -84,7 +84,7 @@ from rich.progress import (
 )
 
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
-from mergeopt._processes import process_context
+from mergeopt._processes import process_context, usable_cpus
 from mergeopt.config import Config, Sweep, config_hash, config_key_problem, load_config
 from mergeopt.inputs import read_source
 from mergeopt.outputs import (
@@ -492,7 +492,7 @@ def run_sweep(
             if tasks and scheduler:
                 _run_dask(tasks, scheduler, tracker)
             elif tasks:
-                _run_local(tasks, workers or block.workers or os.cpu_count() or 1, tracker)
+                _run_local(tasks, workers or block.workers or usable_cpus(), tracker)
     except KeyboardInterrupt:
         rows |= tracker.rows
         _remove_staging(folder, scenarios)
