@@ -62,7 +62,7 @@ class Spec:
         return f"{self.family}:{self.key}"
 
 
-def _load(spec: Spec) -> tuple[Any, dict[str, Any]]:
+def load_case(spec: Spec) -> tuple[Any, dict[str, Any]]:
     """The case's Instance, and what the table says about it."""
     from benchmarks import instances
 
@@ -122,7 +122,7 @@ def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
     """Solve one case with one engine in this process; return its figures."""
     memory = _TreeMemory()
     started = time.perf_counter()
-    inst, about = _load(spec)
+    inst, about = load_case(spec)
     loaded = time.perf_counter()
     row: dict[str, Any] = {"case": spec.label, "family": spec.family, "engine": engine, **about}
     row["load_seconds"] = loaded - started

@@ -14,7 +14,7 @@ from types import ModuleType
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from mergeopt import heuristics
@@ -270,3 +270,26 @@ def test_an_infeasible_region_solved_in_parallel_is_named():
     assert report.status == "infeasible" and report.hub_of is None
     assert "ICB_B (50 practices)" in report.stopped_by
     assert "ICB_A" not in report.stopped_by
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(random_instances())
+def test_bound_study_figures_are_true_bounds(inst: Instance):
+    """benchmarks/bounds.py: LP <= DW <= optimum, and with whole list sizes (exact
+    pricing) the converged master LP is the Lagrangian value it reports."""
+    bounds = _benchmark("bounds")
+    plain = baseline.solve_plain(inst, time_limit=30)
+    counted = bounds.with_count_bounds(inst)
+    assume(plain.status == "optimal" and lagrangian_applies(counted, scaled=True))
+    lp = bounds.lp_bound(inst)
+    dw = bounds.dw_bound(inst)
+    tol = 1e-6 * max(1.0, abs(plain.objective))
+    assert lp <= plain.objective + tol
+    assert dw["dw"] <= plain.objective + tol
+    assert dw["dw_converged"] and dw["dw_unit"] == 1.0
+    assert dw["dw"] == pytest.approx(dw["dw_master"], abs=tol)
+    assert dw["dw"] >= lp - tol

@@ -1,0 +1,383 @@
+"""How strong each lower bound is on the cases mergeopt does not prove: a bound study.
+
+Run from the repository root, after ``python -m benchmarks.run`` (it reads that run's
+``benchmarks/results.json``)::
+
+    python -m benchmarks.bounds [--cases pmedcap:8,icb:QT1]
+
+For every case of the harness that neither engine proved, it measures two relaxations
+of the same instance and writes ``benchmarks/BOUNDS.md`` beside what the harness run
+reached at its time limit:
+
+- **LP**: the linear relaxation of mergeopt's model (:func:`mergeopt.model.model_arrays`,
+  valid inequalities included), the bound HiGHS's branch-and-cut starts from;
+- **DW**: the Dantzig-Wolfe bound, the one a branch-and-price over groups would start
+  from: each column is one hub with members whose list sizes fit its window, found by
+  column generation (a master LP over the columns so far, begun from the greedy
+  grouping's groups; per hub, a knapsack over its arcs at the master's duals *u*). The
+  figure reported is the Lagrangian value :math:`L(u)` at the last duals (the sum of
+  *u*, plus the cheapest hubs within the group count, each hub at its knapsack's value;
+  see :mod:`mergeopt.lagrangian`), a proven bound for any *u*. Where list sizes are not
+  whole numbers or the windows are wide, the knapsack counts units of patients
+  (``pricing unit``), each member its size rounded down or up as suits it, which
+  relaxes the window: the figure is still a proven bound, a little under the true DW
+  bound. The last master LP is shown beside it: it equals the DW bound when the
+  pricing is exact (whole list sizes in one unit) and column generation converged; with
+  units of patients it is an estimate, not a proof.
+
+Both relaxations see the group-count bounds every grouping meets (total list size over
+the largest and the smallest group). Where no optimum is published, mergeopt is also run
+with a longer limit (``--reference``, 10 minutes), to tell a gap the grouping leaves from
+one the bound leaves. Gaps are measured against the best grouping known: the published
+optimum, or else the best objective of the harness run and the longer run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import time
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.machine import describe
+from mergeopt._highs import quiet_highs
+from mergeopt.heuristics import construct
+from mergeopt.lagrangian import choice_value, lagrangian_applies
+from mergeopt.model import Instance, model_arrays
+
+HERE = Path(__file__).resolve().parent
+#: Widest knapsack (units + 1) the pricing uses; larger windows count units of patients.
+PRICING_WIDTH = 1001
+#: Seconds of column generation per case before the last duals are taken.
+CG_SECONDS = 300.0
+
+
+def lp_bound(inst: Instance) -> float:
+    """The optimum of the linear relaxation of mergeopt's model."""
+    import highspy
+
+    arrays = model_arrays(inst)
+    highs = quiet_highs()
+    lp = highspy.HighsLp()
+    lp.num_col_, lp.num_row_ = arrays.num_col, arrays.num_row
+    lp.col_cost_, lp.col_lower_, lp.col_upper_ = (
+        arrays.col_cost,
+        arrays.col_lower,
+        arrays.col_upper,
+    )
+    lp.row_lower_, lp.row_upper_ = arrays.row_lower, arrays.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_, lp.a_matrix_.num_row_ = arrays.num_col, arrays.num_row
+    lp.a_matrix_.start_ = arrays.row_start.astype(np.int32)
+    lp.a_matrix_.index_ = arrays.row_index.astype(np.int32)
+    lp.a_matrix_.value_ = arrays.row_value
+    highs.passModel(lp)
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        status = highs.modelStatusToString(highs.getModelStatus())
+        raise RuntimeError(f"LP relaxation not solved: {status}")
+    return float(highs.getInfo().objective_function_value)
+
+
+def with_count_bounds(inst: Instance) -> Instance:
+    """The instance with the group-count bounds every grouping meets (total list size
+    over the largest and the smallest group), where it has none of its own."""
+    usable = inst.hubs_usable()
+    if not usable.any():  # no grouping at all: nothing to count
+        return inst
+    total = float(inst.size.sum())
+    low = inst.count_min
+    if low is None:
+        low = max(1, math.ceil(total / float(inst.max_size[usable].max()) - 1e-9))
+    high = inst.count_max
+    if high is None and inst.min_size > 0:
+        high = math.floor(total / inst.min_size + 1e-9)
+    return replace(inst, count_min=low, count_max=high)
+
+
+def _cheapest_load(
+    cost: np.ndarray, down: np.ndarray, up: np.ndarray, low: int, high: int
+) -> tuple[float, np.ndarray]:
+    """The subset of least total cost whose units sum within [low, high], each member
+    counting ``down`` or ``up`` units (its list size rounded either way: a relaxation
+    of the real window, exact where the two agree), by dynamic programming over the
+    sums; (inf, empty) if none."""
+    width = high + 1
+    chosen = np.zeros(len(cost), dtype=bool)
+    if width <= 0 or low > high:
+        return math.inf, chosen
+    table = np.full(width, np.inf)
+    table[0] = 0.0
+    taken = np.zeros((len(cost), width), dtype=np.int8)  # 0 out, 1 down, 2 up
+    for k, c in enumerate(cost.tolist()):
+        if low <= 0 and c >= 0:  # without a minimum a costly member waits
+            continue
+        best = table
+        for kind, q in ((1, int(down[k])), (2, int(up[k]))):
+            if q >= width or (kind == 2 and q == down[k]):
+                continue
+            shifted = np.full(width, np.inf)
+            shifted[q:] = table[: width - q] + c
+            better = shifted < best
+            best = np.where(better, shifted, best)
+            taken[k][better] = kind
+        table = best
+    low = max(low, 0)
+    at = low + int(table[low:].argmin())
+    value = float(table[at])
+    if not math.isfinite(value):
+        return math.inf, chosen
+    for k in range(len(cost) - 1, -1, -1):
+        if taken[k, at]:
+            chosen[k] = True
+            at -= int(down[k] if taken[k, at] == 1 else up[k])
+    return value, chosen
+
+
+def dw_bound(inst: Instance, seconds: float = CG_SECONDS) -> dict[str, Any]:
+    """Column generation for the Dantzig-Wolfe bound; the proven figure is L(u) at the
+    master's last duals (see the module docstring)."""
+    import highspy
+
+    inst = with_count_bounds(inst)
+    ai, aj = inst.arcs()
+    coef = inst.arc_objective(ai, aj)
+    hubs = np.unique(aj)
+    total = float(inst.size.sum())
+    room = np.minimum(inst.max_size, total) - inst.size
+    whole = bool(np.all(inst.size == np.round(inst.size)))
+    scale = (
+        1.0
+        if whole and room[hubs].max() <= PRICING_WIDTH - 1
+        else room[hubs].max() / (PRICING_WIDTH - 1)
+    )
+    down = np.floor(inst.size / scale + 1e-9).astype(np.int64)
+    up = np.ceil(inst.size / scale - 1e-9).astype(np.int64)
+    members = {j: np.flatnonzero((aj == j) & (ai != j)) for j in hubs.tolist()}
+    per_group = inst.weights[2]  # the objective's cost of each group, on its hub's column
+    self_cost = {j: per_group + float(coef[(aj == j) & (ai == j)][0]) for j in hubs.tolist()}
+    n = inst.n
+    master = quiet_highs()
+    inf = highspy.kHighsInf
+    empty_i, empty_v = np.zeros(0, dtype=np.int32), np.zeros(0)
+    for _ in range(n):
+        master.addRow(1.0, 1.0, 0, empty_i, empty_v)
+    count_high = inst.count_max if inst.count_max is not None else n
+    master.addRow(float(inst.count_min or 0), float(count_high), 0, empty_i, empty_v)
+    start = construct(inst)
+    if start is not None:  # the greedy grouping's groups: a master that is feasible
+        for j in np.unique(start).tolist():
+            group = np.flatnonzero(start == j)
+            rows = np.append(group, n).astype(np.int32)
+            cost = per_group + float(inst.arc_objective(group, np.full(len(group), j)).sum())
+            master.addCol(cost, 0.0, inf, len(rows), rows, np.ones(len(rows)))
+    else:  # columns that cover one practice, or fill the count, dearer than any grouping
+        dearest = np.zeros(n)
+        np.maximum.at(dearest, ai, coef)
+        artificial = 10.0 * (float(dearest.sum()) + n * abs(per_group) + 1.0)
+        for i in range(n):
+            master.addCol(artificial, 0.0, inf, 1, np.array([i], dtype=np.int32), np.ones(1))
+        master.addCol(artificial, 0.0, inf, 1, np.array([n], dtype=np.int32), np.ones(1))
+    began, rounds, added = time.perf_counter(), 0, 1
+    u = np.zeros(n)
+    while added and time.perf_counter() - began < seconds:
+        master.run()
+        rounds += 1
+        if master.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            master.clearSolver()  # a simplex that lost its way: once more from scratch
+            master.run()
+        if master.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            status = master.modelStatusToString(master.getModelStatus())
+            raise RuntimeError(f"master LP not solved in round {rounds}: {status}")
+        solution = master.getSolution()
+        u = np.asarray(solution.row_dual)[:n]
+        sigma = float(solution.row_dual[n])
+        scale_tol = 1e-9 * max(1.0, abs(master.getInfo().objective_function_value))
+        added = 0
+        hub_value = np.full(len(hubs), np.inf)
+        for h, j in enumerate(hubs.tolist()):
+            arcs = members[j]
+            high = math.floor(room[j] / scale + 1e-9)
+            low = min(math.ceil((inst.min_size - inst.size[j]) / scale - 1e-9), high)
+            reduced = coef[arcs] - u[ai[arcs]]
+            value, chosen = _cheapest_load(reduced, down[ai[arcs]], up[ai[arcs]], low, high)
+            hub_value[h] = self_cost[j] - u[j] + value
+            if hub_value[h] - sigma < -scale_tol:
+                rows = np.concatenate([[j], ai[arcs][chosen], [n]]).astype(np.int32)
+                cost = self_cost[j] + float(coef[arcs][chosen].sum())
+                master.addCol(cost, 0.0, inf, len(rows), rows, np.ones(len(rows)))
+                added += 1
+    # L(u) at the last duals: every hub's relaxed knapsack, the cheapest hubs in count
+    proven = float(u.sum()) + choice_value(inst, hubs, hub_value)
+    return {
+        "dw": float(proven),
+        "dw_master": float(master.getInfo().objective_function_value),
+        "dw_rounds": rounds,
+        "dw_seconds": time.perf_counter() - began,
+        "dw_converged": added == 0,
+        "dw_unit": scale,
+    }
+
+
+def unproven(rows: list[dict[str, Any]]) -> list[str]:
+    """Cases of the harness run that neither engine proved optimal, in run order."""
+    cases: dict[str, bool] = {}
+    for row in rows:
+        if row.get("family") == "england":
+            continue
+        cases[row["case"]] = cases.get(row["case"], False) or row.get("status") == "optimal"
+    return [case for case, proved in cases.items() if not proved]
+
+
+def _instance(label: str) -> Instance:
+    from benchmarks.run import Spec, load_case
+
+    family, key = label.split(":", 1)
+    loaded: Instance = load_case(Spec(family, key))[0]
+    return loaded
+
+
+def _pct(value: float | None, best: float) -> str:
+    return "" if value is None else f"{(best - value) / abs(best):.2%}"
+
+
+def _reference(inst: Instance, seconds: float) -> dict[str, Any]:
+    """mergeopt's own run with a longer time limit: where its objective and bound go."""
+    from mergeopt.config import Solver
+    from mergeopt.solve import solve_instance
+
+    report = solve_instance(inst, Solver(time_limit=seconds))
+    return {"status": report.status, "objective": report.objective, "bound": report.bound}
+
+
+def _measure(label: str, rows: list[dict[str, Any]], reference: float) -> dict[str, Any] | None:
+    inst = _instance(label)
+    if not lagrangian_applies(with_count_bounds(inst), scaled=True):
+        print(f"{label}: no Lagrangian value for this instance; skipped", flush=True)
+        return None
+    ran = {r["engine"]: r for r in rows if r["case"] == label and "error" not in r}
+    ours = ran.get("mergeopt", {})
+    found = [r["objective"] for r in ran.values() if r.get("objective") is not None]
+    figures: dict[str, Any] = {
+        "label": label,
+        "n": inst.n,
+        "arcs": len(inst.arcs()[0]),
+        "optimum": ours.get("optimum"),
+        "bound_at_limit": ours.get("bound"),
+        "limit": ours.get("time_limit"),
+    }
+    if figures["optimum"] is None and reference > 0:
+        figures["reference"] = _reference(inst, reference)
+        if figures["reference"]["objective"] is not None:
+            found.append(figures["reference"]["objective"])
+    figures["best"] = figures["optimum"] if figures["optimum"] is not None else min(found)
+    started = time.perf_counter()
+    figures["lp"] = lp_bound(inst)
+    figures["lp_seconds"] = time.perf_counter() - started
+    figures |= dw_bound(inst)
+    return figures
+
+
+def _bound_row(f: dict[str, Any]) -> str:
+    best = f["best"]
+    return (
+        f"| {f['label']} | {f['n']} | {f['arcs']:,} | {best:,.1f}"
+        f"{' (optimum)' if f['optimum'] is not None else ''} "
+        f"| {f['lp']:,.1f} ({_pct(f['lp'], best)}) | {f['lp_seconds']:.1f} "
+        f"| {f['dw']:,.1f} ({_pct(f['dw'], best)}) "
+        f"| {f['dw_master']:,.1f} ({_pct(f['dw_master'], best)}) | {f['dw_rounds']} "
+        f"| {f['dw_seconds']:.1f}{'' if f['dw_converged'] else ' (cut short)'} "
+        f"| {f['dw_unit']:g} "
+        f"| {f['bound_at_limit'] or math.nan:,.1f} ({_pct(f['bound_at_limit'], best)}) "
+        f"| {f['limit'] or math.nan:g} |"
+    )
+
+
+def _reference_row(f: dict[str, Any], rows: list[dict[str, Any]], seconds: float) -> str:
+    ran = {r["engine"]: r for r in rows if r["case"] == f["label"] and "error" not in r}
+    ours, ref = ran.get("mergeopt", {}), f["reference"]
+
+    def num(value: float | None) -> str:
+        return "" if value is None else f"{value:,.1f}"
+
+    def gap(objective: float | None, bound: float | None) -> str:
+        if objective is None or bound is None:
+            return ""
+        return f"{(objective - bound) / abs(objective):.2%}"
+
+    return (
+        f"| {f['label']} | {f['limit'] or math.nan:g} | {num(ours.get('objective'))} "
+        f"| {num(ours.get('bound'))} | {gap(ours.get('objective'), ours.get('bound'))} "
+        f"| {seconds:g} | {num(ref['objective'])} | {num(ref['bound'])} "
+        f"| {gap(ref['objective'], ref['bound'])} | {ref['status']} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--cases", help="case labels, comma-separated (default: unproven)")
+    parser.add_argument(
+        "--reference",
+        type=float,
+        default=600.0,
+        help="seconds of a longer mergeopt run for cases without a published optimum (0: none)",
+    )
+    parser.add_argument("--json", type=Path, default=HERE / "results.json")
+    parser.add_argument("--out", type=Path, default=HERE / "BOUNDS.md")
+    args = parser.parse_args()
+    harness = json.loads(args.json.read_text(encoding="utf-8"))
+    rows: list[dict[str, Any]] = harness["rows"]
+    labels = args.cases.split(",") if args.cases else unproven(rows)
+    measured = []
+    for label in labels:
+        figures = _measure(label, rows, args.reference)
+        if figures is not None:
+            measured.append(figures)
+            print(_bound_row(figures), flush=True)
+    header = (
+        "| case | n | arcs | best known | LP bound (gap) | LP s | DW bound (gap) "
+        "| last master LP (gap) | CG rounds | CG s | pricing unit "
+        "| mergeopt bound at limit (gap) | limit s |\n|" + "---|" * 13
+    )
+    text = (
+        "# How strong each lower bound is\n\n"
+        "Written by `benchmarks/bounds.py`; see its docstring for what each column is. "
+        "The mergeopt bound at the limit comes from the harness run in "
+        f"`{args.json.name}` (`{harness.get('command', '')}`); a gap is the share of the "
+        "best grouping known (the published optimum, else the best objective of the "
+        "harness run and the longer run below) that the bound leaves open.\n\n"
+        f"Command: `python -m benchmarks.bounds"
+        f"{' --cases ' + args.cases if args.cases else ''}"
+        f"{f' --reference {args.reference:g}' if args.reference != 600.0 else ''}`  \n"
+        f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}  \n"
+        f"Machine: {describe()}\n\n"
+        + header
+        + "\n"
+        + "\n".join(_bound_row(f) for f in measured)
+        + "\n"
+    )
+    longer = [f for f in measured if "reference" in f]
+    if longer:
+        text += (
+            "\n## A longer run where no optimum is published\n\n"
+            "mergeopt on the same instance (`mergeopt.solve.solve_instance`, the path of "
+            "`mergeopt run`) at the harness limit and with the longer limit, to tell a gap "
+            "the grouping leaves from one the bound leaves.\n\n"
+            "| case | limit s | objective | bound | gap | longer limit s | objective "
+            "| bound | gap | status |\n|"
+            + "---|" * 10
+            + "\n"
+            + "\n".join(_reference_row(f, rows, args.reference) for f in longer)
+            + "\n"
+        )
+    args.out.write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
