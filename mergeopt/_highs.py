@@ -11,9 +11,13 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pulp
+
+if TYPE_CHECKING:
+    from mergeopt.model import Arrays
 
 
 def quiet_highs() -> Any:
@@ -30,6 +34,34 @@ def quiet_highs() -> Any:
     if highs is None:
         highs = _silenced(highspy.Highs)
     highs.setOptionValue("output_flag", False)
+    return highs
+
+
+def highs_from_arrays(arrays: Arrays) -> Any:
+    """A :func:`quiet_highs` object holding the model of ``arrays`` (integrality and
+    names included); options are the caller's to set."""
+    import highspy
+
+    highs = quiet_highs()
+    lp = highspy.HighsLp()
+    lp.num_col_ = arrays.num_col
+    lp.num_row_ = arrays.num_row
+    lp.col_cost_ = arrays.col_cost
+    lp.col_lower_ = arrays.col_lower
+    lp.col_upper_ = arrays.col_upper
+    lp.row_lower_ = arrays.row_lower
+    lp.row_upper_ = arrays.row_upper
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    lp.a_matrix_.num_col_ = arrays.num_col
+    lp.a_matrix_.num_row_ = arrays.num_row
+    lp.a_matrix_.start_ = arrays.row_start.astype(np.int32)
+    lp.a_matrix_.index_ = arrays.row_index.astype(np.int32)
+    lp.a_matrix_.value_ = arrays.row_value
+    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+    lp.integrality_ = [kinds[int(b)] for b in arrays.integer]
+    lp.col_names_ = arrays.col_names
+    lp.row_names_ = arrays.row_names
+    highs.passModel(lp)
     return highs
 
 

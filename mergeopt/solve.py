@@ -66,7 +66,7 @@ import pulp
 
 from mergeopt import heuristics
 from mergeopt._errors import SolverError
-from mergeopt._highs import quiet_highs, reset_thread_pool
+from mergeopt._highs import highs_from_arrays, reset_thread_pool
 from mergeopt._processes import process_context, usable_cpus
 from mergeopt.config import Solver
 from mergeopt.hubsearch import HubSearch, hub_search, hub_search_applies
@@ -623,9 +623,7 @@ def _better_start(
 
 
 def _highs_model(arrays: Arrays, settings: Solver, time_limit: float) -> object:
-    import highspy
-
-    highs = quiet_highs()
+    highs = highs_from_arrays(arrays)
     highs.setOptionValue("output_flag", bool(settings.log))
     highs.setOptionValue("time_limit", max(float(time_limit), 0.001))
     highs.setOptionValue("mip_rel_gap", float(settings.gap))
@@ -635,25 +633,6 @@ def _highs_model(arrays: Arrays, settings: Solver, time_limit: float) -> object:
         # HiGHS's MIP presolve does not look at the clock: on pmed16's 160,400 columns it
         # ran 40-70 s past a 20-60 s limit; without it the limit holds
         highs.setOptionValue("presolve", "off")
-    lp = highspy.HighsLp()
-    lp.num_col_ = arrays.num_col
-    lp.num_row_ = arrays.num_row
-    lp.col_cost_ = arrays.col_cost
-    lp.col_lower_ = arrays.col_lower
-    lp.col_upper_ = arrays.col_upper
-    lp.row_lower_ = arrays.row_lower
-    lp.row_upper_ = arrays.row_upper
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_col_ = arrays.num_col
-    lp.a_matrix_.num_row_ = arrays.num_row
-    lp.a_matrix_.start_ = arrays.row_start.astype(np.int32)
-    lp.a_matrix_.index_ = arrays.row_index.astype(np.int32)
-    lp.a_matrix_.value_ = arrays.row_value
-    kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
-    lp.integrality_ = [kinds[int(b)] for b in arrays.integer]
-    lp.col_names_ = arrays.col_names
-    lp.row_names_ = arrays.row_names
-    highs.passModel(lp)
     return highs
 
 
