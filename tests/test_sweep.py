@@ -537,7 +537,15 @@ def test_interrupted_sweep_resumes_with_only_the_missing_scenarios(tmp_path):
     command += ["--out", str(out), "--workers", "1"]
     env = os.environ | {"PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        command,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        # as from a terminal: a shell's background job (CI started with `&`) ignores
+        # SIGINT, and Python keeps an ignored SIGINT ignored, so Ctrl-C would not arrive
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 90
     while not list(out.glob("*/run.json")) and time.monotonic() < deadline:
