@@ -6,6 +6,7 @@ No test here asserts a wall time: speed is measured by ``python -m benchmarks.ru
 from __future__ import annotations
 
 import importlib
+import multiprocessing
 import sys
 import time
 from dataclasses import replace
@@ -225,6 +226,31 @@ def test_lp_guided_start_keeps_every_rule_and_never_worsens():
     )
     assert found is not None and not heuristics.broken_rules(inst, found)
     assert objective_value(inst, found) <= objective_value(inst, start)
+
+
+def test_matheuristic_beside_highs_keeps_every_rule_and_a_true_bound():
+    inst = instances.icb("QT1").instance  # 127 practices: not proven in 12 s
+    start = heuristics.construct(inst)
+    assert start is not None
+    solve_module = importlib.import_module("mergeopt.solve")
+    run = solve_module._highs_beside_improve(model_arrays(inst), inst, Solver(), 12.0, start)
+    assert run.status == "feasible" and "matheuristic beside HiGHS" in run.stopped_by
+    assert not heuristics.broken_rules(inst, run.hub_of)
+    value = objective_value(inst, run.hub_of)
+    assert value <= objective_value(inst, start)
+    assert run.bound is not None and run.bound <= value
+    assert not multiprocessing.active_children()
+
+
+def test_highs_proof_stops_the_matheuristic_beside_it():
+    """HiGHS proves ICB QOC in seconds; the matheuristic beside it, given an hour, is
+    stopped then, not awaited (the bound on the wall time only guards against a hang)."""
+    inst = instances.icb("QOC").instance
+    began = time.perf_counter()
+    report = solve_instance(inst, Solver(time_limit=3600))
+    assert report.status == "optimal" and report.gap is not None and report.gap <= 1e-6
+    assert time.perf_counter() - began < 600
+    assert not multiprocessing.active_children()
 
 
 def _two_regions(seed: int, *, reach: float = 10.0) -> Instance:
