@@ -9,34 +9,35 @@ describes (copies of the files are read from ``MERGEOPT_BENCH``, default
   no minimum, exactly p groups, d(i, j) = floor(Euclidean distance).
 - OR-Library ``pmed1``-``pmed40`` (Beasley): uncapacitated p-median on a graph, costs
   by all-pairs shortest paths, exactly p groups.
-- Real English practices (``data/nhs/practices_england_oct2025_joined.csv``, list sizes of
-  Jan 2021 for every practice): networks of 30,000-50,000 patients, a drive-time limit
-  from :func:`mergeopt.travel.road_minutes`, practices above 50,000 form a network alone
-  (``oversize: alone``), nested by ICB.
+- Real English practices (``data/england/practices.csv``, the table
+  ``configs/england_pcn.yaml`` reads): networks of 30,000-50,000 patients, a drive-time
+  limit, practices above 50,000 form a network alone (``oversize: alone``), nested by
+  ICB. Built by mergeopt's own problem builder from a config, so an ICB's arrays are
+  the ones ``mergeopt run`` solves for it.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
-from scipy.spatial import Voronoi
 
 from mergeopt import heuristics
-from mergeopt.config import Solver
+from mergeopt.config import Config, Solver
+from mergeopt.inputs import read_practices
 from mergeopt.model import Instance
+from mergeopt.problem import build_problem
 from mergeopt.solve import solve_instance
-from mergeopt.travel import road_minutes
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(os.environ.get("MERGEOPT_BENCH", ROOT / "benchmarks" / "data"))
-PRACTICES = ROOT / "data" / "nhs" / "practices_england_oct2025_joined.csv"
-HULL = ROOT / "data" / "hull" / "practices.csv"
+ENGLAND = ROOT / "data" / "england" / "practices.csv"
 
 #: The national network rule: 30,000-50,000 patients per network.
 NETWORK_MIN, NETWORK_MAX = 30_000.0, 50_000.0
@@ -116,45 +117,44 @@ def pmed(number: int) -> Case:
     return Case(f"pmed{number}", inst, optima[f"pmed{number}"], f"n={n} p={p}")
 
 
-def england_practices() -> tuple[pd.DataFrame, int]:
-    """Practices with coordinates and a Jan 2021 list size; and how many were left out."""
-    raw = pd.read_csv(PRACTICES, dtype={"practice_code": str, "icb_code": str})
-    keep = raw[["list_size_2021_01", "easting_osgb", "northing_osgb"]].notna().all(axis=1)
-    keep &= raw["list_size_2021_01"] > 0
-    table = raw[keep].reset_index(drop=True)
-    return table, int((~keep).sum())
+@cache
+def england_practices() -> pd.DataFrame:
+    """England's practices as ``mergeopt run`` reads them (``data/england/practices.csv``
+    through :func:`mergeopt.inputs.read_practices`); ``region`` is the ICB code."""
+    return read_practices(network_config(LIMITS[-1]))
 
 
-def network_instance(
-    table: pd.DataFrame, limit: float, *, region: np.ndarray | None = None
-) -> Instance:
+def network_config(minutes: float) -> Config:
+    """The national network rule as a config: 30,000-50,000 patients, practices above
+    50,000 alone, within ``minutes`` drive minutes of the hub, nested by ICB.
+
+    It is ``configs/england_pcn.yaml`` at another travel limit: what a commissioner
+    writes for an ICB (``inputs.select: {icb_code: [...]}``) and ``mergeopt run`` solves.
+    """
+    return Config.model_validate(
+        {
+            "name": "benchmark_networks",
+            "inputs": {"practices": ENGLAND},
+            "groups": {
+                "min_list_size": int(NETWORK_MIN),
+                "max_list_size": int(NETWORK_MAX),
+                "oversize": "alone",
+            },
+            "travel": {"model": "road", "max_minutes": minutes},
+            "rules": {"nest_by": "icb_code"},
+            "maps": False,
+        }
+    )
+
+
+def network_instance(practices: pd.DataFrame, limit: float) -> Instance:
     """Networks of 30,000-50,000 patients within ``limit`` drive minutes of the hub.
 
-    The arrays are what :func:`mergeopt.problem.build_problem` makes of the same rules
-    (``oversize: alone``, ``travel.max_minutes``, ``rules.nest_by``).
+    Built by mergeopt's own problem builder (:func:`mergeopt.problem.build_problem`)
+    from :func:`network_config`, so the arrays are the ones ``mergeopt run`` solves for
+    the same practices (``tests/test_benchmark_instances.py`` checks it).
     """
-    size = table["list_size_2021_01"].to_numpy(dtype=float)
-    cost = road_minutes(table["easting_osgb"].to_numpy(), table["northing_osgb"].to_numpy())
-    n = len(size)
-    allowed = cost <= limit + 1e-9
-    if region is not None:
-        allowed &= region[:, None] == region[None, :]
-    np.fill_diagonal(allowed, True)
-    oversize = size > NETWORK_MAX
-    max_size = np.where(oversize, size, NETWORK_MAX)
-    allowed[:, oversize] = False
-    allowed[oversize, :] = False
-    allowed[oversize, oversize] = True
-    return Instance(
-        codes=tuple(table["practice_code"].astype(str)),
-        size=size,
-        cost=cost,
-        allowed=allowed,
-        min_size=NETWORK_MIN,
-        max_size=max_size,
-        can_hub=np.ones(n, dtype=bool),
-        must_hub=oversize.copy(),
-    )
+    return build_problem(network_config(limit), practices).instance
 
 
 def reachable(inst: Instance) -> bool:
@@ -187,7 +187,7 @@ def feasible_quickly(inst: Instance) -> bool:
     return report.status in ("optimal", "feasible")
 
 
-def icb_limit(table: pd.DataFrame) -> float | None:
+def icb_limit(practices: pd.DataFrame) -> float | None:
     """The tightest limit of :data:`LIMITS` at which the ICB is shown feasible.
 
     Shown feasible by :func:`feasible_quickly`: 20 minutes leaves rural practices with
@@ -196,23 +196,22 @@ def icb_limit(table: pd.DataFrame) -> float | None:
     :data:`LIMITS` is shown feasible.
     """
     for limit in LIMITS:
-        if feasible_quickly(network_instance(table, limit)):
+        if feasible_quickly(network_instance(practices, limit)):
             return limit
     return None
 
 
 def icb(code: str, limit: float | None = None) -> Case:
     """One ICB's practices as networks of 30,000-50,000 (limit: see :func:`icb_limit`)."""
-    table, _ = england_practices()
-    part = table[table["icb_code"] == code].reset_index(drop=True)
+    table = england_practices()
+    part = table[table["region"] == code]
     minutes = limit if limit is not None else icb_limit(part) or LIMITS[-1]
     inst = network_instance(part, minutes)
     return Case(f"ICB {code}", inst, None, f"{minutes:g} min")
 
 
 def largest_icb() -> str:
-    table, _ = england_practices()
-    return str(table["icb_code"].value_counts().idxmax())
+    return str(england_practices()["region"].value_counts().idxmax())
 
 
 def england() -> tuple[Case, dict[str, float]]:
@@ -225,68 +224,25 @@ def england() -> tuple[Case, dict[str, float]]:
     (``rules.nest_by: icb_code``); the arrays hold each ICB's travel limit in
     ``allowed``. Returns the case and the limit used for each ICB.
     """
-    table, left_out = england_practices()
+    table = england_practices()
     limits: dict[str, float] = {}
     dropped: list[str] = []
-    for code, part in table.groupby("icb_code"):
-        part = part.reset_index(drop=True)
+    for code, part in table.groupby("region", sort=True):
         limit = icb_limit(part)
         if limit is None:
             far = unreachable(network_instance(part, LIMITS[-1]))
-            dropped += part["practice_code"][far].astype(str).tolist()
-            limit = icb_limit(part[~far].reset_index(drop=True)) or LIMITS[-1]
+            dropped += part.index[far].astype(str).tolist()
+            limit = icb_limit(part[~far]) or LIMITS[-1]
         limits[str(code)] = limit
-    table = table[~table["practice_code"].isin(dropped)].reset_index(drop=True)
-    region = table["icb_code"].to_numpy()
-    n = len(table)
-    inst = network_instance(table, max(limits.values()), region=region)
+    table = table[~table.index.isin(dropped)]
+    region = table["region"].to_numpy()
+    inst = network_instance(table, max(limits.values()))
     within = np.asarray([limits[str(c)] for c in region])
     allowed = inst.allowed & (inst.cost <= within[:, None] + 1e-9)
-    oversize = inst.must_hub
-    allowed[oversize, :] = False
-    allowed[:, oversize] = False
     np.fill_diagonal(allowed, True)
     inst = replace(inst, allowed=allowed, region=tuple(str(c) for c in region))
-    note = f"n={n}, {len(limits)} ICBs, {left_out} practices without list size or site"
+    note = f"n={inst.n}, {len(limits)} ICBs"
     if dropped:
-        note += f", {len(dropped)} that reach no network in {LIMITS[-1]:g} min"
+        note += f", {len(dropped)} that reach no network in {LIMITS[-1]:g} min left out"
         note += f" ({', '.join(dropped)})"
-    note += " left out"
     return Case("England, nested by ICB", inst, None, note), limits
-
-
-def hull(limit: float = 20.0) -> tuple[Instance, tuple[tuple[int, int], ...]]:
-    """Hull's 25 practices (Feb 2026 list sizes), 30,000-50,000, and their adjacency.
-
-    Adjacency: practices whose Voronoi cells share an edge (catchments that touch), made
-    here from the practice sites until a catchments module provides it.
-    """
-    raw = pd.read_csv(HULL, dtype={"practice_code": str})
-    table = pd.DataFrame(
-        {
-            "practice_code": raw["practice_code"],
-            "list_size_2021_01": raw["list_size"],
-            "easting_osgb": raw["easting"],
-            "northing_osgb": raw["northing"],
-        }
-    )
-    inst = network_instance(table, limit)
-    return inst, voronoi_adjacency(raw["easting"].to_numpy(), raw["northing"].to_numpy())
-
-
-def voronoi_adjacency(easting: np.ndarray, northing: np.ndarray) -> tuple[tuple[int, int], ...]:
-    """Pairs of sites whose Voronoi cells share an edge; sites at one point are adjacent."""
-    points = np.column_stack([easting, northing]).astype(float)
-    unique, first = np.unique(points, axis=0, return_inverse=True)
-    pairs: set[tuple[int, int]] = set()
-    if len(unique) >= 3:
-        ridges = Voronoi(unique).ridge_points
-        members = [np.flatnonzero(first == k) for k in range(len(unique))]
-        for a, b in ridges:
-            pairs.update(
-                (min(i, k), max(i, k)) for i in members[a].tolist() for k in members[b].tolist()
-            )
-    for k in range(len(unique)):  # practices sharing a site (one health centre)
-        same = np.flatnonzero(first == k).tolist()
-        pairs.update((i, k2) for i in same for k2 in same if i < k2)
-    return tuple(sorted(pairs))

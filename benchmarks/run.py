@@ -171,8 +171,7 @@ def specs(only: list[str], cases: list[str] | None) -> list[Spec]:
         elif family == "pmed":
             keys = [str(k) for k in PMED_SAMPLE]
         elif family == "icb":
-            table, _ = instances.england_practices()
-            counts = table["icb_code"].value_counts()
+            counts = instances.england_practices()["region"].value_counts()
             # the largest, the median and the smallest ICB by practices
             keys = list(dict.fromkeys([counts.index[0], counts.index[len(counts) // 2]]))
             keys.append(str(counts.index[-1]))
