@@ -227,8 +227,7 @@ def unproven(rows: list[dict[str, Any]]) -> list[str]:
 def _instance(label: str) -> Instance:
     from benchmarks.run import Spec, load_case
 
-    family, key = label.split(":", 1)
-    loaded: Instance = load_case(Spec(family, key))[0]
+    loaded: Instance = load_case(Spec.parse(label))[0]
     return loaded
 
 

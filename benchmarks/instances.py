@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
+from scipy.spatial.distance import cdist
 
 from mergeopt import heuristics
 from mergeopt.config import Config, Solver
@@ -91,6 +92,96 @@ def pmedcap(number: int) -> Case:
     codes = tuple(f"P{int(k)}" for k in data[:, 0])
     inst = _plain(codes, demand, cost, max_size=capacity, count=p)
     return Case(f"pmedcap1 #{number}", inst, optimum, f"n={n} p={p} Q={capacity}")
+
+
+#: The TA set (Lorena & Senne): n points in each file ``TA<n>.dat``.
+TA = (25, 50, 60, 70, 80, 90, 100)
+#: The doni set: ``doni1.dat`` .. ``doni7.dat`` (1,000 to 13,221 points).
+DONI = (1, 2, 3, 4, 5, 6, 7)
+
+#: Published optimum or best-known value of a TA or doni instance, with its source.
+#: Empty: no value could be read and checked from a source available here
+#: (``benchmarks/data/README.md`` says what was searched); never fill it from memory.
+PUBLISHED: dict[str, tuple[float, str]] = {}
+
+
+def lorena_senne(path: Path, name: str) -> Case:
+    """A capacitated p-median file of the TA / doni layout, Euclidean distances.
+
+    Layout: ``n p`` on the first line, then one line per point ``x y Q q`` (coordinates,
+    the capacity of a median there, the point's demand). Objective weight 1 per point
+    (not weighted by demand), list size = demand, maximum = capacity, exactly p groups,
+    d(i, j) = Euclidean distance (not rounded). ``FileNotFoundError`` names the file and
+    where to get it if it is not in the benchmark folder.
+    """
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path}: benchmark file not found (benchmarks/data/README.md says where "
+            "each published instance comes from)"
+        )
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    n, p = int(rows[0][0]), int(rows[0][1])
+    data = np.asarray(rows[1 : 1 + n], dtype=float)
+    if data.shape != (n, 4):
+        raise ValueError(f"{path}: expected {n} lines of 'x y capacity demand'")
+    capacity = np.unique(data[:, 2])
+    if len(capacity) != 1:
+        raise ValueError(f"{path}: capacities differ ({capacity.tolist()})")
+    cost = cdist(data[:, :2], data[:, :2])
+    codes = tuple(f"P{k + 1}" for k in range(n))
+    inst = _plain(codes, data[:, 3], cost, max_size=float(capacity[0]), count=p)
+    optimum, source = PUBLISHED.get(name, (None, ""))
+    note = f"n={n} p={p} Q={capacity[0]:g}" + (f"; {source}" if source else "")
+    return Case(name, inst, optimum, note)
+
+
+def ta(points: int) -> Case:
+    """TA instance with ``points`` points (25, 50, 60, 70, 80, 90 or 100)."""
+    return lorena_senne(BENCH / "ta" / f"TA{points}.dat", f"TA{points}")
+
+
+def doni(number: int) -> Case:
+    """doni instance ``number`` (1-7); the files from doni2 on are not shipped."""
+    return lorena_senne(BENCH / "doni" / f"doni{number}.dat", f"doni{number}")
+
+
+def literature_model(inst: Instance) -> Instance:
+    """The same capacitated p-median without the hub-in-own-group rule.
+
+    mergeopt puts a hub in its own group (right for practices); the capacitated
+    p-median of the literature lets a median send its own demand to another median
+    when that frees capacity, so its optimum can be lower. This builds that model
+    without changing the engine, by a copy of each point: points ``0..n-1`` are the
+    clients (their demand, no hub), points ``n..2n-1`` the candidate medians (no
+    demand, the capacity). A client joins a median's copy at the distance between the
+    two points, an unused median's copy joins any open one at no cost, and exactly p
+    copies are hubs, so a client may be served by any open median, its own included.
+    Objectives are comparable with the published ones. Twice the points, four times
+    the arcs: meant for the smaller sets.
+    """
+    if inst.fixed or inst.must_link or inst.cannot_link or inst.contiguous or inst.region:
+        raise ValueError("literature_model covers the plain capacitated p-median only")
+    if any(inst.weights[1:]) or inst.min_size > 0 or len(inst.group_id):
+        raise ValueError("literature_model covers the plain capacitated p-median only")
+    n = inst.n
+    clients, sites = slice(0, n), slice(n, 2 * n)
+    cost = np.zeros((2 * n, 2 * n))
+    cost[clients, :] = np.tile(inst.cost, (1, 2))
+    cost[sites, clients] = inst.cost
+    allowed = np.zeros((2 * n, 2 * n), dtype=bool)
+    allowed[clients, sites] = inst.allowed
+    allowed[sites, sites] = True
+    none = np.zeros(n, dtype=bool)
+    return replace(
+        inst,
+        codes=inst.codes + tuple(f"{code}*" for code in inst.codes),
+        size=np.concatenate([inst.size, np.zeros(n)]),
+        cost=cost,
+        allowed=allowed,
+        max_size=np.concatenate([inst.max_size, inst.max_size]),
+        can_hub=np.concatenate([none, inst.can_hub]),
+        must_hub=np.concatenate([none, inst.must_hub]),
+    )
 
 
 def pmed(number: int) -> Case:

@@ -3,8 +3,9 @@
 Usage (from the repository root)::
 
     python -m benchmarks.run                      # everything, writes benchmarks/RESULTS.md
-    python -m benchmarks.run --only pmedcap       # one family (pmedcap, pmed, icb, england)
+    python -m benchmarks.run --only pmedcap       # one family (see FAMILIES)
     python -m benchmarks.run --only pmedcap --cases 8,20 --engines mergeopt
+    python -m benchmarks.run --only ta,doni --literature-model   # the literature's rule
 
 Every case is solved in a fresh Python process (``--child``), one per engine, so that its
 peak memory does not leak between cases: the larger of that process's ``ru_maxrss``
@@ -16,6 +17,13 @@ the baseline is :mod:`benchmarks.baseline`. Both get the same time limit per fam
 (:data:`LIMITS`) and the same relative gap tolerance (1e-6). Raw figures go to
 ``benchmarks/results.json`` as each case finishes, and the table to
 ``benchmarks/RESULTS.md`` at the end (``--render`` redraws it from the JSON).
+
+mergeopt puts a hub in its own group; the published capacitated p-median optima do
+not always respect that rule. ``--literature-model`` solves the capacitated p-median
+families (pmedcap, ta, doni) without it
+(:func:`benchmarks.instances.literature_model`), so their objectives compare with the
+published ones; without the option, a row whose proven bound lies above the
+published optimum says so in its note.
 """
 
 from __future__ import annotations
@@ -38,9 +46,18 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-FAMILIES = ("pmedcap", "pmed", "icb", "england")
+FAMILIES = ("pmedcap", "pmed", "ta", "doni", "icb", "england")
 #: Time limit in seconds per family, the same for mergeopt and the baseline.
-LIMITS = {"pmedcap": 10.0, "pmed": 60.0, "icb": 60.0, "england": 600.0}
+LIMITS = {
+    "pmedcap": 10.0,
+    "pmed": 60.0,
+    "ta": 60.0,
+    "doni": 300.0,
+    "icb": 60.0,
+    "england": 600.0,
+}
+#: The capacitated p-median families, which ``--literature-model`` changes.
+CAPACITATED = ("pmedcap", "ta", "doni")
 #: The uncapacitated sample: sizes 100 to 600, few and many medians.
 PMED_SAMPLE = (1, 5, 6, 11, 16, 21, 26)
 #: Extra relative tolerance when comparing an objective with a published optimum.
@@ -50,16 +67,31 @@ ENGINES = ("mergeopt", "baseline")
 NO_BASELINE = {
     "england": "dense model of 6,000+ practices has 38 million x_ij: not built (memory)"
 }
+#: doni instances past doni1 have 2,000+ points: the dense baseline is not built.
+DONI_BASELINE = ("1",)
 
 
 @dataclass(frozen=True)
 class Spec:
     family: str
-    key: str  # pmedcap/pmed number, ICB code, or "all"
+    key: str  # pmedcap/pmed/doni number, TA size, ICB code, or "all"
+    literature: bool = False  # the capacitated p-median without the hub-in-own-group rule
 
     @property
     def label(self) -> str:
-        return f"{self.family}:{self.key}"
+        return f"{self.family}:{self.key}" + (":literature" if self.literature else "")
+
+    @classmethod
+    def parse(cls, label: str) -> Spec:
+        family, key, *model = label.split(":")
+        return cls(family, key, literature=model == ["literature"])
+
+
+def baseline_skipped(spec: Spec) -> str | None:
+    """Why the baseline is not run on this case, or None if it is."""
+    if spec.family == "doni" and spec.key not in DONI_BASELINE:
+        return "dense model of 2,000+ points has 4 million+ x_ij: not built (memory)"
+    return NO_BASELINE.get(spec.family)
 
 
 def load_case(spec: Spec) -> tuple[Any, dict[str, Any]]:
@@ -70,19 +102,28 @@ def load_case(spec: Spec) -> tuple[Any, dict[str, Any]]:
         case = instances.pmedcap(int(spec.key))
     elif spec.family == "pmed":
         case = instances.pmed(int(spec.key))
+    elif spec.family == "ta":
+        case = instances.ta(int(spec.key))
+    elif spec.family == "doni":
+        case = instances.doni(int(spec.key))
     elif spec.family == "icb":
         limit = 20.0 if spec.key == instances.largest_icb() else None
         case = instances.icb(spec.key, limit)
     else:
         case, _ = instances.england()
     inst = case.instance
+    model = "hub in own group"
+    if spec.literature and spec.family in CAPACITATED:
+        inst = instances.literature_model(inst)
+        model = "literature (a median's own demand may go to another median)"
     groups = inst.count_max if inst.count_max is not None else None
     about = {
         "name": case.name,
-        "n": inst.n,
+        "n": case.instance.n,
         "groups": groups,
         "note": case.note,
         "optimum": case.optimum,
+        "model": model,
     }
     return inst, about
 
@@ -160,8 +201,9 @@ def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
     return row
 
 
-def specs(only: list[str], cases: list[str] | None) -> list[Spec]:
-    """The cases of the chosen families (``cases`` narrows pmedcap/pmed/icb keys)."""
+def specs(only: list[str], cases: list[str] | None, *, literature: bool = False) -> list[Spec]:
+    """The cases of the chosen families (``cases`` narrows the keys: numbers, TA sizes,
+    ICB codes); ``literature`` drops the hub-in-own-group rule on capacitated ones."""
     from benchmarks import instances
 
     found: list[Spec] = []
@@ -170,6 +212,10 @@ def specs(only: list[str], cases: list[str] | None) -> list[Spec]:
             keys = [str(k) for k in range(1, 21)]
         elif family == "pmed":
             keys = [str(k) for k in PMED_SAMPLE]
+        elif family == "ta":
+            keys = [str(k) for k in instances.TA]
+        elif family == "doni":
+            keys = [str(k) for k in instances.DONI]
         elif family == "icb":
             counts = instances.england_practices()["region"].value_counts()
             # the largest, the median and the smallest ICB by practices
@@ -179,7 +225,8 @@ def specs(only: list[str], cases: list[str] | None) -> list[Spec]:
             keys = ["all"]
         if cases and family != "england":
             keys = [k for k in keys if k in cases] or cases
-        found += [Spec(family, str(k)) for k in keys]
+        model = literature and family in CAPACITATED
+        found += [Spec(family, str(k), literature=model) for k in keys]
     return found
 
 
@@ -268,14 +315,69 @@ def _speedup_text(ours: dict[str, Any], plain: dict[str, Any] | None) -> str:
     return "-"
 
 
+def _relative(ours: float | None, theirs: float | None, *, higher_is_better: bool) -> str:
+    """'equal', or how far ``ours`` lies from ``theirs`` and which is better."""
+    if ours is None and theirs is None:
+        return "neither has one"
+    if ours is None or theirs is None:
+        return "mergeopt has none" if ours is None else "baseline has none"
+    if abs(ours - theirs) <= MATCH * max(1.0, abs(theirs)) + 1e-6:
+        return "equal"
+    share = abs(ours - theirs) / max(abs(theirs), 1e-9)
+    better = (ours > theirs) == higher_is_better
+    return f"{100 * share:.2f}% {'better' if better else 'worse'}"
+
+
+def versus(ours: dict[str, Any], plain: dict[str, Any] | None) -> str:
+    """mergeopt against the baseline on one case: the time ratio where both proved
+    optimality; otherwise mergeopt's bound and objective against the baseline's."""
+    if plain is None or "error" in plain or "error" in ours:
+        return "-"
+    text = _speedup_text(ours, plain)
+    if text.endswith("x"):
+        return text
+    bound = _relative(ours.get("bound"), plain.get("bound"), higher_is_better=True)
+    objective = _relative(ours.get("objective"), plain.get("objective"), higher_is_better=False)
+    parts = [] if text == "-" else [text]
+    if plain.get("status") == "optimal" and ours.get("status") != "optimal":
+        parts.append("baseline proved, mergeopt did not")
+    return "; ".join([*parts, f"bound {bound}", f"objective {objective}"])
+
+
+def hub_rule_note(row: dict[str, Any]) -> str:
+    """Says where a published optimum lies below what this row's model can reach: its
+    proven bound (a lower bound on every grouping that keeps each hub in its own group)
+    is above it, so the published value comes from the literature's looser model."""
+    optimum, bound = row.get("optimum"), row.get("bound")
+    if "literature" in str(row.get("model", "")):
+        return "literature model: a median's own demand may go to another median"
+    if optimum is None or bound is None:
+        return ""
+    if bound <= optimum + MATCH * max(1.0, abs(optimum)) + 1e-6:
+        return ""
+    return (
+        f"published optimum {_num(optimum)} is below this model's proven bound "
+        f"{_num(bound)}: the published model lets a median's own demand go to another "
+        "median (compare with --literature-model)"
+    )
+
+
+def _time_to_proof(row: dict[str, Any]) -> str:
+    return f"{row['wall_seconds']:.2f}" if row.get("status") == "optimal" else "not proven"
+
+
+COLUMNS = 15
+
+
 def _row(
     row: dict[str, Any] | None, engine: str, name: str, about: dict[str, Any], extra: str
 ) -> str:
     if row is None:
-        reason = NO_BASELINE.get(about["family"], "not run")
-        return f"| {name} | {engine} | {about.get('n', '-')} | skipped: {reason} |" + " |" * 9
+        reason = about.get("skipped") or "not run"
+        filler = " |" * (COLUMNS - 4)
+        return f"| {name} | {engine} | {about.get('n', '-')} | skipped: {reason} |" + filler
     if "error" in row:
-        return f"| {name} | {engine} | - | error: {row['error']} |" + " |" * 9
+        return f"| {name} | {engine} | - | error: {row['error']} |" + " |" * (COLUMNS - 4)
     optimum = row.get("optimum")
     match = ""
     if optimum is not None and row.get("objective") is not None:
@@ -285,8 +387,9 @@ def _row(
     return (
         f"| {name} | {engine} | {row['n']} | {row['status']} | {_num(row['objective'])}{match} "
         f"| {_num(row['bound'])} | {_gap(row['gap'])} | {_num(optimum)} "
-        f"| {row['wall_seconds']:.2f} | {row['build_seconds']:.3f} ({100 * build_share:.1f}%) "
-        f"| {row['peak_mb']:.0f} | {extra} | {row.get('detail', '')} |"
+        f"| {_time_to_proof(row)} | {row['wall_seconds']:.2f} "
+        f"| {row['build_seconds']:.3f} ({100 * build_share:.1f}%) "
+        f"| {row['peak_mb']:.0f} | {extra} | {row.get('detail', '')} | {hub_rule_note(row)} |"
     )
 
 
@@ -309,9 +412,18 @@ NOTES = [
 
 HEADER = (
     "| instance | engine | n | status | objective | bound | gap | known optimum "
-    "| wall s | build s (share) | peak MB | speed-up | solver says |\n"
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    "| time to proof s | wall s | build s (share) | peak MB | vs baseline | solver says "
+    "| note |\n" + "|---" * COLUMNS + "|"
 )
+
+
+def _limits_used(rows: list[dict[str, Any]]) -> str:
+    """The time limit of each family in this run (the rows say it; else LIMITS)."""
+    used = {r["family"]: r["time_limit"] for r in rows if "time_limit" in r}
+    shown = {family: used.get(family, LIMITS[family]) for family in LIMITS}
+    if used:
+        shown = {family: limit for family, limit in shown.items() if family in used}
+    return ", ".join(f"{family} {limit:g} s" for family, limit in shown.items())
 
 
 def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> str:
@@ -327,7 +439,7 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> st
         f"- CPU: {info['cpu']}, {info['cores']} cores",
         f"- Python {info['python']}, HiGHS (highspy) {info['highs']}, PuLP {info['pulp']}, "
         f"numpy {info['numpy']}",
-        f"- time limits (both engines): {', '.join(f'{k} {v:g} s' for k, v in LIMITS.items())}"
+        f"- time limits (both engines): {_limits_used(rows)}"
         "; relative gap tolerance 1e-6 for both",
         "",
         "Columns: `wall s` is the solve call (model build + solve, after loading the data); "
@@ -335,8 +447,11 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> st
         "`peak MB` the peak resident memory of the fresh process that loaded and solved the "
         "case, with the worker processes it started (sampled every 0.1 s; shared pages "
         "counted once per process); `=` marks an objective equal to the published optimum; "
-        "`speed-up` is the "
-        "baseline's wall time over mergeopt's where both proved optimality.",
+        "`time to proof s` is the wall time where the engine proved optimality; "
+        "`vs baseline` is the baseline's wall time over mergeopt's where both proved "
+        "optimality, and otherwise how mergeopt's bound and objective at the limit compare "
+        "with the baseline's; `note` says where a published optimum lies below what "
+        "mergeopt's model (a hub in its own group) can reach.",
         "",
         *_targets(rows),
         "",
@@ -346,6 +461,8 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> st
     titles = {
         "pmedcap": "OR-Library pmedcap1 (capacitated p-median, Osman & Christofides)",
         "pmed": "OR-Library pmed (uncapacitated p-median, Beasley), a sample",
+        "ta": "TA set (capacitated p-median, 25-100 points), Euclidean distances",
+        "doni": "doni set (capacitated p-median, 1,000+ points), Euclidean distances",
         "icb": "English ICBs: networks of 30,000-50,000 patients, travel limit",
         "england": "All of England, nested by ICB",
     }
@@ -358,9 +475,12 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> st
             name = ours.get("name", ours["case"])
             if ours.get("note"):
                 name = f"{name} ({ours['note']})"
-            about = {"family": family, "n": ours.get("n", "-")}
-            lines.append(_row(ours, "mergeopt", name, about, _speedup_text(ours, plain)))
-            if family in NO_BASELINE and plain is None:
+            if "literature" in str(ours.get("model", "")):
+                name = f"{name} [literature model]"
+            skipped = baseline_skipped(Spec.parse(ours["case"]))
+            about = {"family": family, "n": ours.get("n", "-"), "skipped": skipped}
+            lines.append(_row(ours, "mergeopt", name, about, versus(ours, plain)))
+            if skipped and plain is None:
                 lines.append(_row(None, "baseline", name, about, ""))
             elif plain is not None:
                 lines.append(_row(plain, "baseline", name, about, ""))
@@ -374,6 +494,7 @@ def _ok(row: dict[str, Any]) -> bool:
 
 def _targets(rows: list[dict[str, Any]]) -> list[str]:
     """Met / missed for each target of the performance issue, with the figures."""
+    rows = [r for r in rows if not str(r.get("case", "")).endswith(":literature")]
     ours = [r for r in rows if r["engine"] == "mergeopt" and _ok(r)]
     lines = ["## Targets", "", "| target | result | figures |", "|---|---|---|"]
 
@@ -450,7 +571,47 @@ def _targets(rows: list[dict[str, Any]]) -> list[str]:
             else "no case where both finished"
         ),
     )
+    slower = [(case, r) for case, r in finished if r < 1.0]
+    add(
+        "never slower than the plain model where both prove (ratio >= 1.0)",
+        None if not finished else not slower,
+        f"{len(slower)} of {len(finished)} below 1.0"
+        + (": " + ", ".join(f"{case} {r:.2f}x" for case, r in slower) if slower else ""),
+    )
+    behind = _behind_at_the_limit(rows)
+    open_cases = [
+        (ours, plain)
+        for ours, plain in _pair([r for r in rows if _ok(r)])
+        if plain is not None and "error" not in plain and speedup(ours, plain) is None
+    ]
+    add(
+        "bound and objective at the limit no worse than the plain model's",
+        None if not open_cases else not behind,
+        f"{len(behind)} of {len(open_cases)} cases not both proven fall behind"
+        + (": " + ", ".join(behind) if behind else ""),
+    )
     return lines
+
+
+def _behind_at_the_limit(rows: list[dict[str, Any]]) -> list[str]:
+    """Cases (not both proven) where mergeopt's bound or objective is worse than the
+    baseline's, each with what is behind."""
+    behind = []
+    for ours, plain in _pair([r for r in rows if _ok(r)]):
+        if plain is None or "error" in plain or speedup(ours, plain) is not None:
+            continue
+        bound = _relative(ours.get("bound"), plain.get("bound"), higher_is_better=True)
+        objective = _relative(
+            ours.get("objective"), plain.get("objective"), higher_is_better=False
+        )
+        worse = [
+            f"{what} {text}"
+            for what, text in (("bound", bound), ("objective", objective))
+            if text.endswith("worse") or text == "mergeopt has none"
+        ]
+        if worse:
+            behind.append(f"{ours['case']} ({', '.join(worse)})")
+    return behind
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -461,12 +622,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     parser.add_argument("--render", action="store_true", help="redraw RESULTS.md from JSON")
+    parser.add_argument(
+        "--literature-model",
+        action="store_true",
+        help="capacitated p-median families without the hub-in-own-group rule",
+    )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        default=None,
+        help="seconds for every case instead of the family's limit (short trial runs)",
+    )
     parser.add_argument("--child", nargs=3, metavar=("CASE", "ENGINE", "LIMIT"))
     args = parser.parse_args(argv)
     if args.child:
         label, engine, limit = args.child
-        family, key = label.split(":", 1)
-        print(json.dumps(_child(Spec(family, key), engine, float(limit))), flush=True)
+        print(json.dumps(_child(Spec.parse(label), engine, float(limit))), flush=True)
         return 0
     command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.render:
@@ -480,11 +651,13 @@ def main(argv: list[str] | None = None) -> int:
     engines = [e for e in args.engines.split(",") if e]
     info = machine()
     rows: list[dict[str, Any]] = []
-    for spec in specs(only, [c for c in args.cases.split(",") if c] or None):
+    chosen = [c for c in args.cases.split(",") if c] or None
+    for spec in specs(only, chosen, literature=args.literature_model):
         for engine in engines:
-            if engine == "baseline" and spec.family in NO_BASELINE:
+            if engine == "baseline" and baseline_skipped(spec):
                 continue
-            row = _run_child(spec, engine, LIMITS[spec.family])
+            limit = args.time_limit or LIMITS[spec.family]
+            row = _run_child(spec, engine, limit)
             rows.append(row)
             shown = {k: row.get(k) for k in ("status", "objective", "bound", "wall_seconds")}
             print(spec.label, engine, row.get("error", shown), flush=True)
