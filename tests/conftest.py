@@ -1,10 +1,18 @@
-"""Shared pytest hooks: print the reliability tally at the end of a run."""
+"""Shared pytest hooks: print the reliability tally at the end of a run; and the
+repository root on ``sys.path``, so tests import the ``benchmarks/`` folder (not an
+installed package) as ``from benchmarks import instances``."""
 
 from __future__ import annotations
 
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
 
 
 def pytest_terminal_summary(

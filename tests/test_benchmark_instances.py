@@ -12,32 +12,20 @@ practices alone, road travel within the limit) and built through the path
 from __future__ import annotations
 
 import dataclasses
-import importlib
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pytest
 import yaml
 
+from benchmarks import instances
 from mergeopt.config import load_config
 from mergeopt.model import Instance
 from mergeopt.runs import prepare_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGLAND = ROOT / "data" / "england" / "practices.csv"
-
-
-def _benchmark(name: str) -> ModuleType:
-    """A module of the repository's ``benchmarks/`` folder (not an installed package)."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    return importlib.import_module(f"benchmarks.{name}")
-
-
-instances = _benchmark("instances")
 
 
 def _as_run_builds(tmp_path: Path, code: str, minutes: float) -> Instance:

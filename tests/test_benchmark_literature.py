@@ -7,33 +7,18 @@ Optima are checked against brute force written here, not against mergeopt's scor
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import itertools
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import numpy as np
 import pytest
 
+from benchmarks import instances, run
 from mergeopt.config import Solver
 from mergeopt.model import Instance, objective_value
 from mergeopt.solve import solve_instance
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def _benchmark(name: str) -> ModuleType:
-    """A module of the repository's ``benchmarks/`` folder (not an installed package)."""
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
-    return importlib.import_module(f"benchmarks.{name}")
-
-
-instances = _benchmark("instances")
-run = _benchmark("run")
-
-# (points, medians, capacity) as each TA file's first line and columns give them
+# (medians, capacity) as each TA file's first line and columns give them
 TA_SHAPES = {
     25: (10, 6),
     50: (5, 11),
