@@ -41,6 +41,7 @@ __all__ = [
     "TRAVEL_MATRIX_COLUMNS",
     "FitReport",
     "RoadModel",
+    "calibration_trips",
     "fit_road_model",
     "read_travel_matrix",
     "road_minutes",
@@ -419,8 +420,7 @@ class FitReport:
     by_area : pandas.DataFrame
         The same columns less ``fitted``, by area, fitted trips only. Index: area name.
     trips : pandas.DataFrame
-        Every calibration trip, default RangeIndex; columns ``area``, ``lsoa``,
-        ``hospital``, ``km`` (straight line), ``minutes`` (observed drive time).
+        Every calibration trip, as :func:`calibration_trips` gives them.
     """
 
     model: RoadModel
@@ -454,7 +454,7 @@ def fit_road_model(travel_dir: Path, *, max_km: float = 25.0) -> FitReport:
     -------
     FitReport
     """
-    trips = _calibration_trips(travel_dir)
+    trips = calibration_trips(travel_dir)
     fitted = trips.loc[trips["km"] < max_km]
     km = fitted["km"].to_numpy(dtype=np.float64)
     observed = fitted["minutes"].to_numpy(dtype=np.float64)
@@ -476,8 +476,22 @@ def fit_road_model(travel_dir: Path, *, max_km: float = 25.0) -> FitReport:
     )
 
 
-def _calibration_trips(travel_dir: Path) -> pd.DataFrame:
-    """Every LSOA -> hospital trip of the calibration areas, with straight-line km."""
+def calibration_trips(travel_dir: Path) -> pd.DataFrame:
+    """Every LSOA -> hospital trip of the calibration areas, with straight-line km.
+
+    Parameters
+    ----------
+    travel_dir : pathlib.Path
+        Folder with the files :func:`fit_road_model` names.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Default RangeIndex; columns ``area``, ``lsoa``, ``hospital``, ``km`` (straight
+        line), ``minutes`` (observed drive time), and the two ends in EPSG:27700 metres:
+        ``lsoa_easting``, ``lsoa_northing`` (the LSOA lon/lat projected with pyproj),
+        ``hospital_easting``, ``hospital_northing`` (the published grid reference).
+    """
     from pyproj import Transformer  # only the calibration needs pyproj
 
     to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
@@ -486,9 +500,8 @@ def _calibration_trips(travel_dir: Path) -> pd.DataFrame:
         lsoas = pd.read_csv(travel_dir / f"{prefix}_lsoa_to_stroke_units_drive_minutes.csv")
         hospitals = pd.read_csv(travel_dir / f"{prefix}_stroke_unit_coords.csv")
         east, north = to_bng.transform(lsoas["lon"].to_numpy(), lsoas["lat"].to_numpy())
-        metres = cdist(
-            np.column_stack([east, north]), hospitals[["BNG_E", "BNG_N"]].to_numpy(dtype=float)
-        )
+        ends = hospitals[["BNG_E", "BNG_N"]].to_numpy(dtype=float)
+        metres = cdist(np.column_stack([east, north]), ends)
         for column, code in enumerate(hospitals["postcode"]):
             frames.append(
                 pd.DataFrame(
@@ -498,6 +511,10 @@ def _calibration_trips(travel_dir: Path) -> pd.DataFrame:
                         "hospital": code,
                         "km": metres[:, column] / 1000.0,
                         "minutes": lsoas[code].astype(float),
+                        "lsoa_easting": east,
+                        "lsoa_northing": north,
+                        "hospital_easting": ends[column, 0],
+                        "hospital_northing": ends[column, 1],
                     }
                 )
             )

@@ -7,6 +7,7 @@ data lie (``../shared/data/roads``), skipped with the reason when that folder is
 
 from __future__ import annotations
 
+import runpy
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from hypothesis import strategies as st
 
 from mergeopt._errors import InputError, InputWarning
 from mergeopt.road_cache import CACHE_ENV, MinuteCache, cache_root, load_network
+from mergeopt.road_fit import SETTLEMENT_CLASSES, fit_trip_allowance
 from mergeopt.road_readers import car_direction, parse_maxspeed, read_roads
 from mergeopt.roads import (
     ROAD_CLASSES,
@@ -28,14 +30,21 @@ from mergeopt.roads import (
     route,
     search_limit,
 )
+from mergeopt.travel import ROAD_MODEL
 
 osmium = pytest.importorskip("osmium", reason="the roads extra (pyosmium) is not installed")
 
 ROOT = Path(__file__).resolve().parents[1]
 RUTLAND_PBF = ROOT.parent / "shared" / "data" / "roads" / "rutland-latest.osm.pbf"
+TRAVEL_DIR = ROOT / "data" / "travel"
+TOOL = ROOT / "tools" / "fit_network_model.py"
+DOC = ROOT / "docs" / "travel_model.md"
 needs_rutland = pytest.mark.skipif(
     not RUTLAND_PBF.is_file(), reason=f"the Rutland extract is not at {RUTLAND_PBF}"
 )
+
+# The line model's documented mean absolute error on trips under 25 km (docs/travel_model.md).
+LINE_MAE = 2.44
 
 # --- a tiny network with hand-worked times --------------------------------------------
 #
@@ -604,3 +613,101 @@ def test_practice_times_respect_top_speed_and_the_limit(rutland, points):
     km = np.hypot(east[:, None] - east[None, :], north[:, None] - north[None, :]) / 1000
     assert np.all(t >= km / profile.top_kmh(rutland) * 60 - 1e-9)
     assert np.all(np.isinf(t) | (t <= 30.0))
+
+
+@pytest.fixture(scope="module")
+def short_pairs(rutland) -> tuple[np.ndarray, np.ndarray]:
+    """Network and line minutes for all ordered pairs under 10 km among 300 settlement nodes."""
+    settlement = np.isin(rutland.road_class, [ROAD_CLASSES.index(c) for c in SETTLEMENT_CLASSES])
+    points = np.random.default_rng(7).choice(
+        np.unique(rutland.tail[settlement]), 300, replace=False
+    )
+    network = route(rutland, points, points, profile=SpeedProfile()) + TRIP_MINUTES
+    km = (
+        np.hypot(
+            rutland.x[points][:, None] - rutland.x[points][None, :],
+            rutland.y[points][:, None] - rutland.y[points][None, :],
+        )
+        / 1000
+    )
+    short = (km > 0) & (km < 10)
+    return network[short], ROAD_MODEL.minutes(km[short])
+
+
+@needs_rutland
+@settings(max_examples=100, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1))
+def test_agrees_with_the_fitted_line_on_short_trips(short_pairs, seed):
+    # Any 50 short trips: on average the network model is within the line's documented
+    # mean absolute error of the line (a pair alone can differ more: docs/travel_model.md).
+    network, line = short_pairs
+    chosen = np.random.default_rng(seed).choice(len(network), 50, replace=False)
+    assert abs(np.mean(network[chosen] - line[chosen])) <= LINE_MAE
+
+
+# --- the fit ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def grid_over_hull() -> RoadNetwork:
+    """A synthetic 500 m grid of two-way residential roads over Hull + East Riding."""
+    xs = np.arange(470_000.0, 540_001.0, 500.0)
+    ys = np.arange(405_000.0, 470_001.0, 500.0)
+    gx, gy = np.meshgrid(xs, ys)
+    index = np.arange(gx.size).reshape(gx.shape)
+    right = (index[:, :-1].ravel(), index[:, 1:].ravel())
+    up = (index[:-1, :].ravel(), index[1:, :].ravel())
+    tail = np.concatenate([right[0], right[1], up[0], up[1]])
+    head = np.concatenate([right[1], right[0], up[1], up[0]])
+    return build_network(
+        source="grid",
+        digest="grid",
+        x=gx.ravel(),
+        y=gy.ravel(),
+        tail=tail,
+        head=head,
+        road_class=np.full(len(tail), ROAD_CLASSES.index("residential")),
+        maxspeed_kmh=np.full(len(tail), np.nan),
+    )
+
+
+def test_fit_is_direct_where_the_network_covers_a_calibration_area(grid_over_hull):
+    profile = SpeedProfile(speeds_kmh={"residential": 50})
+    fit = fit_trip_allowance(grid_over_hull, TRAVEL_DIR, profile=profile)
+    assert fit.method == "direct"
+    assert fit.covered["Somerset"] == 0 and fit.covered["Hull + East Riding"] > 300
+    assert fit.trips["observed"].notna().all()
+    # Least squares for a constant: the fitted allowance has the smallest squared error.
+    error = lambda a: np.sum((fit.trips["routed"] + a - fit.trips["observed"]) ** 2)  # noqa: E731
+    assert error(fit.trip_minutes) < min(
+        error(fit.trip_minutes - 0.1), error(fit.trip_minutes + 0.1)
+    )
+    bands = fit.by_band()
+    assert {"network_mae", "line_mae"} <= set(bands.columns)
+    assert bands["trips"].sum() == len(fit.trips)
+
+
+@needs_rutland
+def test_fit_goes_through_the_line_where_no_calibration_area_is_covered(rutland):
+    fit = fit_trip_allowance(rutland, TRAVEL_DIR, profile=SpeedProfile(), sample=200)
+    assert fit.method == "via the fitted line"
+    assert fit.covered == {"Hull + East Riding": 0, "Somerset": 0}
+    weights = fit.trips["weight"].to_numpy()
+    centred = np.average(fit.network_minutes - fit.trips["line"], weights=weights)
+    assert centred == pytest.approx(0.0, abs=1e-9)
+    assert 2.0 < fit.trip_minutes < 6.0
+
+
+@needs_rutland
+def test_docs_hold_the_current_fit_output(capsys):
+    tool = runpy.run_path(str(TOOL), run_name="fit_network_model")
+    assert tool["main"](["--network", str(RUTLAND_PBF)]) == 0
+    printed = capsys.readouterr().out
+    assert "matches `mergeopt.roads.TRIP_MINUTES`: yes" in printed
+    doc = DOC.read_text(encoding="utf-8")
+    marker = "<!-- fit_network_model output: start -->\n"
+    start = doc.index(marker) + len(marker)
+    end = doc.index("<!-- fit_network_model output: end -->")
+    assert doc[start:end].strip() == printed.strip(), (
+        "re-run tools/fit_network_model.py into the doc"
+    )
