@@ -2,9 +2,9 @@
 
 Every pair (i, j) gets a binary ``x_ij`` and every practice a ``y_j`` (n * n + n
 variables; an arc the instance does not allow is a variable with upper bound 0), with the
-formulation's families 1-7 of :mod:`mergeopt.model` and nothing else: no implied rows
+formulation's families 1-7 of :mod:`mergeopt.engine.formulation` and nothing else: no implied rows
 (family 12), no variable fixing, no decomposition, no warm start, no matheuristic. It
-reads the same :class:`~mergeopt.model.Instance` arrays, so both sides solve the same
+reads the same :class:`~mergeopt.engine.instance.Instance` arrays, so both sides solve the same
 problem and their objectives are comparable.
 
 PuLP 3.3 says "Optimal" for a HiGHS run stopped by its time limit, so the status, bound
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pulp
 
-from mergeopt.model import Instance, objective_value
+from mergeopt.engine.instance import Instance, objective_value
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,17 @@ For every case of the harness that neither engine proved, it measures two relaxa
 of the same instance and writes ``benchmarks/BOUNDS.md`` beside what the harness run
 reached at its time limit:
 
-- **LP**: the linear relaxation of mergeopt's model (:func:`mergeopt.model.model_arrays`,
-  valid inequalities included), the bound HiGHS's branch-and-cut starts from;
+- **LP**: the linear relaxation of mergeopt's model
+  (:func:`mergeopt.engine.formulation.model_arrays`, valid inequalities included), the
+  bound HiGHS's branch-and-cut starts from;
 - **DW**: the Dantzig-Wolfe bound, the one a branch-and-price over groups would start
   from: each column is one hub with members whose list sizes fit its window, found by
   column generation (a master LP over the columns so far, begun from the greedy
   grouping's groups; per hub, a knapsack over its arcs at the master's duals *u*). The
   figure reported is the Lagrangian value :math:`L(u)` at the last duals (the sum of
   *u*, plus the cheapest hubs within the group count, each hub at its knapsack's value;
-  see :mod:`mergeopt.lagrangian`), a proven bound for any *u*. Where list sizes are not
-  whole numbers or the windows are wide, the knapsack counts units of patients
+  see :mod:`mergeopt.engine.strategies.lagrangian`), a proven bound for any *u*. Where
+  list sizes are not whole numbers or the windows are wide, the knapsack counts units of patients
   (``pricing unit``), each member its size rounded down or up as suits it, which
   relaxes the window: the figure is still a proven bound, a little under the true DW
   bound. The last master LP is shown beside it: it equals the DW bound when the
@@ -46,10 +47,11 @@ from typing import Any
 import numpy as np
 
 from benchmarks.machine import describe
-from mergeopt._highs import highs_from_arrays, quiet_highs
-from mergeopt.heuristics import construct
-from mergeopt.lagrangian import choice_value, lagrangian_applies
-from mergeopt.model import Instance, model_arrays
+from mergeopt.engine.formulation import model_arrays
+from mergeopt.engine.instance import Instance
+from mergeopt.engine.solvers.highs import highs_from_arrays, quiet_highs
+from mergeopt.engine.strategies.heuristics import construct
+from mergeopt.engine.strategies.lagrangian import choice_value, lagrangian_applies
 
 HERE = Path(__file__).resolve().parent
 #: Widest knapsack (units + 1) the pricing uses; larger windows count units of patients.
@@ -238,7 +240,7 @@ def _pct(value: float | None, best: float) -> str:
 def _reference(inst: Instance, seconds: float) -> dict[str, Any]:
     """mergeopt's own run with a longer time limit: where its objective and bound go."""
     from mergeopt.config import Solver
-    from mergeopt.solve import solve_instance
+    from mergeopt.engine.portfolio import solve_instance
 
     report = solve_instance(inst, Solver(time_limit=seconds))
     return {"status": report.status, "objective": report.objective, "bound": report.bound}
@@ -354,7 +356,7 @@ def main() -> None:
     if longer:
         text += (
             "\n## A longer run where no optimum is published\n\n"
-            "mergeopt on the same instance (`mergeopt.solve.solve_instance`, the path of "
+            "mergeopt on the same instance (`mergeopt.engine.solve_instance`, the path of "
             "`mergeopt run`) at the harness limit and with the longer limit, to tell a gap "
             "the grouping leaves from one the bound leaves.\n\n"
             "| case | limit s | objective | bound | gap | longer limit s | objective "

@@ -1,4 +1,4 @@
-"""Benchmark instances as :class:`mergeopt.model.Instance` arrays.
+"""Benchmark instances as :class:`mergeopt.engine.instance.Instance` arrays.
 
 Three families, each mapped onto mergeopt's model as ``benchmarks/data/README.md``
 describes (copies of the files are read from ``MERGEOPT_BENCH``, default
@@ -29,12 +29,12 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 from scipy.spatial.distance import cdist
 
-from mergeopt import heuristics
 from mergeopt.config import Config, Solver
+from mergeopt.engine.instance import Instance
+from mergeopt.engine.portfolio import solve_instance
+from mergeopt.engine.strategies import heuristics
 from mergeopt.inputs import read_practices
-from mergeopt.model import Instance
 from mergeopt.problem import build_problem
-from mergeopt.solve import solve_instance
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(os.environ.get("MERGEOPT_BENCH", ROOT / "benchmarks" / "data"))

@@ -12,7 +12,7 @@ peak memory does not leak between cases: the larger of that process's ``ru_maxrs
 (interpreter, data, model and solver) and the peak, sampled every 0.1 s, of the resident
 memory summed over it and the worker processes it starts (a nested run solves regions in
 parallel); shared pages count once per process, so the sum errs high. mergeopt is
-solved through :func:`mergeopt.solve.solve_instance`, the path ``mergeopt run`` takes;
+solved through :func:`mergeopt.engine.solve_instance`, the path ``mergeopt run`` takes;
 the baseline is :mod:`benchmarks.baseline`. Both get the same time limit per family
 (:data:`LIMITS`) and the same relative gap tolerance (1e-6). Raw figures go to
 ``benchmarks/results.json`` as each case finishes, and the table to
@@ -169,7 +169,7 @@ def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
     row["load_seconds"] = loaded - started
     if engine == "mergeopt":
         from mergeopt.config import Solver
-        from mergeopt.solve import solve_instance
+        from mergeopt.engine.portfolio import solve_instance
 
         report = solve_instance(inst, Solver(time_limit=limit))
         wall = time.perf_counter() - loaded
@@ -402,8 +402,9 @@ NOTES = [
     "- Travel limit of an ICB (`benchmarks.instances.icb_limit`): the tightest of 20, "
     "25, 30, 40 and 60 minutes at which the ICB is *shown* feasible: every practice can "
     "reach a hub whose reach holds 30,000 patients, and the greedy heuristic "
-    "(`mergeopt.heuristics.construct`) finds a grouping, or failing it a 5 s solve finds "
-    "one. The largest ICB is run at 20 minutes regardless (the target's setting).",
+    "(`mergeopt.engine.strategies.heuristics.construct`) finds a grouping, or failing it "
+    "a 5 s solve finds one. The largest ICB is run at 20 minutes regardless (the target's "
+    "setting).",
     "- England: each ICB at its own limit as above. A practice that reaches no network "
     "even at 60 minutes (an island practice) is left out and named in the instance's "
     "note; without that, its ICB, and so England, is infeasible at every limit.",

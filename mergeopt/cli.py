@@ -20,6 +20,7 @@ from mergeopt._errors import InputError, InputWarning, MergeoptError
 from mergeopt.config import load_config
 from mergeopt.diagnose import explain as explain_problem
 from mergeopt.diagnose import precheck
+from mergeopt.engine.portfolio import solve_instance
 from mergeopt.outputs import (
     check_writable,
     default_run_dir,
@@ -28,7 +29,6 @@ from mergeopt.outputs import (
     write_run,
 )
 from mergeopt.runs import RunResult, evaluate_config, prepare_problem, solve_config
-from mergeopt.solve import solve_instance
 from mergeopt.sweep import (
     SOLVED,
     SweepInterrupted,

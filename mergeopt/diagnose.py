@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from mergeopt.model import Elastic, solve_elastic
+from mergeopt.engine.elastic import Elastic, solve_elastic
 from mergeopt.problem import Problem
 
 
@@ -182,7 +182,7 @@ def explain(problem: Problem) -> Explanation:
     """Explain an infeasible problem: the fewest rules that must give, and by how much.
 
     Re-solves an elastic version in which every rule may be broken at a price (see
-    :func:`mergeopt.model.solve_elastic`), then says what it had to break in
+    :func:`mergeopt.engine.elastic.solve_elastic`), then says what it had to break in
     commissioning terms. Quick pre-checks fill in where the elastic model has nothing
     to say (a hub both forced and forbidden).
     """

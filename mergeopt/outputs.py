@@ -24,8 +24,8 @@ import pandas as pd
 
 from mergeopt._errors import InputError
 from mergeopt.config import Config, config_hash
+from mergeopt.engine.outcome import SolveReport
 from mergeopt.runs import RunResult, input_hashes, prepare_problem, result_for
-from mergeopt.solve import SolveReport
 
 #: A writer of further files (maps, geopackages): given the result and the staging folder.
 Writer = Callable[[RunResult, Path], None]

@@ -2,7 +2,7 @@
 
 This is where domain rules become arrays: the travel limit and nesting become
 disallowed arcs, premises become per-hub capacities, named practices in the rules
-become positions. The MIP core in :mod:`mergeopt.model` knows none of this.
+become positions. The engine (:mod:`mergeopt.engine`) knows none of this.
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pandas as pd
 from mergeopt import travel
 from mergeopt._errors import InputError
 from mergeopt.config import Config
+from mergeopt.engine.instance import Instance
 from mergeopt.inputs import UNALLOCATED
-from mergeopt.model import Instance
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from mergeopt.model import objective_value
+from mergeopt.engine.instance import objective_value
 from mergeopt.problem import Problem
 
 

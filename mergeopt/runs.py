@@ -20,6 +20,8 @@ import pandas as pd
 from mergeopt._errors import InfeasibleError, InputError, NoSolutionError
 from mergeopt.config import Config, load_config
 from mergeopt.diagnose import explain, precheck
+from mergeopt.engine.outcome import SolveReport
+from mergeopt.engine.portfolio import solve_instance
 from mergeopt.inputs import read_practices, read_source
 from mergeopt.problem import Problem, build_problem
 from mergeopt.results import (
@@ -30,7 +32,6 @@ from mergeopt.results import (
     metrics,
     violations,
 )
-from mergeopt.solve import SolveReport, solve_instance
 
 
 @dataclass(frozen=True)

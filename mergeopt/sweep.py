@@ -84,8 +84,8 @@ from rich.progress import (
 )
 
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
-from mergeopt._processes import process_context, usable_cpus
 from mergeopt.config import Config, Sweep, config_hash, config_key_problem, load_config
+from mergeopt.engine.processes import process_context, usable_cpus
 from mergeopt.inputs import read_source
 from mergeopt.outputs import (
     Writer,

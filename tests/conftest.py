@@ -1,6 +1,7 @@
 """Shared pytest hooks: print the reliability tally at the end of a run; and the
 repository root on ``sys.path``, so tests import the ``benchmarks/`` folder (not an
-installed package) as ``from benchmarks import instances``."""
+installed package) as ``from benchmarks import instances``, and the engine tests' shared
+instance builders as ``from tests.engine.cases import ...``."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ solves. Here a config is written to a temporary folder as a user would write it 
 ICB selected from ``data/england/practices.csv``, networks of 30,000-50,000, oversize
 practices alone, road travel within the limit) and built through the path
 ``mergeopt run`` takes (:func:`mergeopt.runs.prepare_problem`); every field of its
-:class:`~mergeopt.model.Instance` must equal the benchmark's.
+:class:`~mergeopt.engine.instance.Instance` must equal the benchmark's.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import yaml
 
 from benchmarks import instances
 from mergeopt.config import load_config
-from mergeopt.model import Instance
+from mergeopt.engine.instance import Instance
 from mergeopt.runs import prepare_problem
 
 ROOT = Path(__file__).resolve().parents[1]

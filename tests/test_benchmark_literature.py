@@ -15,8 +15,8 @@ import pytest
 
 from benchmarks import instances, run
 from mergeopt.config import Solver
-from mergeopt.model import Instance, objective_value
-from mergeopt.solve import solve_instance
+from mergeopt.engine.instance import Instance, objective_value
+from mergeopt.engine.portfolio import solve_instance
 
 # (medians, capacity) as each TA file's first line and columns give them
 TA_SHAPES = {

@@ -1,7 +1,7 @@
 r"""A Lagrangian lower bound for the grouping MIP, and what it fixes.
 
-Relax family 1 (every practice in one group) of :mod:`mergeopt.model` with multipliers
-:math:`u_i`; what remains splits by hub. Hub *j* is worth
+Relax family 1 (every practice in one group) of :mod:`mergeopt.engine.formulation` with
+multipliers :math:`u_i`; what remains splits by hub. Hub *j* is worth
 
 .. math::
 
@@ -40,9 +40,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mergeopt.model import Instance
-
-Vector = np.ndarray
+from mergeopt.engine.instance import Instance, Vector, count_range, unbounded_loads
 
 #: Widest knapsack table (list-size units + 1); larger bounds are counted in units of s.
 MAX_WIDTH = 401
@@ -80,7 +78,7 @@ def lagrangian_applies(inst: Instance, *, scaled: bool = False) -> bool:
     usable = inst.hubs_usable()
     if not usable.any() or inst.weights[3] or inst.contiguous:
         return False
-    if free_knapsacks(inst):
+    if unbounded_loads(inst):
         return True
     ai, aj = inst.arcs()
     if len(ai) * MAX_WIDTH > MAX_TABLE:
@@ -89,12 +87,6 @@ def lagrangian_applies(inst: Instance, *, scaled: bool = False) -> bool:
         return True
     room = np.minimum(inst.max_size[aj], inst.size.sum()) - inst.size[aj]
     return bool(np.all(inst.size == np.round(inst.size)) and room.max() <= MAX_WIDTH - 1)
-
-
-def free_knapsacks(inst: Instance) -> bool:
-    """No minimum and every hub bound holds every patient: knapsacks without a table."""
-    caps = inst.max_size[inst.hubs_usable()]
-    return inst.min_size <= 0 and bool((caps >= inst.size.sum()).all())
 
 
 @dataclass(frozen=True)
@@ -132,7 +124,7 @@ def knapsacks(inst: Instance) -> Knapsacks:
     by_hub = np.split(order, np.cumsum(np.bincount(col[order], minlength=len(hubs)))[:-1])
     total = float(inst.size.sum())
     cap = np.minimum(inst.max_size[hubs], total)
-    free = free_knapsacks(inst)
+    free = unbounded_loads(inst)
     if free:
         zero = np.zeros(len(ai), dtype=np.int64)
         span = np.zeros(len(hubs), dtype=np.int64)
@@ -382,13 +374,6 @@ def _range_min(table: Vector, row: Vector, lo: Vector, hi: Vector) -> Vector:
         m = levels[lv]
         out[q] = np.minimum(m[row[q], lo[q]], m[row[q], hi_c[q] - (1 << lv) + 1])
     return out
-
-
-def count_range(inst: Instance, hubs: int) -> tuple[int, int]:
-    """The group-count bounds, with no bound meaning 0 and every candidate hub."""
-    low = inst.count_min if inst.count_min is not None else 0
-    high = inst.count_max if inst.count_max is not None else hubs
-    return low, high
 
 
 def chosen_hubs(

@@ -2,9 +2,10 @@ r"""Branch-and-bound over hubs for uncapacitated groupings (the p-median), on La
 bounds.
 
 Without list-size bounds each practice simply joins its cheapest open hub, so a grouping
-is its set of hubs. The Lagrangian relaxation of :mod:`mergeopt.lagrangian` (family 1
-relaxed) is then cheap: hub *j* is worth :math:`v_j(u) = \gamma + c_{jj} - u_j +
-\sum_{i \ne j} \min(0, c_{ij} - u_i)`, with no knapsack, and :math:`L(u) = \sum_i u_i +`
+is its set of hubs. The Lagrangian relaxation of
+:mod:`mergeopt.engine.strategies.lagrangian` (family 1 relaxed) is then cheap: hub *j*
+is worth :math:`v_j(u) = \gamma + c_{jj} - u_j + \sum_{i \ne j} \min(0, c_{ij} - u_i)`,
+with no knapsack, and :math:`L(u) = \sum_i u_i +`
 the cheapest hubs within the group count. On OR-Library's pmed instances its best value
 is the LP bound, a fraction of a per cent below the optimum (pmed6: 7,783 against 7,824),
 and HiGHS spends its time in cut rounds on that last fraction (29 s on pmed6 after every
@@ -35,17 +36,18 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mergeopt.heuristics import arc_costs, feasible, uncapacitated
-from mergeopt.lagrangian import (
-    Knapsacks,
-    choice_value,
-    chosen_hubs,
+from mergeopt.engine.instance import (
+    Instance,
+    Vector,
+    arc_costs,
     count_range,
-    knapsacks,
+    feasible,
+    integral_objective,
+    objective_value,
+    uncapacitated,
 )
-from mergeopt.model import Instance, objective_value
-
-Vector = np.ndarray
+from mergeopt.engine.outcome import PROVEN_GAP, Run, gap, round_bound
+from mergeopt.engine.strategies.lagrangian import Knapsacks, choice_value, chosen_hubs, knapsacks
 
 #: Subgradient steps at the root and at every other node.
 ROOT_STEPS, NODE_STEPS = 400, 150
@@ -120,6 +122,33 @@ def hub_search(
         lower = value if np.isfinite(value) else np.inf
         return HubSearch(search.best, float(lower), True, nodes, build)
     return HubSearch(search.best, float(min(live)), False, nodes, build)
+
+
+def run_hub_search(inst: Instance, start: np.ndarray | None, deadline: float) -> tuple[Run, float]:
+    """The branch-and-bound over hubs as a run (the strategy), and the seconds it spent
+    building its arrays."""
+    integral = integral_objective(inst)
+    found = hub_search(inst, start, deadline=deadline, integral=integral)
+    return hub_search_outcome(inst, found, integral), found.build_seconds
+
+
+def hub_search_outcome(inst: Instance, found: HubSearch, integral: bool) -> Run:
+    """What a search found, as a run: its grouping, its bound (rounded up with a
+    whole-number objective) and the status they prove."""
+    note = f"hub search, {found.nodes} node{'s' if found.nodes != 1 else ''}"
+    bound = round_bound(found.bound, integral) if np.isfinite(found.bound) else None
+    if found.hub_of is None:
+        if found.finished:
+            return Run("infeasible", None, None, f"{note}: no set of hubs meets every rule")
+        return Run("no_solution", None, bound, f"{note}: time limit reached")
+    value = objective_value(inst, found.hub_of)
+    if found.finished:
+        return Run("optimal", found.hub_of, value, f"{note}: optimal")
+    bound = value if bound is None else min(bound, value)
+    proven = gap(value, bound) <= PROVEN_GAP
+    return Run(
+        "optimal" if proven else "feasible", found.hub_of, bound, f"{note}: time limit reached"
+    )
 
 
 @dataclass(frozen=True)

@@ -20,3 +20,11 @@ def usable_cpus() -> int:
     if affinity is not None:
         return max(1, len(affinity(0)))
     return max(1, os.cpu_count() or 1)
+
+
+def spare_cpu(threads: int | None) -> bool:
+    """Whether this solve may start a process on a second CPU: not told one thread, and
+    not itself in a daemonic worker (a lane, a sweep's pool, a Dask worker), which may
+    start none."""
+    cpus = threads if threads is not None else usable_cpus()
+    return cpus >= 2 and not multiprocessing.current_process().daemon

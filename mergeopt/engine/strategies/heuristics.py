@@ -1,6 +1,7 @@
 """Fast feasible groupings: a warm start for the solver and the answer when it cannot close.
 
-Three steps, each keeping every rule of the instance:
+Two steps, each keeping every rule of the instance (the third, re-optimising
+neighbourhoods of groups with the MIP, is :mod:`mergeopt.engine.strategies.matheuristic`):
 
 1. :func:`construct`: a greedy grouping. With a minimum list size, groups are grown
    around hubs from the hardest-to-place practice outwards; otherwise hubs are chosen
@@ -8,79 +9,27 @@ Three steps, each keeping every rule of the instance:
    hubs' bounds.
 2. :func:`local_search`: move one practice to another group, swap two practices,
    move a group's hub to the member that serves it best, while the objective falls.
-3. :func:`improve`: the matheuristic. Take a group and its nearest groups, re-optimise
-   that neighbourhood exactly with the MIP (a callable from :mod:`mergeopt.solve`, so
-   this module holds no solver calls), keep the result if the whole grouping improves;
-   the neighbourhoods grow when a round finds nothing better.
 
 None of this proves anything: a grouping from here is "feasible" with the bound a
-solver or a bound procedure proved. :func:`broken_rules` checks a grouping against
-every rule of an :class:`~mergeopt.model.Instance`.
+solver or a bound procedure proved. :func:`~mergeopt.engine.instance.broken_rules` checks
+a grouping against every rule of an :class:`~mergeopt.engine.instance.Instance`.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
-
 import numpy as np
 
-from mergeopt.model import Instance, is_contiguous, objective_value
-
-Vector = np.ndarray
-#: Solve a (small) instance within a time limit, starting from a grouping (or None);
-#: return the best grouping found, or None.
-SubSolver = Callable[[Instance, Vector | None, float], Vector | None]
+from mergeopt.engine.instance import (
+    Instance,
+    Vector,
+    arc_costs,
+    broken_rules,
+    feasible,
+    objective_value,
+    uncapacitated,
+)
 
 _TOL = 1e-9
-
-
-def broken_rules(inst: Instance, hub_of: Vector) -> list[str]:
-    """The rules of ``inst`` that the grouping ``hub_of`` breaks; empty if it is feasible."""
-    found: list[str] = []
-    n = inst.n
-    if len(hub_of) != n or (hub_of < 0).any() or (hub_of >= n).any():
-        return ["not every practice has a hub"]
-    hubs = np.unique(hub_of)
-    i = np.arange(n)
-    if (hub_of[hubs] != hubs).any():
-        found.append("a hub is not in its own group")
-    if not inst.hubs_usable()[hubs].all():
-        found.append("a group's hub cannot host a group")
-    arc = inst.allowed[i, hub_of] & np.isfinite(inst.cost[i, hub_of]) | (i == hub_of)
-    if not arc.all():
-        found.append("a practice joins a hub it may not (travel, nesting or no cost)")
-    load = np.bincount(hub_of, weights=inst.size, minlength=n)[hubs]
-    if (load < inst.min_size - 1e-6).any():
-        found.append("a group is below the minimum list size")
-    if (load > inst.max_size[hubs] + 1e-6).any():
-        found.append("a group is above its maximum list size")
-    if inst.count_min is not None and len(hubs) < inst.count_min:
-        found.append("too few groups")
-    if inst.count_max is not None and len(hubs) > inst.count_max:
-        found.append("too many groups")
-    if (hub_of[inst.must_hub] != i[inst.must_hub]).any():
-        found.append("a forced hub is not a hub")
-    found += ["a fixed assignment is broken" for a, b in inst.fixed if hub_of[a] != b][:1]
-    found += ["a must-link pair is apart" for a, b in inst.must_link if hub_of[a] != hub_of[b]][:1]
-    found += [
-        "a cannot-link pair is together" for a, b in inst.cannot_link if hub_of[a] == hub_of[b]
-    ][:1]
-    if inst.contiguous and not is_contiguous(inst, hub_of):
-        found.append("a group is not contiguous")
-    return found
-
-
-def feasible(inst: Instance, hub_of: Vector | None) -> bool:
-    return hub_of is not None and not broken_rules(inst, hub_of)
-
-
-def arc_costs(inst: Instance) -> Vector:
-    """(n, n) objective coefficient of practice *i* joining hub *j*; inf without an arc."""
-    ai, aj = inst.arcs()
-    coef = np.full((inst.n, inst.n), np.inf)
-    coef[ai, aj] = inst.arc_objective(ai, aj)
-    return coef
 
 
 # ---------------------------------------------------------------------------------------
@@ -283,19 +232,6 @@ def _assign_by_regret(inst: Instance, coef: Vector, hubs: Vector) -> Vector | No
     return hub_of
 
 
-def uncapacitated(inst: Instance) -> bool:
-    """No minimum list size, every hub's bound holds every patient, and no rule beyond
-    the travel limit, forced hubs and the group count: a p-median, where each practice
-    simply joins its cheapest open hub."""
-    usable = inst.hubs_usable()
-    return (
-        inst.min_size <= 0
-        and bool((inst.max_size[usable] >= inst.size.sum()).all())
-        and not (inst.fixed or inst.must_link or inst.cannot_link or inst.contiguous)
-        and not inst.weights[3]
-    )
-
-
 def interchange(inst: Instance, hub_of: Vector, coef: Vector | None = None) -> Vector:
     """Vertex substitution for an :func:`uncapacitated` instance (Teitz and Bart's
     interchange, evaluated all at once as in Whitaker's fast interchange).
@@ -440,92 +376,3 @@ def _hub_moves(inst: Instance, coef: Vector, hub_of: Vector) -> bool:
             hub_of[group] = options[k]
             changed = True
     return changed
-
-
-# ---------------------------------------------------------------------------------------
-# 3. Matheuristic: re-optimise neighbourhoods of groups with the MIP
-
-
-def improve(
-    inst: Instance,
-    hub_of: Vector,
-    solve_sub: SubSolver,
-    *,
-    deadline: float,
-    size: int = 40,
-    largest: int = 120,
-    sub_time: float = 5.0,
-    rng: np.random.Generator | None = None,
-    target: float = -np.inf,
-) -> Vector:
-    """Re-optimise neighbourhoods of groups until a round of all of them finds nothing.
-
-    A neighbourhood is a group and its nearest groups (hub to hub), about ``size``
-    practices; its practices and hubs are solved exactly as a sub-instance, the group
-    count kept within the instance's bounds. Neighbourhoods grow by half after a round
-    without improvement, up to ``largest`` practices; stops at ``deadline``
-    (``time.perf_counter()``) or once the objective is at most ``target`` (a proven
-    lower bound: nothing better exists).
-    """
-    rng = np.random.default_rng(0) if rng is None else rng
-    best = hub_of.copy()
-    value = objective_value(inst, best)
-    tried: set[frozenset[int]] = set()
-    while time.perf_counter() < deadline and value > target:
-        better = False
-        hubs = np.unique(best)
-        for seed in rng.permutation(hubs).tolist():
-            if time.perf_counter() >= deadline or value <= target:
-                break
-            area = _neighbourhood(inst, best, seed, size)
-            key = frozenset(area.tolist())
-            if key in tried:
-                continue
-            tried.add(key)
-            trial = _reoptimise(inst, best, area, solve_sub, deadline, sub_time)
-            if trial is not None:
-                trial_value = objective_value(inst, trial)
-                if trial_value < value - 1e-9 * max(1.0, abs(value)) and feasible(inst, trial):
-                    best, value, better = trial, trial_value, True
-                    tried.clear()
-        if not better:
-            if size >= min(largest, inst.n):
-                break
-            size = min(int(size * 1.5) + 1, largest, inst.n)
-    return best
-
-
-def _neighbourhood(inst: Instance, hub_of: Vector, seed: int, size: int) -> Vector:
-    hubs = np.unique(hub_of)
-    near = np.minimum(inst.cost[seed, hubs], inst.cost[hubs, seed])
-    area: list[int] = []
-    for h in hubs[np.argsort(near, kind="stable")].tolist():
-        area += np.flatnonzero(hub_of == h).tolist()
-        if len(area) >= size:
-            break
-    return np.asarray(sorted(area), dtype=np.int64)
-
-
-def _reoptimise(
-    inst: Instance,
-    hub_of: Vector,
-    area: Vector,
-    solve_sub: SubSolver,
-    deadline: float,
-    sub_time: float,
-) -> Vector | None:
-    groups = len(np.unique(hub_of))
-    here = len(np.unique(hub_of[area]))
-    low = None if inst.count_min is None else max(1, here - (groups - inst.count_min))
-    high = None if inst.count_max is None else here + (inst.count_max - groups)
-    sub = inst.subset(area, count=(low, high))
-    local = np.searchsorted(area, hub_of[area])
-    limit = min(sub_time, deadline - time.perf_counter())
-    if limit <= 0.01:
-        return None
-    found = solve_sub(sub, local, limit)
-    if found is None:
-        return None
-    trial = hub_of.copy()
-    trial[area] = area[found]
-    return trial

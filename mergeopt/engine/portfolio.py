@@ -1,0 +1,148 @@
+"""Which strategies run, and in what order: today's choice, one place.
+
+:func:`solve_instance` is the engine's entry point. With ``solver.name: cbc`` the MIP goes
+through PuLP to CBC (:mod:`mergeopt.engine.solvers.pulp`). With HiGHS (the default):
+
+1. **Decomposition** (:mod:`~mergeopt.engine.strategies.regions`). Independent regions
+   are solved apart, each with a share of the time limit, in parallel processes when two
+   or more are large; each region is solved by :func:`solve_region`.
+2. **Arrays, not PuLP.** The MIP is built with numpy
+   (:func:`~mergeopt.engine.formulation.model_arrays`) and passed to HiGHS in one call;
+   PuLP builds it row by row, which at ICB size takes longer than solving.
+3. **Warm start.** A greedy grouping improved by local search
+   (:mod:`~mergeopt.engine.strategies.heuristics`) is handed to HiGHS as its first
+   incumbent. Where no Lagrangian bound applies and the model is large (ICB-sized
+   networks), a quarter of the time first goes to an LP-guided start
+   (:mod:`~mergeopt.engine.strategies.lp_guided`).
+4. **Hub search** (:mod:`~mergeopt.engine.strategies.hubsearch`). An uncapacitated
+   instance (a p-median: no list-size bounds, no links) is solved by branch-and-bound
+   over its hubs on Lagrangian bounds, started from the greedy grouping improved by
+   vertex substitution; HiGHS is not called. Otherwise: **Lagrangian fixing**
+   (:mod:`~mergeopt.engine.strategies.fixing`). Where the per-hub knapsacks are exact
+   (whole list sizes and small hub bounds, as OR-Library's; or no bounds at all), a
+   Lagrangian bound (family 1 relaxed) is computed; the hubs its relaxation opens are
+   completed into groupings (a small MIP over those hubs) and the best grouping is
+   improved by the matheuristic (step 6) for a share of the time. Below that grouping's
+   value *UB*, the bound closes the hubs and the arcs no better grouping can use, and
+   opens the hubs all need; HiGHS solves the reduced MIP, and the bound reported is
+   min(*UB*, the reduced MIP's bound), never below the Lagrangian one.
+5. **Whole-number objectives.** When every objective coefficient is a whole number
+   (OR-Library), a proven bound *b* is raised to the next whole number, and a grouping
+   whose value meets it is optimal even if HiGHS stopped on its time limit.
+6. **Matheuristic** (:mod:`~mergeopt.engine.strategies.matheuristic`). If HiGHS stops
+   without proof, neighbourhoods of groups are re-optimised exactly with small MIPs from
+   its best grouping, in the time left. The bound stays the one proven for the whole
+   instance, so the gap reported is always a proven one. Where no Lagrangian bound
+   applies (the English networks), a region of 50 or more practices with a second CPU
+   free (not in a lane, not ``threads: 1``) runs the matheuristic in a second process
+   beside HiGHS from the same start, and keeps the better grouping with HiGHS's bound;
+   HiGHS's time is not cut, as its root's cut rounds make the bound.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from mergeopt.config import Solver
+from mergeopt.engine.formulation import Arrays, model_arrays, plainly_infeasible
+from mergeopt.engine.instance import Instance, integral_objective, simple_bound
+from mergeopt.engine.outcome import Part, Run, SolveReport, round_bound
+from mergeopt.engine.processes import spare_cpu
+from mergeopt.engine.solvers.highs import run_highs
+from mergeopt.engine.solvers.pulp import build_model, pulp_assignment, solve_cbc
+from mergeopt.engine.strategies.fixing import QUICK_ARCS, fixing_applies, lagrangian_fixing
+from mergeopt.engine.strategies.heuristics import construct
+from mergeopt.engine.strategies.hubsearch import hub_search_applies, run_hub_search
+from mergeopt.engine.strategies.lp_guided import lp_guided
+from mergeopt.engine.strategies.matheuristic import highs_beside_improve, improve
+from mergeopt.engine.strategies.regions import PARALLEL_MIN_PRACTICES, solve_regions
+
+#: Share of a large non-Lagrangian region's time for the LP-guided start.
+LP_GUIDED_SHARE = 0.25
+#: A non-Lagrangian region of at least
+#: :data:`~mergeopt.engine.strategies.regions.PARALLEL_MIN_PRACTICES` practices with this
+#: many seconds left after its start runs the matheuristic beside HiGHS when a second
+#: CPU is free (:func:`~mergeopt.engine.strategies.matheuristic.highs_beside_improve`).
+BESIDE_MIN_SECONDS = 10.0
+
+
+def solve_instance(inst: Instance, settings: Solver, *, name: str = "mergeopt") -> SolveReport:
+    """Build the MIP for an instance, solve it and report the true status."""
+    if settings.name == "highs":
+        return solve_regions(inst, settings, solve_region)
+    started = time.perf_counter()
+    model = build_model(inst, name=name)
+    built = time.perf_counter()
+    status, objective, bound, gap, stopped_by, solver = solve_cbc(model, settings)
+    finished = time.perf_counter()
+    hub_of = pulp_assignment(model, inst.n) if status in ("optimal", "feasible") else None
+    if status in ("optimal", "feasible") and hub_of is None:
+        status, stopped_by = "no_solution", f"{stopped_by}; the solution returned was incomplete"
+    return SolveReport(
+        status=status,
+        hub_of=hub_of,
+        objective=objective if hub_of is not None else None,
+        bound=bound,
+        gap=gap if hub_of is not None else None,
+        solver=solver,
+        stopped_by=stopped_by,
+        build_seconds=built - started,
+        solve_seconds=finished - built,
+    )
+
+
+def solve_region(inst: Instance, settings: Solver, deadline: float) -> Part:
+    """Heuristic start, HiGHS on the full MIP, then the matheuristic if not proven; or,
+    uncapacitated, the hub search alone (no MIP is built)."""
+    if hub_search_applies(inst):  # branching on hubs beats HiGHS's cut rounds (pmed6, 16)
+        run, build = run_hub_search(inst, construct(inst), deadline)
+        return Part(run.status, run.hub_of, run.bound, run.stopped_by, build)
+    began = time.perf_counter()
+    arrays = model_arrays(inst)
+    build = time.perf_counter() - began
+    if plainly_infeasible(arrays):  # e.g. a practice with no hub it may join
+        return Part("infeasible", None, None, "a rule no grouping can meet", build)
+    start = construct(inst)
+    run, extra_build = _solve_mip(inst, arrays, settings, deadline, start)
+    build += extra_build
+    if run.status in ("optimal", "infeasible"):
+        return Part(run.status, run.hub_of, run.bound, run.stopped_by, build)
+    best = run.hub_of if run.hub_of is not None else start
+    if best is None:  # neither HiGHS nor the greedy found a grouping in time
+        return Part("no_solution", None, run.bound, run.stopped_by, build)
+    # Both are proven lower bounds; the larger one is kept.
+    bound = max(simple_bound(inst), run.bound if run.bound is not None else -np.inf)
+    bound = round_bound(bound, integral_objective(inst))
+    if time.perf_counter() < deadline - 0.1 and inst.n > 8:
+        sub_settings = settings.model_copy(update={"log": False})
+
+        def solve_sub(sub: Instance, local: np.ndarray | None, limit: float) -> np.ndarray | None:
+            found = run_highs(model_arrays(sub), sub, sub_settings, limit, local)
+            return found.hub_of
+
+        best = improve(inst, best, solve_sub, deadline=deadline)
+    return Part("feasible", best, bound, run.stopped_by, build)
+
+
+def _solve_mip(
+    inst: Instance, arrays: Arrays, settings: Solver, deadline: float, start: np.ndarray | None
+) -> tuple[Run, float]:
+    """HiGHS on the MIP: after Lagrangian fixing where it applies; otherwise from an
+    LP-guided start on a large model, with the matheuristic beside it where a CPU is free.
+    Returns the run and the seconds spent building models."""
+    if fixing_applies(inst):
+        return lagrangian_fixing(inst, arrays, settings, deadline, start)
+    began = time.perf_counter()
+    left = max(deadline - began, 0.0)
+    if len(arrays.arc_i) > QUICK_ARCS:
+        # HiGHS's own heuristics find a good grouping of ICB QOP only as its root's
+        # cut rounds end (45-60 s of 60), in some runs not at all (35.6 million
+        # patient-minutes, 2.3 times the bound): a start guided by the LP first
+        start = lp_guided(inst, arrays, settings, began + LP_GUIDED_SHARE * left, start)
+    rest = max(deadline - time.perf_counter(), 0.0)
+    beside = inst.n >= PARALLEL_MIN_PRACTICES and rest >= BESIDE_MIN_SECONDS
+    if start is not None and beside and spare_cpu(settings.threads):
+        return highs_beside_improve(arrays, inst, settings, rest, start), 0.0
+    return run_highs(arrays, inst, settings, rest, start), 0.0

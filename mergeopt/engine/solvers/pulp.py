@@ -1,0 +1,148 @@
+"""PuLP, the modelling layer: CBC (and any other PuLP solver) and readable LP/MPS files.
+
+:func:`build_model` turns the arrays of :mod:`mergeopt.engine.formulation` into a PuLP
+problem whose variables and constraints are named after the formulation's families, so a
+written ``.lp`` file reads like the docstring; :func:`solve_cbc` solves it with CBC and
+reads CBC's own bound from its log. :class:`QuietHiGHS` is PuLP's HiGHS interface without
+the banner (the elastic model of :mod:`mergeopt.engine.elastic` uses it). Every PuLP call
+of the engine is here or in the elastic model, so a PuLP major version touches two modules.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pulp
+
+from mergeopt.config import Solver
+from mergeopt.engine.formulation import model_arrays
+from mergeopt.engine.instance import Instance
+from mergeopt.engine.outcome import PROVEN_GAP, Status, gap
+from mergeopt.engine.solvers.highs import quiet_highs
+
+
+class QuietHiGHS(pulp.HiGHS):  # type: ignore[misc]
+    """PuLP's HiGHS interface, solving on a :func:`quiet_highs` object (no banner)."""
+
+    def createAndConfigureSolver(self, lp: pulp.LpProblem) -> None:
+        lp.solverModel = quiet_highs()
+        if self.callbackTuple:
+            lp.solverModel.setCallback(*self.callbackTuple)
+        for kind in self.callbacksToActivate or ():
+            lp.solverModel.startCallback(kind)
+        if self.msg:
+            lp.solverModel.setOptionValue("output_flag", True)
+        if self.gapRel is not None:
+            lp.solverModel.setOptionValue("mip_rel_gap", self.gapRel)
+        if self.gapAbs is not None:
+            lp.solverModel.setOptionValue("mip_abs_gap", self.gapAbs)
+        if self.threads is not None:
+            lp.solverModel.setOptionValue("threads", self.threads)
+        if self.timeLimit is not None:
+            lp.solverModel.setOptionValue("time_limit", float(self.timeLimit))
+        for key, value in self.optionsDict.items():
+            lp.solverModel.setOptionValue(key, value)
+
+
+@dataclass(frozen=True)
+class Model:
+    """A built PuLP problem with its variables keyed by practice position."""
+
+    problem: pulp.LpProblem
+    x: dict[tuple[int, int], pulp.LpVariable]
+    y: dict[int, pulp.LpVariable]
+    z: pulp.LpVariable | None
+
+
+def build_model(inst: Instance, *, name: str = "mergeopt") -> Model:
+    """Build the MIP of the formulation as a PuLP problem (from :func:`model_arrays`).
+
+    Numbered families are named as in the formulation's docstring. PuLP is the path for
+    CBC and for a readable ``.lp`` file; HiGHS reads the arrays directly
+    (:mod:`mergeopt.engine.solvers.highs`).
+    """
+    arrays = model_arrays(inst)
+    prob = pulp.LpProblem(name, pulp.LpMinimize)
+    variables = [
+        pulp.LpVariable(
+            col,
+            lowBound=float(arrays.col_lower[k]),
+            upBound=float(arrays.col_upper[k]) if np.isfinite(arrays.col_upper[k]) else None,
+            cat=pulp.LpBinary if arrays.integer[k] else pulp.LpContinuous,
+        )
+        for k, col in enumerate(arrays.col_names)
+    ]
+    prob.setObjective(
+        pulp.LpAffineExpression(
+            [(variables[k], float(c)) for k, c in enumerate(arrays.col_cost) if c]
+        )
+    )
+    start, index, value = arrays.row_start, arrays.row_index.tolist(), arrays.row_value.tolist()
+    for r, row_name in enumerate(arrays.row_names):
+        expr = pulp.LpAffineExpression(
+            [(variables[index[e]], value[e]) for e in range(start[r], start[r + 1])]
+        )
+        lower, upper = float(arrays.row_lower[r]), float(arrays.row_upper[r])
+        if lower == upper:
+            prob.addConstraint(expr == lower, row_name)
+        elif np.isfinite(lower):
+            prob.addConstraint(expr >= lower, row_name)
+        else:
+            prob.addConstraint(expr <= upper, row_name)
+    x = {
+        (int(i), int(j)): variables[int(c)]
+        for i, j, c in zip(arrays.arc_i, arrays.arc_j, arrays.x_col, strict=True)
+    }
+    y = {int(j): variables[int(c)] for j, c in enumerate(arrays.y_col) if c >= 0}
+    z = variables[arrays.z_col] if arrays.z_col is not None else None
+    return Model(prob, x, y, z)
+
+
+_CBC_BOUND = re.compile(r"(?:Lower bound|Best possible):\s*(-?[\d.eE+-]+)")
+CbcOutcome = tuple[Status, float | None, float | None, float | None, str, str]
+
+
+def solve_cbc(model: Model, settings: Solver) -> CbcOutcome:
+    with tempfile.TemporaryDirectory(prefix="mergeopt-cbc-") as folder:
+        log = Path(folder) / "cbc.log"
+        solver = pulp.PULP_CBC_CMD(
+            msg=settings.log,
+            timeLimit=settings.time_limit,
+            gapRel=settings.gap,
+            threads=settings.threads,
+            logPath=str(log),
+        )
+        model.problem.solve(solver)
+        text = log.read_text(errors="replace") if log.exists() else ""
+    label = f"CBC via PuLP {pulp.__version__}"
+    sol = model.problem.sol_status
+    if sol == pulp.LpSolutionInfeasible:
+        return "infeasible", None, None, None, "infeasible", label
+    if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
+        return "no_solution", None, None, None, pulp.LpStatus[model.problem.status], label
+    objective = float(pulp.value(model.problem.objective) or 0.0)
+    found = _CBC_BOUND.findall(text)
+    bound = float(found[-1]) if found else None
+    if sol == pulp.LpSolutionOptimal and bound is None and "Optimal solution found" in text:
+        bound = objective
+    rel_gap = gap(objective, bound) if bound is not None else None
+    proven = sol == pulp.LpSolutionOptimal and rel_gap is not None and rel_gap <= PROVEN_GAP
+    reason = (
+        "optimal" if proven else ("time limit or gap tolerance" if rel_gap else "bound unknown")
+    )
+    return ("optimal" if proven else "feasible"), objective, bound, rel_gap, reason, label
+
+
+def pulp_assignment(model: Model, n: int) -> np.ndarray | None:
+    """The grouping in a solved PuLP model, or None unless each practice has one hub."""
+    hub_of = np.full(n, -1, dtype=np.int64)
+    for (i, j), var in model.x.items():
+        if (var.varValue or 0.0) > 0.5:
+            if hub_of[i] != -1:
+                return None
+            hub_of[i] = j
+    return None if (hub_of < 0).any() else hub_of

@@ -1,0 +1,54 @@
+"""Decomposition by region: regions solved in parallel, an infeasible one named."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from mergeopt.config import Solver
+from mergeopt.engine.instance import feasible, objective_value
+from mergeopt.engine.portfolio import solve_instance
+from tests.engine.cases import FAST, line_instance, two_regions
+
+
+def test_an_infeasible_region_is_named():
+    # two regions (far apart); the second cannot reach the minimum list size
+    allowed = np.abs(np.subtract.outer([0, 1, 100, 101], [0, 1, 100, 101])) < 5
+    inst = line_instance(
+        [0, 1, 100, 101],
+        [20, 20, 5, 5],
+        min_size=25.0,
+        allowed=allowed,
+        region=("ICB_A", "ICB_A", "ICB_B", "ICB_B"),
+    )
+    report = solve_instance(inst, FAST)
+    assert report.status == "infeasible" and report.hub_of is None
+    assert "ICB_B" in report.stopped_by and "ICB_A" not in report.stopped_by
+
+
+def test_regions_solved_in_parallel_match_one_process():
+    inst = two_regions(3)
+    serial = solve_instance(inst, Solver(time_limit=60, threads=1))
+    parallel = solve_instance(inst, Solver(time_limit=60, threads=2))
+    assert serial.status == parallel.status == "optimal"
+    assert parallel.objective == pytest.approx(serial.objective, rel=1e-9)
+    assert feasible(inst, parallel.hub_of)
+    assert parallel.objective == pytest.approx(objective_value(inst, parallel.hub_of))
+    assert "2 independent regions" in parallel.stopped_by
+
+
+def test_an_infeasible_region_solved_in_parallel_is_named():
+    inst = two_regions(4)
+    allowed, can_hub = inst.allowed.copy(), inst.can_hub.copy()
+    # ICB_B: one hub may serve all 50 practices, and it holds only 40 patients
+    allowed[50:, 50:] = False
+    allowed[50:, 75] = True
+    allowed[np.arange(50, 100), np.arange(50, 100)] = True
+    can_hub[50:] = np.arange(50, 100) == 75
+    inst = replace(inst, allowed=allowed, can_hub=can_hub)
+    report = solve_instance(inst, Solver(time_limit=60, threads=2))
+    assert report.status == "infeasible" and report.hub_of is None
+    assert "ICB_B (50 practices)" in report.stopped_by
+    assert "ICB_A" not in report.stopped_by

@@ -1,0 +1,175 @@
+"""The portfolio (`solve_instance`): hand-checked optima, brute force, the plain model."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from benchmarks import baseline
+from mergeopt.config import Solver
+from mergeopt.engine.instance import Instance, objective_value
+from mergeopt.engine.portfolio import solve_instance
+from mergeopt.engine.strategies.lagrangian import lagrangian_applies, lagrangian_bound
+from tests.engine.cases import (
+    FAST,
+    brute_force,
+    feasible_by_hand,
+    line_instance,
+    random_instances,
+    tiny_instances,
+)
+
+
+class TestHandChecked:
+    def test_two_clusters_of_two(self):
+        # 0,1 | 10,11 with capacity 2 and exactly 2 groups: each pair travels 1.
+        inst = line_instance(
+            [0, 1, 10, 11], [1, 1, 1, 1], max_size=np.full(4, 2.0), count_min=2, count_max=2
+        )
+        report = solve_instance(inst, FAST)
+        assert report.status == "optimal"
+        assert report.objective == pytest.approx(2.0)
+        assert len(set(report.hub_of.tolist())) == 2
+
+    def test_patient_weighting_puts_hub_at_the_big_practice(self):
+        # One group of three: the hub should be the 100-patient practice at 5.
+        inst = line_instance([0, 5, 6], [1, 100, 1], count_max=1)
+        report = solve_instance(inst, FAST)
+        assert report.hub_of.tolist() == [1, 1, 1]
+        assert report.objective == pytest.approx(5 * 1 + 1 * 1)
+
+    def test_minimum_size_forces_merging(self):
+        # Sizes 10 each, minimum 30: all four must form one group; best hub at 1 or 2.
+        inst = line_instance([0, 1, 2, 3], [10, 10, 10, 10], min_size=30.0)
+        report = solve_instance(inst, FAST)
+        assert len(set(report.hub_of.tolist())) == 1
+        assert report.objective == pytest.approx(10 * (1 + 0 + 1 + 2))
+
+    def test_premises_capacity_limits_the_hub(self):
+        # The middle practice would be the best hub but its premises serve only 15.
+        inst = line_instance(
+            [0, 1, 2], [10, 10, 10], count_max=1, max_size=np.array([np.inf, 15.0, np.inf])
+        )
+        report = solve_instance(inst, FAST)
+        assert report.hub_of[0] != 1
+        assert report.objective == pytest.approx(10 * 1 + 10 * 2)
+
+    def test_fixed_takeover_overrides_proximity(self):
+        # P0 is fixed into P3's group although P1 is next door.
+        inst = line_instance([0, 1, 9, 10], [1, 1, 1, 1], fixed=((0, 3),))
+        report = solve_instance(inst, FAST)
+        assert report.hub_of[0] == 3 and report.hub_of[3] == 3
+
+    def test_must_and_cannot_link(self):
+        inst = line_instance([0, 1, 10, 11], [1, 1, 1, 1], count_max=2, must_link=((0, 3),))
+        report = solve_instance(inst, FAST)
+        assert report.hub_of[0] == report.hub_of[3]
+        inst = line_instance([0, 1, 2], [1, 1, 1], count_max=2, cannot_link=((0, 1),))
+        report = solve_instance(inst, FAST)
+        assert report.hub_of[0] != report.hub_of[1]
+
+    def test_travel_limit_as_disallowed_arcs(self):
+        allowed = np.array([[1, 1, 0], [1, 1, 1], [0, 1, 1]], dtype=bool)
+        inst = line_instance([0, 1, 2], [1, 1, 1], count_max=1, allowed=allowed)
+        assert solve_instance(inst, FAST).hub_of.tolist() == [1, 1, 1]
+
+    def test_infeasible_is_reported_not_hidden(self):
+        inst = line_instance([0, 1], [10, 10], min_size=25.0)
+        report = solve_instance(inst, FAST)
+        assert report.status == "infeasible" and report.hub_of is None
+
+    def test_moved_patients_term_keeps_current_groups(self):
+        # Travel alone would pair (0,1) and (2,3); current groups are {0,2} and {1,3}.
+        two = {"count_min": 2, "count_max": 2, "max_size": np.full(4, 2.0)}
+        base = line_instance([0, 1, 3, 4], [1, 1, 1, 1], **two)
+        moved = line_instance(
+            [0, 1, 3, 4],
+            [1, 1, 1, 1],
+            **two,
+            group_id=np.array([0, 1, 0, 1]),
+            weights=(1.0, 100.0, 0.0, 0.0),
+        )
+        assert solve_instance(base, FAST).objective == pytest.approx(2.0)
+        report = solve_instance(moved, FAST)
+        assert report.hub_of[0] == report.hub_of[2] and report.hub_of[1] == report.hub_of[3]
+
+
+def test_time_limit_is_never_called_optimal():
+    """A run stopped by its time limit is 'feasible' or 'no_solution', never 'optimal'."""
+    rng = np.random.default_rng(7)
+    n = 100  # an OR-Library pmedcap1-sized instance: 10 groups of at most 120
+    xy = rng.uniform(0, 100, size=(n, 2))
+    cost = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    inst = Instance(
+        codes=tuple(f"P{k}" for k in range(n)),
+        size=rng.integers(1, 20, n).astype(float),
+        cost=cost,
+        allowed=np.ones((n, n), dtype=bool),
+        min_size=0.0,
+        max_size=np.full(n, 120.0),
+        can_hub=np.ones(n, dtype=bool),
+        must_hub=np.zeros(n, dtype=bool),
+        count_min=10,
+        count_max=10,
+        travel_by_size=False,
+    )
+    assert inst.size.sum() <= 10 * 120  # feasible: only the time limit stops the proof
+    report = solve_instance(inst, Solver(time_limit=0.2))
+    assert report.status in ("feasible", "no_solution")
+    if report.status == "feasible":
+        assert report.gap is not None and report.gap > 0
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_instances())
+def test_solver_matches_brute_force_and_holds_every_rule(inst: Instance):
+    report = solve_instance(inst, FAST)
+    best = brute_force(inst)
+    if not np.isfinite(best):
+        assert report.status == "infeasible"
+        return
+    assert report.status == "optimal"
+    hub_of = report.hub_of
+    assert hub_of is not None and len(hub_of) == inst.n  # every practice in one group
+    assert feasible_by_hand(inst, hub_of)  # bounds, travel, links, count all hold
+    assert report.objective == pytest.approx(objective_value(inst, hub_of), abs=1e-6)
+    assert report.objective == pytest.approx(best, abs=1e-6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_instances())
+def test_fast_path_matches_the_plain_model(inst: Instance):
+    """Same optimum as the dense baseline wherever both prove optimality; same verdict."""
+    ours = solve_instance(inst, FAST)
+    plain = baseline.solve_plain(inst, time_limit=30)
+    assert (ours.status == "infeasible") == (plain.status == "infeasible")
+    if ours.status == "optimal" and plain.status == "optimal":
+        assert ours.objective == pytest.approx(plain.objective, abs=1e-6)
+        assert ours.objective == pytest.approx(objective_value(inst, ours.hub_of), abs=1e-6)
+    if ours.bound is not None and plain.objective is not None:
+        assert ours.bound <= plain.objective + 1e-6  # a proven bound never cuts off the optimum
+    if plain.status == "optimal" and lagrangian_applies(inst):
+        _lagrangian_keeps_the_optimum(inst, plain.hub_of, plain.objective)
+    if plain.status == "optimal":  # the same grouping problem in units of 137.3 patients
+        factor = 137.3
+        scaled = replace(
+            inst,
+            size=inst.size * factor,
+            min_size=inst.min_size * factor,
+            max_size=inst.max_size * factor,
+        )
+        if lagrangian_applies(scaled, scaled=True):
+            optimum = plain.objective * (factor if inst.travel_by_size else 1.0)
+            _lagrangian_keeps_the_optimum(scaled, plain.hub_of, optimum)
+
+
+def _lagrangian_keeps_the_optimum(inst: Instance, hub_of: np.ndarray, optimum: float) -> None:
+    """Below a bound just above the optimum, nothing the optimum uses is fixed away."""
+    lag = lagrangian_bound(inst, optimum + 1.0)
+    assert lag.bound <= optimum + 1e-6 * max(1.0, optimum)
+    assert not lag.closed[np.unique(hub_of)].any()  # the optimum's hubs stay open
+    ai, aj = inst.arcs()
+    assert not lag.arc_closed[hub_of[ai] == aj].any()  # and so do its arcs

@@ -1,0 +1,68 @@
+"""The benchmark loaders read the files right; the plain baseline and the bound study are honest.
+
+No test here asserts a wall time: speed is measured by ``python -m benchmarks.run``."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, assume, given, settings
+
+from benchmarks import baseline, instances
+from mergeopt.config import Solver
+from mergeopt.engine.instance import Instance
+from mergeopt.engine.portfolio import solve_instance
+from mergeopt.engine.strategies.lagrangian import lagrangian_applies
+from tests.engine.cases import random_instances
+
+
+def test_plain_baseline_is_dense_and_reads_its_status_honestly():
+    inst = instances.pmedcap(1).instance
+    prob, x = baseline.build_plain(inst)
+    assert len(x) == inst.n * inst.n and len(prob.variables()) == inst.n * (inst.n + 1)
+    stopped = baseline.solve_plain(instances.pmedcap(20).instance, time_limit=0.5)
+    assert stopped.status in ("feasible", "no_solution")  # PuLP itself would say "Optimal"
+
+
+@pytest.mark.parametrize(("number", "optimum"), [(1, 713.0), (11, 1006.0)])
+def test_pmedcap_mapped_onto_the_model(number: int, optimum: float):
+    case = instances.pmedcap(number)
+    inst = case.instance
+    assert case.optimum == optimum
+    assert not inst.travel_by_size and inst.count_min == inst.count_max
+    report = solve_instance(inst, Solver(time_limit=3))  # proven or not, both sides hold
+    assert report.objective is not None and report.objective >= optimum - 1e-6
+    assert report.bound is not None and report.bound <= optimum + 1e-6
+
+
+def test_pmed_optima_and_shortest_paths():
+    case = instances.pmed(1)
+    assert case.optimum == 5819.0 and case.instance.n == 100
+    cost = case.instance.cost
+    assert np.allclose(cost, cost.T) and np.isfinite(cost).all()
+    # shortest paths obey the triangle inequality through every vertex
+    assert (cost[:, None, :] <= cost[:, :, None] + cost[None, :, :] + 1e-9).all()
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(random_instances())
+def test_bound_study_figures_are_true_bounds(inst: Instance):
+    """benchmarks/bounds.py: LP <= DW <= optimum, and with whole list sizes (exact
+    pricing) the converged master LP is the Lagrangian value it reports."""
+    from benchmarks import bounds
+
+    plain = baseline.solve_plain(inst, time_limit=30)
+    counted = bounds.with_count_bounds(inst)
+    assume(plain.status == "optimal" and lagrangian_applies(counted, scaled=True))
+    lp = bounds.lp_bound(inst)
+    dw = bounds.dw_bound(inst)
+    tol = 1e-6 * max(1.0, abs(plain.objective))
+    assert lp <= plain.objective + tol
+    assert dw["dw"] <= plain.objective + tol
+    assert dw["dw_converged"] and dw["dw_unit"] == 1.0
+    assert dw["dw"] == pytest.approx(dw["dw_master"], abs=tol)
+    assert dw["dw"] >= lp - tol
