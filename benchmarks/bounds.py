@@ -239,10 +239,10 @@ def _pct(value: float | None, best: float) -> str:
 
 def _reference(inst: Instance, seconds: float) -> dict[str, Any]:
     """mergeopt's own run with a longer time limit: where its objective and bound go."""
-    from mergeopt.config import Solver
+    from mergeopt.engine.options import SolveOptions
     from mergeopt.engine.portfolio import solve_instance
 
-    report = solve_instance(inst, Solver(time_limit=seconds))
+    report = solve_instance(inst, SolveOptions(time_limit=seconds))
     return {"status": report.status, "objective": report.objective, "bound": report.bound}
 
 

@@ -29,8 +29,9 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import shortest_path
 from scipy.spatial.distance import cdist
 
-from mergeopt.config import Config, Solver
+from mergeopt.config import Config
 from mergeopt.engine.instance import Instance
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies import heuristics
 from mergeopt.inputs import read_practices
@@ -274,7 +275,7 @@ def feasible_quickly(inst: Instance) -> bool:
         return False
     if heuristics.construct(inst) is not None:
         return True
-    report = solve_instance(inst, Solver(time_limit=QUICK_SOLVE))
+    report = solve_instance(inst, SolveOptions(time_limit=QUICK_SOLVE))
     return report.status in ("optimal", "feasible")
 
 

@@ -168,10 +168,10 @@ def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
     row: dict[str, Any] = {"case": spec.label, "family": spec.family, "engine": engine, **about}
     row["load_seconds"] = loaded - started
     if engine == "mergeopt":
-        from mergeopt.config import Solver
+        from mergeopt.engine.options import SolveOptions
         from mergeopt.engine.portfolio import solve_instance
 
-        report = solve_instance(inst, Solver(time_limit=limit))
+        report = solve_instance(inst, SolveOptions(time_limit=limit))
         wall = time.perf_counter() - loaded
         row |= {
             "status": report.status,

@@ -56,7 +56,10 @@ def describe_rows(labels: Iterable[object], *, limit: int = 5) -> str:
 
 
 class SolverError(MergeoptError):
-    """The solver itself failed (exit code 5): not a time limit, not infeasible rules."""
+    """The solver itself failed (exit code 5): not a time limit, not infeasible rules.
+
+    Raised by the run layer for the engine's :class:`mergeopt.engine.errors.SolverError`.
+    """
 
     exit_code = 5
 

@@ -20,7 +20,6 @@ from mergeopt._errors import InputError, InputWarning, MergeoptError
 from mergeopt.config import load_config
 from mergeopt.diagnose import explain as explain_problem
 from mergeopt.diagnose import precheck
-from mergeopt.engine.portfolio import solve_instance
 from mergeopt.outputs import (
     check_writable,
     default_run_dir,
@@ -28,7 +27,13 @@ from mergeopt.outputs import (
     load_run,
     write_run,
 )
-from mergeopt.runs import RunResult, evaluate_config, prepare_problem, solve_config
+from mergeopt.runs import (
+    RunResult,
+    evaluate_config,
+    prepare_problem,
+    solve_config,
+    solve_problem,
+)
 from mergeopt.sweep import (
     SOLVED,
     SweepInterrupted,
@@ -162,7 +167,7 @@ def explain(config: ConfigArg) -> None:
         cfg = load_config(config)
         problem, _ = prepare_problem(cfg)
         if not precheck(problem):
-            report = solve_instance(problem.instance, cfg.solver, name=cfg.name)
+            report = solve_problem(problem)
             if report.status != "infeasible":
                 return f"{config}: the rules can all be met ({report.status}); nothing to explain"
         found = explain_problem(problem)

@@ -17,9 +17,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from mergeopt._errors import InfeasibleError, InputError, NoSolutionError
+from mergeopt._errors import InfeasibleError, InputError, NoSolutionError, SolverError
 from mergeopt.config import Config, load_config
 from mergeopt.diagnose import explain, precheck
+from mergeopt.engine.errors import SolverError as EngineSolverError
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import SolveReport
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.inputs import read_practices, read_source
@@ -126,7 +128,7 @@ def solve_config(config: Config) -> RunResult:
     problem, timings = prepare_problem(config)
     if precheck(problem):
         raise _infeasible(problem)
-    report = solve_instance(problem.instance, config.solver, name=config.name)
+    report = solve_problem(problem)
     if report.status == "infeasible":
         raise _infeasible(problem)
     if report.hub_of is None:
@@ -136,6 +138,30 @@ def solve_config(config: Config) -> RunResult:
         )
     timings |= {"build_seconds": report.build_seconds, "solve_seconds": report.solve_seconds}
     return _result(config, problem, report.hub_of, report, timings, started, grouping=None)
+
+
+def solve_problem(problem: Problem) -> SolveReport:
+    """The engine on a problem's instance, with the config's ``solver`` block as the
+    engine's plain options (converted here, and only here).
+
+    Raises
+    ------
+    SolverError
+        The solver itself failed (not a time limit, not infeasible rules).
+    """
+    config = problem.config
+    solver = config.solver
+    options = SolveOptions(
+        solver=solver.name,
+        time_limit=solver.time_limit,
+        gap=solver.gap,
+        threads=solver.threads,
+        log=solver.log,
+    )
+    try:
+        return solve_instance(problem.instance, options, name=config.name)
+    except EngineSolverError as error:
+        raise SolverError(str(error)) from error
 
 
 def _infeasible(problem: Problem) -> InfeasibleError:

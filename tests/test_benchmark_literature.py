@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from benchmarks import instances, run
-from mergeopt.config import Solver
 from mergeopt.engine.instance import Instance, objective_value
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 
 # (medians, capacity) as each TA file's first line and columns give them
@@ -111,11 +111,11 @@ def test_literature_model_drops_only_the_hub_rule() -> None:
     own = _brute_force(inst.cost, inst.size, 11, 2, own_group=True)
     free = _brute_force(inst.cost, inst.size, 11, 2, own_group=False)
     assert (own, free) == (14.0, 13.0)
-    solved = solve_instance(inst, Solver(time_limit=60))
+    solved = solve_instance(inst, SolveOptions(time_limit=60))
     assert solved.status == "optimal" and solved.objective == pytest.approx(own)
     loose = instances.literature_model(inst)
     assert loose.n == 2 * inst.n
-    report = solve_instance(loose, Solver(time_limit=60))
+    report = solve_instance(loose, SolveOptions(time_limit=60))
     assert report.status == "optimal" and report.objective == pytest.approx(free)
     assert report.hub_of is not None
     assert objective_value(loose, report.hub_of) == pytest.approx(free)
@@ -141,7 +141,7 @@ def test_literature_model_matches_brute_force(seed: int) -> None:
     capacity = int(np.ceil(sum(demand) / 2)) + int(rng.integers(0, 3))
     inst = _small(rng.integers(0, 12, size=(6, 2)).tolist(), demand, capacity, 2)
     free = _brute_force(inst.cost, inst.size, capacity, 2, own_group=False)
-    report = solve_instance(instances.literature_model(inst), Solver(time_limit=60))
+    report = solve_instance(instances.literature_model(inst), SolveOptions(time_limit=60))
     assert report.status == "optimal" and report.objective == pytest.approx(free)
 
 

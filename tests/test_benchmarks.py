@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 
 from benchmarks import baseline, instances
-from mergeopt.config import Solver
 from mergeopt.engine.instance import Instance
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies.lagrangian import lagrangian_applies
 from tests.engine.cases import random_instances
@@ -30,7 +30,7 @@ def test_pmedcap_mapped_onto_the_model(number: int, optimum: float):
     inst = case.instance
     assert case.optimum == optimum
     assert not inst.travel_by_size and inst.count_min == inst.count_max
-    report = solve_instance(inst, Solver(time_limit=3))  # proven or not, both sides hold
+    report = solve_instance(inst, SolveOptions(time_limit=3))  # proven or not, both sides hold
     assert report.objective is not None and report.objective >= optimum - 1e-6
     assert report.bound is not None and report.bound <= optimum + 1e-6
 

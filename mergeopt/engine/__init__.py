@@ -10,12 +10,15 @@ groupings (:mod:`~mergeopt.engine.strategies`), the outcome of a solve
 (:mod:`~mergeopt.engine.portfolio`, whose :func:`solve_instance` is the entry point).
 
 It may import numpy, scipy, PuLP and highspy, and nothing of mergeopt outside this
-package: the run layer builds the instance, calls :func:`solve_instance` and reads the
-outcome.
+package: the run layer builds the instance, turns the config's ``solver`` block into
+:class:`~mergeopt.engine.options.SolveOptions` once, calls :func:`solve_instance` and
+reads the outcome.
 """
 
+from mergeopt.engine.errors import SolverError
 from mergeopt.engine.instance import Instance
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import SolveReport
 from mergeopt.engine.portfolio import solve_instance
 
-__all__ = ["Instance", "SolveReport", "solve_instance"]
+__all__ = ["Instance", "SolveOptions", "SolveReport", "SolverError", "solve_instance"]

@@ -1,6 +1,6 @@
 """Which strategies run, and in what order: today's choice, one place.
 
-:func:`solve_instance` is the engine's entry point. With ``solver.name: cbc`` the MIP goes
+:func:`solve_instance` is the engine's entry point. With ``solver="cbc"`` the MIP goes
 through PuLP to CBC (:mod:`mergeopt.engine.solvers.pulp`). With HiGHS (the default):
 
 1. **Decomposition** (:mod:`~mergeopt.engine.strategies.regions`). Independent regions
@@ -42,12 +42,13 @@ through PuLP to CBC (:mod:`mergeopt.engine.solvers.pulp`). With HiGHS (the defau
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
-from mergeopt.config import Solver
 from mergeopt.engine.formulation import Arrays, model_arrays, plainly_infeasible
 from mergeopt.engine.instance import Instance, integral_objective, simple_bound
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Part, Run, SolveReport, round_bound
 from mergeopt.engine.processes import spare_cpu
 from mergeopt.engine.solvers.highs import run_highs
@@ -68,14 +69,16 @@ LP_GUIDED_SHARE = 0.25
 BESIDE_MIN_SECONDS = 10.0
 
 
-def solve_instance(inst: Instance, settings: Solver, *, name: str = "mergeopt") -> SolveReport:
+def solve_instance(
+    inst: Instance, options: SolveOptions, *, name: str = "mergeopt"
+) -> SolveReport:
     """Build the MIP for an instance, solve it and report the true status."""
-    if settings.name == "highs":
-        return solve_regions(inst, settings, solve_region)
+    if options.solver == "highs":
+        return solve_regions(inst, options, solve_region)
     started = time.perf_counter()
     model = build_model(inst, name=name)
     built = time.perf_counter()
-    status, objective, bound, gap, stopped_by, solver = solve_cbc(model, settings)
+    status, objective, bound, gap, stopped_by, solver = solve_cbc(model, options)
     finished = time.perf_counter()
     hub_of = pulp_assignment(model, inst.n) if status in ("optimal", "feasible") else None
     if status in ("optimal", "feasible") and hub_of is None:
@@ -93,7 +96,7 @@ def solve_instance(inst: Instance, settings: Solver, *, name: str = "mergeopt") 
     )
 
 
-def solve_region(inst: Instance, settings: Solver, deadline: float) -> Part:
+def solve_region(inst: Instance, options: SolveOptions, deadline: float) -> Part:
     """Heuristic start, HiGHS on the full MIP, then the matheuristic if not proven; or,
     uncapacitated, the hub search alone (no MIP is built)."""
     if hub_search_applies(inst):  # branching on hubs beats HiGHS's cut rounds (pmed6, 16)
@@ -105,7 +108,7 @@ def solve_region(inst: Instance, settings: Solver, deadline: float) -> Part:
     if plainly_infeasible(arrays):  # e.g. a practice with no hub it may join
         return Part("infeasible", None, None, "a rule no grouping can meet", build)
     start = construct(inst)
-    run, extra_build = _solve_mip(inst, arrays, settings, deadline, start)
+    run, extra_build = _solve_mip(inst, arrays, options, deadline, start)
     build += extra_build
     if run.status in ("optimal", "infeasible"):
         return Part(run.status, run.hub_of, run.bound, run.stopped_by, build)
@@ -116,10 +119,10 @@ def solve_region(inst: Instance, settings: Solver, deadline: float) -> Part:
     bound = max(simple_bound(inst), run.bound if run.bound is not None else -np.inf)
     bound = round_bound(bound, integral_objective(inst))
     if time.perf_counter() < deadline - 0.1 and inst.n > 8:
-        sub_settings = settings.model_copy(update={"log": False})
+        sub_options = replace(options, log=False)
 
         def solve_sub(sub: Instance, local: np.ndarray | None, limit: float) -> np.ndarray | None:
-            found = run_highs(model_arrays(sub), sub, sub_settings, limit, local)
+            found = run_highs(model_arrays(sub), sub, sub_options, limit, local)
             return found.hub_of
 
         best = improve(inst, best, solve_sub, deadline=deadline)
@@ -127,22 +130,26 @@ def solve_region(inst: Instance, settings: Solver, deadline: float) -> Part:
 
 
 def _solve_mip(
-    inst: Instance, arrays: Arrays, settings: Solver, deadline: float, start: np.ndarray | None
+    inst: Instance,
+    arrays: Arrays,
+    options: SolveOptions,
+    deadline: float,
+    start: np.ndarray | None,
 ) -> tuple[Run, float]:
     """HiGHS on the MIP: after Lagrangian fixing where it applies; otherwise from an
     LP-guided start on a large model, with the matheuristic beside it where a CPU is free.
     Returns the run and the seconds spent building models."""
     if fixing_applies(inst):
-        return lagrangian_fixing(inst, arrays, settings, deadline, start)
+        return lagrangian_fixing(inst, arrays, options, deadline, start)
     began = time.perf_counter()
     left = max(deadline - began, 0.0)
     if len(arrays.arc_i) > QUICK_ARCS:
         # HiGHS's own heuristics find a good grouping of ICB QOP only as its root's
         # cut rounds end (45-60 s of 60), in some runs not at all (35.6 million
         # patient-minutes, 2.3 times the bound): a start guided by the LP first
-        start = lp_guided(inst, arrays, settings, began + LP_GUIDED_SHARE * left, start)
+        start = lp_guided(inst, arrays, options, began + LP_GUIDED_SHARE * left, start)
     rest = max(deadline - time.perf_counter(), 0.0)
     beside = inst.n >= PARALLEL_MIN_PRACTICES and rest >= BESIDE_MIN_SECONDS
-    if start is not None and beside and spare_cpu(settings.threads):
-        return highs_beside_improve(arrays, inst, settings, rest, start), 0.0
-    return run_highs(arrays, inst, settings, rest, start), 0.0
+    if start is not None and beside and spare_cpu(options.threads):
+        return highs_beside_improve(arrays, inst, options, rest, start), 0.0
+    return run_highs(arrays, inst, options, rest, start), 0.0

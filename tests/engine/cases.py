@@ -7,10 +7,10 @@ import itertools
 import numpy as np
 from hypothesis import strategies as st
 
-from mergeopt.config import Solver
 from mergeopt.engine.instance import Instance, objective_value
+from mergeopt.engine.options import SolveOptions
 
-FAST = Solver(time_limit=30)
+FAST = SolveOptions(time_limit=30)
 
 
 def line_instance(positions: list[float], sizes: list[float], **changes: object) -> Instance:

@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from benchmarks import baseline
-from mergeopt.config import Solver
 from mergeopt.engine.instance import Instance, objective_value
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies.lagrangian import lagrangian_applies, lagrangian_bound
 from tests.engine.cases import (
@@ -117,7 +117,7 @@ def test_time_limit_is_never_called_optimal():
         travel_by_size=False,
     )
     assert inst.size.sum() <= 10 * 120  # feasible: only the time limit stops the proof
-    report = solve_instance(inst, Solver(time_limit=0.2))
+    report = solve_instance(inst, SolveOptions(time_limit=0.2))
     assert report.status in ("feasible", "no_solution")
     if report.status == "feasible":
         assert report.gap is not None and report.gap > 0

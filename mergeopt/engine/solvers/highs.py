@@ -23,10 +23,10 @@ from typing import Any
 import numpy as np
 import pulp
 
-from mergeopt._errors import SolverError
-from mergeopt.config import Solver
+from mergeopt.engine.errors import SolverError
 from mergeopt.engine.formulation import Arrays
 from mergeopt.engine.instance import Instance, integral_objective, objective_value
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import PROVEN_GAP, Run, gap, round_bound
 
 #: Models with more columns than this are solved without HiGHS's presolve.
@@ -108,14 +108,14 @@ def label() -> str:
     return f"HiGHS {version('highspy')} (arrays; PuLP {pulp.__version__} for .lp and CBC)"
 
 
-def highs_model(arrays: Arrays, settings: Solver, time_limit: float) -> object:
-    """A quiet HiGHS holding ``arrays``, with the options of ``settings`` and the time limit."""
+def highs_model(arrays: Arrays, options: SolveOptions, time_limit: float) -> object:
+    """A quiet HiGHS holding ``arrays``, with the options of ``options`` and the time limit."""
     highs = highs_from_arrays(arrays)
-    highs.setOptionValue("output_flag", bool(settings.log))
+    highs.setOptionValue("output_flag", bool(options.log))
     highs.setOptionValue("time_limit", max(float(time_limit), 0.001))
-    highs.setOptionValue("mip_rel_gap", float(settings.gap))
-    if settings.threads is not None:
-        highs.setOptionValue("threads", int(settings.threads))
+    highs.setOptionValue("mip_rel_gap", float(options.gap))
+    if options.threads is not None:
+        highs.setOptionValue("threads", int(options.threads))
     if arrays.num_col > PRESOLVE_MAX_COLS:
         # HiGHS's MIP presolve does not look at the clock: on pmed16's 160,400 columns it
         # ran 40-70 s past a 20-60 s limit; without it the limit holds
@@ -126,7 +126,7 @@ def highs_model(arrays: Arrays, settings: Solver, time_limit: float) -> object:
 def run_highs(
     arrays: Arrays,
     inst: Instance,
-    settings: Solver,
+    options: SolveOptions,
     time_limit: float,
     start: np.ndarray | None = None,
 ) -> Run:
@@ -138,7 +138,7 @@ def run_highs(
     """
     import highspy
 
-    highs = highs_model(arrays, settings, time_limit)
+    highs = highs_model(arrays, options, time_limit)
     if start is not None:
         values = arrays.columns(inst, start)
         highs.setSolution(  # type: ignore[attr-defined]
@@ -146,7 +146,7 @@ def run_highs(
         )
     highs.run()  # type: ignore[attr-defined]
     status = highs.getModelStatus()  # type: ignore[attr-defined]
-    if status == highspy.HighsModelStatus.kNotset and settings.threads is not None:
+    if status == highspy.HighsModelStatus.kNotset and options.threads is not None:
         # HiGHS sizes one thread pool per thread at its first solve and refuses a later
         # solve asking for another size ("Not Set"): size it afresh and run again
         reset_thread_pool()
@@ -172,7 +172,7 @@ def run_highs(
         bound = round_bound(bound, integral_objective(inst))
     proven = bound is not None and gap(objective, bound) <= PROVEN_GAP
     if status == ms.kOptimal and not proven:
-        reason = f"gap tolerance {settings.gap:g} reached"
+        reason = f"gap tolerance {options.gap:g} reached"
     elif proven and status != ms.kOptimal:
         reason = f"{reason}; bound rounded up to the whole-number objective: optimal"
     return Run("optimal" if proven else "feasible", hub_of, bound, reason)

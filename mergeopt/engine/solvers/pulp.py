@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pulp
 
-from mergeopt.config import Solver
 from mergeopt.engine.formulation import model_arrays
 from mergeopt.engine.instance import Instance
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import PROVEN_GAP, Status, gap
 from mergeopt.engine.solvers.highs import quiet_highs
 
@@ -106,14 +106,14 @@ _CBC_BOUND = re.compile(r"(?:Lower bound|Best possible):\s*(-?[\d.eE+-]+)")
 CbcOutcome = tuple[Status, float | None, float | None, float | None, str, str]
 
 
-def solve_cbc(model: Model, settings: Solver) -> CbcOutcome:
+def solve_cbc(model: Model, options: SolveOptions) -> CbcOutcome:
     with tempfile.TemporaryDirectory(prefix="mergeopt-cbc-") as folder:
         log = Path(folder) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(
-            msg=settings.log,
-            timeLimit=settings.time_limit,
-            gapRel=settings.gap,
-            threads=settings.threads,
+            msg=options.log,
+            timeLimit=options.time_limit,
+            gapRel=options.gap,
+            threads=options.threads,
             logPath=str(log),
         )
         model.problem.solve(solver)

@@ -16,7 +16,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from mergeopt.config import Solver
 from mergeopt.engine.formulation import Arrays, model_arrays
 from mergeopt.engine.instance import (
     Instance,
@@ -25,6 +24,7 @@ from mergeopt.engine.instance import (
     integral_objective,
     objective_value,
 )
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import PROVEN_GAP, Run, gap, round_bound
 from mergeopt.engine.solvers.highs import run_highs
 from mergeopt.engine.strategies.heuristics import local_search
@@ -41,7 +41,11 @@ def fixing_applies(inst: Instance) -> bool:
 
 
 def lagrangian_fixing(
-    inst: Instance, arrays: Arrays, settings: Solver, deadline: float, start: np.ndarray | None
+    inst: Instance,
+    arrays: Arrays,
+    options: SolveOptions,
+    deadline: float,
+    start: np.ndarray | None,
 ) -> tuple[Run, float]:
     """HiGHS on the MIP, after a Lagrangian bound has fixed what hubs and arcs it can.
 
@@ -58,7 +62,7 @@ def lagrangian_fixing(
     began = time.perf_counter()
     left = max(deadline - began, 0.0)
     if len(arrays.arc_i) <= QUICK_ARCS:  # a short plain run proves many small cases
-        quick, start = _quick_run(inst, arrays, settings, min(QUICK_SECONDS, 0.1 * left), start)
+        quick, start = _quick_run(inst, arrays, options, min(QUICK_SECONDS, 0.1 * left), start)
         if quick.status in ("optimal", "infeasible"):
             return quick, 0.0
         began = time.perf_counter()
@@ -69,9 +73,9 @@ def lagrangian_fixing(
     lower = round_bound(lag.bound, integral)
     best = start
     if lower < upper - 1e-9 * max(1.0, abs(upper)):
-        best = _better_start(inst, best, lower, lag, settings, began + 0.35 * left)
+        best = _better_start(inst, best, lower, lag, options, began + 0.35 * left)
     if best is None:  # no grouping yet: HiGHS on the whole MIP, the Lagrangian bound kept
-        run = run_highs(arrays, inst, settings, max(deadline - time.perf_counter(), 0.0))
+        run = run_highs(arrays, inst, options, max(deadline - time.perf_counter(), 0.0))
         bound = lower if run.bound is None else max(lower, run.bound)
         if run.status in ("optimal", "infeasible"):
             return run, 0.0
@@ -90,13 +94,13 @@ def lagrangian_fixing(
             lower = max(lower, round_bound(lag.bound, integral))
     if lower >= upper - 1e-9 * max(1.0, abs(upper)):
         return Run("optimal", best, upper, "Lagrangian bound meets the best grouping"), 0.0
-    return _solve_reduced(inst, lag, settings, deadline, best, upper, lower)
+    return _solve_reduced(inst, lag, options, deadline, best, upper, lower)
 
 
 def _solve_reduced(
     inst: Instance,
     lag: Lagrangian,
-    settings: Solver,
+    options: SolveOptions,
     deadline: float,
     best: np.ndarray,
     upper: float,
@@ -107,7 +111,7 @@ def _solve_reduced(
     reduced = _reduced(inst, lag)
     sub_arrays = model_arrays(reduced)
     build = time.perf_counter() - built
-    run = run_highs(sub_arrays, reduced, settings, max(deadline - time.perf_counter(), 0.0), best)
+    run = run_highs(sub_arrays, reduced, options, max(deadline - time.perf_counter(), 0.0), best)
     note = (
         f"{run.stopped_by} (Lagrangian closed {int(lag.closed.sum())} hubs, "
         f"{int(lag.arc_closed.sum())} of {len(lag.arc_closed)} arcs)"
@@ -125,11 +129,11 @@ def _solve_reduced(
 
 
 def _quick_run(
-    inst: Instance, arrays: Arrays, settings: Solver, limit: float, start: np.ndarray | None
+    inst: Instance, arrays: Arrays, options: SolveOptions, limit: float, start: np.ndarray | None
 ) -> tuple[Run, np.ndarray | None]:
     """HiGHS on the whole MIP for ``limit`` seconds, and the better of its grouping and
     ``start``."""
-    quick = run_highs(arrays, inst, settings, limit, start)
+    quick = run_highs(arrays, inst, options, limit, start)
     found = quick.hub_of
     if found is not None and (
         start is None or objective_value(inst, found) < objective_value(inst, start)
@@ -156,14 +160,14 @@ def _better_start(
     best: np.ndarray | None,
     lower: float,
     lag: Lagrangian,
-    settings: Solver,
+    options: SolveOptions,
     deadline: float,
 ) -> np.ndarray | None:
     """A better grouping than ``best`` before the reduced MIP: complete the hubs the
     relaxation opened (a small MIP over those hubs), then re-optimise neighbourhoods of
     a few groups (:func:`~mergeopt.engine.strategies.matheuristic.improve`); stops at
     the bound ``lower``."""
-    quiet = settings.model_copy(update={"log": False})
+    quiet = replace(options, log=False)
     value = objective_value(inst, best) if best is not None else np.inf
     coef = arc_costs(inst)
     for hubs in reversed(lag.hub_sets[-2:]):

@@ -13,9 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from mergeopt.config import Solver
 from mergeopt.engine.formulation import Arrays, model_arrays
 from mergeopt.engine.instance import Instance, arc_costs, feasible, objective_value
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.solvers.highs import highs_model, run_highs
 
 #: How many of the LP's hubs each practice may join in the restricted MIP (on ICB QOP 6
@@ -26,7 +26,7 @@ LP_GUIDED_HUBS = 6
 def lp_guided(
     inst: Instance,
     arrays: Arrays,
-    settings: Solver,
+    options: SolveOptions,
     deadline: float,
     start: np.ndarray | None,
 ) -> np.ndarray | None:
@@ -41,7 +41,7 @@ def lp_guided(
     limit = deadline - time.perf_counter()
     if limit <= 0.5:
         return start
-    highs: Any = highs_model(arrays, settings.model_copy(update={"log": False}), 0.4 * limit)
+    highs: Any = highs_model(arrays, replace(options, log=False), 0.4 * limit)
     highs.setOptionValue("solve_relaxation", True)
     highs.run()
     import highspy
@@ -65,7 +65,7 @@ def lp_guided(
     rows = np.repeat(np.arange(inst.n), nearest.shape[1])
     allowed[rows, nearest.ravel()] |= np.isfinite(cost[rows, nearest.ravel()])
     sub = replace(inst, allowed=allowed & inst.allowed, can_hub=inst.can_hub & hubs)
-    quiet = settings.model_copy(update={"log": False})
+    quiet = replace(options, log=False)
     found = run_highs(model_arrays(sub), sub, quiet, deadline - time.perf_counter(), start)
     if found.hub_of is None or not feasible(inst, found.hub_of):
         return start

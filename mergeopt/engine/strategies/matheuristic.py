@@ -17,9 +17,9 @@ from multiprocessing.connection import Connection
 
 import numpy as np
 
-from mergeopt.config import Solver
 from mergeopt.engine.formulation import Arrays, model_arrays
 from mergeopt.engine.instance import Instance, Vector, feasible, objective_value
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import PROVEN_GAP, Run, gap
 from mergeopt.engine.processes import process_context
 from mergeopt.engine.solvers.highs import run_highs
@@ -117,7 +117,7 @@ def _reoptimise(
 
 
 def highs_beside_improve(
-    arrays: Arrays, inst: Instance, settings: Solver, limit: float, start: np.ndarray
+    arrays: Arrays, inst: Instance, options: SolveOptions, limit: float, start: np.ndarray
 ) -> Run:
     """HiGHS on the whole MIP for ``limit`` seconds, and beside it, in a second process,
     the matheuristic (:func:`improve`) from the same ``start``.
@@ -129,7 +129,7 @@ def highs_beside_improve(
     the gap tolerance met) the matheuristic is stopped and its grouping not awaited.
     """
     wall_deadline = time.time() + limit
-    single = settings.model_copy(update={"threads": 1, "log": False})
+    single = replace(options, threads=1, log=False)
     context = process_context()
     receive, send = context.Pipe(duplex=False)
     worker = context.Process(
@@ -140,12 +140,12 @@ def highs_beside_improve(
     except (OSError, RuntimeError) as error:  # e.g. a script without a __main__ guard
         send.close()
         receive.close()
-        run = run_highs(arrays, inst, settings, limit, start)
+        run = run_highs(arrays, inst, options, limit, start)
         note = f"matheuristic beside HiGHS could not start ({type(error).__name__})"
         return replace(run, stopped_by=f"{run.stopped_by}; {note}")
     send.close()
     try:
-        run = run_highs(arrays, inst, settings, limit, start)
+        run = run_highs(arrays, inst, options, limit, start)
         improved, note = None, "matheuristic beside HiGHS"
         if run.status not in ("optimal", "infeasible") and time.time() >= wall_deadline - 1.0:
             if receive.poll(max(wall_deadline - time.time(), 0.0) + BESIDE_GRACE_SECONDS):
@@ -174,13 +174,17 @@ def highs_beside_improve(
 
 
 def _improve_into(
-    send: Connection, inst: Instance, start: np.ndarray, settings: Solver, wall_deadline: float
+    send: Connection,
+    inst: Instance,
+    start: np.ndarray,
+    options: SolveOptions,
+    wall_deadline: float,
 ) -> None:
     """The matheuristic from ``start`` to a wall-clock deadline, in a worker process; sends
     (grouping, None), or (None, the error) if it failed."""
 
     def solve_sub(sub: Instance, local: np.ndarray | None, limit: float) -> np.ndarray | None:
-        return run_highs(model_arrays(sub), sub, settings, limit, local).hub_of
+        return run_highs(model_arrays(sub), sub, options, limit, local).hub_of
 
     deadline = time.perf_counter() + (wall_deadline - time.time())
     try:

@@ -22,7 +22,6 @@ from dataclasses import replace
 
 import numpy as np
 
-from mergeopt.config import Solver
 from mergeopt.engine.formulation import model_arrays, plainly_infeasible
 from mergeopt.engine.instance import (
     Instance,
@@ -30,30 +29,33 @@ from mergeopt.engine.instance import (
     objective_value,
     region_name,
 )
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import PROVEN_GAP, Part, SolveReport, Status, gap
 from mergeopt.engine.processes import process_context, usable_cpus
 from mergeopt.engine.solvers.highs import label
 
 #: Solve one region to a deadline (``time.perf_counter()``); a module-level function, as
 #: lanes send it to their processes.
-RegionSolver = Callable[[Instance, Solver, float], Part]
+RegionSolver = Callable[[Instance, SolveOptions, float], Part]
 
 
-def solve_regions(inst: Instance, settings: Solver, solve_region: RegionSolver) -> SolveReport:
+def solve_regions(
+    inst: Instance, options: SolveOptions, solve_region: RegionSolver
+) -> SolveReport:
     """Solve each independent region with ``solve_region`` (in turn, or in lanes of
     processes), and add up their groupings, objectives and bounds."""
     started = time.perf_counter()
     regions = independent_regions(inst)
     subs = [inst] if len(regions) == 1 else [inst.subset(r) for r in regions]
     weight = np.asarray([_work(sub) for sub in subs], dtype=float)
-    lanes = _lanes(settings, subs)
+    lanes = _lanes(options, subs)
     if lanes == 1:
         outcomes = _solve_in_turn(
-            subs, weight, settings, started + settings.time_limit, solve_region
+            subs, weight, options, started + options.time_limit, solve_region
         )
     else:
-        wall_deadline = time.time() + settings.time_limit
-        outcomes = _solve_in_lanes(subs, weight, settings, lanes, wall_deadline, solve_region)
+        wall_deadline = time.time() + options.time_limit
+        outcomes = _solve_in_lanes(subs, weight, options, lanes, wall_deadline, solve_region)
     parts = [o for o in outcomes if isinstance(o, Part)]
     hub_of = np.full(inst.n, -1, dtype=np.int64)
     for region, outcome in zip(regions, outcomes, strict=True):
@@ -81,10 +83,10 @@ def solve_regions(inst: Instance, settings: Solver, solve_region: RegionSolver) 
 PARALLEL_MIN_PRACTICES = 50
 
 
-def _lanes(settings: Solver, subs: list[Instance]) -> int:
+def _lanes(options: SolveOptions, subs: list[Instance]) -> int:
     """How many processes solve the regions: 1 (this one) unless several are large."""
     large = sum(sub.n >= PARALLEL_MIN_PRACTICES for sub in subs)
-    cpus = settings.threads if settings.threads is not None else usable_cpus()
+    cpus = options.threads if options.threads is not None else usable_cpus()
     return max(1, min(cpus, large))
 
 
@@ -104,7 +106,7 @@ _RegionOutcome = Part | bool  # a solved region, or after an infeasible one: pla
 def _solve_in_turn(
     subs: list[Instance],
     weight: np.ndarray,
-    settings: Solver,
+    options: SolveOptions,
     deadline: float,
     solve_region: RegionSolver,
 ) -> list[_RegionOutcome]:
@@ -123,7 +125,7 @@ def _solve_in_turn(
             continue
         share = (deadline - time.perf_counter()) * weight[k] / max(left, 1e-12)
         left -= weight[k]
-        part = solve_region(subs[k], settings, time.perf_counter() + max(share, 0.0))
+        part = solve_region(subs[k], options, time.perf_counter() + max(share, 0.0))
         outcomes[k] = part
         infeasible = part.status == "infeasible"
     return outcomes
@@ -132,7 +134,7 @@ def _solve_in_turn(
 def _solve_in_lanes(
     subs: list[Instance],
     weight: np.ndarray,
-    settings: Solver,
+    options: SolveOptions,
     lanes: int,
     wall_deadline: float,
     solve_region: RegionSolver,
@@ -145,7 +147,7 @@ def _solve_in_lanes(
     for k in np.argsort(-weight, kind="stable").tolist():  # heaviest into the lightest lane
         lane_of[k] = int(np.argmin(load))
         load[lane_of[k]] += weight[k]
-    single = settings.model_copy(update={"threads": 1, "log": False})
+    single = replace(options, threads=1, log=False)
     outcomes: list[_RegionOutcome] = [False] * len(subs)
     with ProcessPoolExecutor(max_workers=lanes, mp_context=process_context()) as pool:
         members = [np.flatnonzero(lane_of == lane) for lane in range(lanes)]
@@ -164,13 +166,13 @@ def _solve_in_lanes(
 def _lane(
     subs: list[Instance],
     weight: np.ndarray,
-    settings: Solver,
+    options: SolveOptions,
     wall_deadline: float,
     solve_region: RegionSolver,
 ) -> list[_RegionOutcome]:
     """One process's regions, in turn, to a wall-clock deadline."""
     deadline = time.perf_counter() + (wall_deadline - time.time())
-    return _solve_in_turn(subs, weight, settings, deadline, solve_region)
+    return _solve_in_turn(subs, weight, options, deadline, solve_region)
 
 
 def _combine(

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from benchmarks import baseline, instances
-from mergeopt.config import Solver
 from mergeopt.engine.instance import Instance, broken_rules, objective_value
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies import heuristics
 from mergeopt.engine.strategies.hubsearch import hub_search, hub_search_applies
@@ -42,6 +42,6 @@ def test_hub_search_stopped_early_reports_a_true_bound():
 
 def test_pmed_proven_by_the_hub_search():
     case = instances.pmed(11)
-    report = solve_instance(case.instance, Solver(time_limit=60))
+    report = solve_instance(case.instance, SolveOptions(time_limit=60))
     assert report.status == "optimal" and report.objective == case.optimum
     assert report.stopped_by.startswith("hub search")

@@ -6,9 +6,9 @@ import multiprocessing
 import time
 
 from benchmarks import instances
-from mergeopt.config import Solver
 from mergeopt.engine.formulation import model_arrays
 from mergeopt.engine.instance import broken_rules, objective_value
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies import heuristics
 from mergeopt.engine.strategies.matheuristic import highs_beside_improve
@@ -18,7 +18,7 @@ def test_matheuristic_beside_highs_keeps_every_rule_and_a_true_bound():
     inst = instances.icb("QT1").instance  # 127 practices: not proven in 12 s
     start = heuristics.construct(inst)
     assert start is not None
-    run = highs_beside_improve(model_arrays(inst), inst, Solver(), 12.0, start)
+    run = highs_beside_improve(model_arrays(inst), inst, SolveOptions(), 12.0, start)
     assert run.status == "feasible" and "matheuristic beside HiGHS" in run.stopped_by
     assert not broken_rules(inst, run.hub_of)
     value = objective_value(inst, run.hub_of)
@@ -32,7 +32,7 @@ def test_highs_proof_stops_the_matheuristic_beside_it():
     stopped then, not awaited (the bound on the wall time only guards against a hang)."""
     inst = instances.icb("QOC").instance
     began = time.perf_counter()
-    report = solve_instance(inst, Solver(time_limit=3600))
+    report = solve_instance(inst, SolveOptions(time_limit=3600))
     assert report.status == "optimal" and report.gap is not None and report.gap <= 1e-6
     assert time.perf_counter() - began < 600
     assert not multiprocessing.active_children()

@@ -7,8 +7,8 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from mergeopt.config import Solver
 from mergeopt.engine.instance import feasible, objective_value
+from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from tests.engine.cases import FAST, line_instance, two_regions
 
@@ -30,8 +30,8 @@ def test_an_infeasible_region_is_named():
 
 def test_regions_solved_in_parallel_match_one_process():
     inst = two_regions(3)
-    serial = solve_instance(inst, Solver(time_limit=60, threads=1))
-    parallel = solve_instance(inst, Solver(time_limit=60, threads=2))
+    serial = solve_instance(inst, SolveOptions(time_limit=60, threads=1))
+    parallel = solve_instance(inst, SolveOptions(time_limit=60, threads=2))
     assert serial.status == parallel.status == "optimal"
     assert parallel.objective == pytest.approx(serial.objective, rel=1e-9)
     assert feasible(inst, parallel.hub_of)
@@ -48,7 +48,7 @@ def test_an_infeasible_region_solved_in_parallel_is_named():
     allowed[np.arange(50, 100), np.arange(50, 100)] = True
     can_hub[50:] = np.arange(50, 100) == 75
     inst = replace(inst, allowed=allowed, can_hub=can_hub)
-    report = solve_instance(inst, Solver(time_limit=60, threads=2))
+    report = solve_instance(inst, SolveOptions(time_limit=60, threads=2))
     assert report.status == "infeasible" and report.hub_of is None
     assert "ICB_B (50 practices)" in report.stopped_by
     assert "ICB_A" not in report.stopped_by

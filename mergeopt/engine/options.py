@@ -1,0 +1,65 @@
+"""How the engine is asked to solve: plain options, no config.
+
+The run layer turns the config's ``solver`` block into :class:`SolveOptions` once; the
+engine never sees the config.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+SolverName = Literal["highs", "cbc"]
+SOLVERS: tuple[SolverName, ...] = ("highs", "cbc")
+
+
+@dataclass(frozen=True)
+class SolveOptions:
+    """Which MIP solver to use and when to stop.
+
+    Attributes
+    ----------
+    solver : ``"highs"`` (the strategies of :mod:`mergeopt.engine.portfolio`) or
+        ``"cbc"`` (the MIP through PuLP to CBC)
+    time_limit : seconds for the whole solve, > 0
+    gap : relative gap at which the solver may stop, in [0, 1)
+    threads : threads (and parallel processes) the solve may use; None for every CPU
+        this process may run on
+    log : print the solver's log
+
+    >>> SolveOptions(time_limit=60).gap
+    1e-06
+    >>> SolveOptions(time_limit=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: SolveOptions.time_limit must be a number of seconds above 0, not 0
+    """
+
+    solver: SolverName = "highs"
+    time_limit: float = 300.0
+    gap: float = 1e-6
+    threads: int | None = None
+    log: bool = False
+
+    def __post_init__(self) -> None:
+        if self.solver not in SOLVERS:
+            raise ValueError(f"SolveOptions.solver must be one of {SOLVERS}, not {self.solver!r}")
+        if not _number(self.time_limit) or not self.time_limit > 0:
+            raise ValueError(
+                f"SolveOptions.time_limit must be a number of seconds above 0, "
+                f"not {self.time_limit!r}"
+            )
+        if not _number(self.gap) or not 0 <= self.gap < 1:
+            raise ValueError(f"SolveOptions.gap must be at least 0 and below 1, not {self.gap!r}")
+        if self.threads is not None and (
+            isinstance(self.threads, bool) or not isinstance(self.threads, int) or self.threads < 1
+        ):
+            raise ValueError(
+                f"SolveOptions.threads must be None or 1 or more, not {self.threads!r}"
+            )
+
+
+def _number(value: object) -> bool:
+    """A real number that is not NaN (a bool is not a number here)."""
+    return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)

@@ -1,0 +1,34 @@
+"""One run: the config's solver block reaches the engine as plain options, once, and a
+solver failure leaves the engine as the run's SolverError (exit code 5)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from mergeopt import runs
+from mergeopt._errors import MergeoptError, SolverError
+from mergeopt.config import load_config
+from mergeopt.engine import errors as engine_errors
+from mergeopt.engine.options import SolveOptions
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_solver_block_becomes_plain_options(monkeypatch: pytest.MonkeyPatch):
+    config = load_config(ROOT / "configs" / "hull_pcn.yaml").with_overrides(
+        **{"solver.time_limit": 7, "solver.gap": 0.01, "solver.threads": 1, "solver.name": "cbc"}
+    )
+    problem, _ = runs.prepare_problem(config)
+    seen: list[SolveOptions] = []
+
+    def engine(inst: object, options: SolveOptions, *, name: str) -> object:
+        seen.append(options)
+        raise engine_errors.SolverError("HiGHS failed on this model (Solve error)")
+
+    monkeypatch.setattr(runs, "solve_instance", engine)
+    with pytest.raises(SolverError, match="HiGHS failed on this model") as caught:
+        runs.solve_problem(problem)
+    assert seen == [SolveOptions(solver="cbc", time_limit=7, gap=0.01, threads=1, log=False)]
+    assert isinstance(caught.value, MergeoptError) and caught.value.exit_code == 5
