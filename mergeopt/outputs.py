@@ -24,7 +24,7 @@ import pandas as pd
 
 from mergeopt._errors import InputError
 from mergeopt.config import Config, config_hash
-from mergeopt.engine.outcome import SolveReport
+from mergeopt.engine.outcome import Outcome
 from mergeopt.runs import RunResult, input_hashes, prepare_problem, result_for
 
 #: A writer of further files (maps, geopackages): given the result and the staging folder.
@@ -230,12 +230,12 @@ def load_run(path: Path | str) -> RunResult:
     )
 
 
-def _report(record: dict[str, Any]) -> SolveReport | None:
+def _report(record: dict[str, Any]) -> Outcome | None:
     solver = record.get("solver")
     if record["kind"] != "optimisation" or solver is None:
         return None
     timings = record["timings"]
-    return SolveReport(
+    return Outcome(
         status=record["status"],
         hub_of=None,
         objective=record["objective"],

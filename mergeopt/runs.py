@@ -22,7 +22,7 @@ from mergeopt.config import Config, load_config
 from mergeopt.diagnose import explain, precheck
 from mergeopt.engine.errors import SolverError as EngineSolverError
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import SolveReport
+from mergeopt.engine.outcome import Outcome
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.inputs import read_practices, read_source
 from mergeopt.problem import Problem, build_problem
@@ -50,7 +50,7 @@ class RunResult:
     groups: pd.DataFrame
     metrics: dict[str, float | int]
     violations: list[str]
-    report: SolveReport | None
+    report: Outcome | None
     timings: dict[str, float] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
     grouping: str | None = None
@@ -140,7 +140,7 @@ def solve_config(config: Config) -> RunResult:
     return _result(config, problem, report.hub_of, report, timings, started, grouping=None)
 
 
-def solve_problem(problem: Problem) -> SolveReport:
+def solve_problem(problem: Problem) -> Outcome:
     """The engine on a problem's instance, with the config's ``solver`` block as the
     engine's plain options (converted here, and only here).
 
@@ -190,7 +190,7 @@ def _result(
     config: Config,
     problem: Problem,
     hub_of: np.ndarray,
-    report: SolveReport | None,
+    report: Outcome | None,
     timings: dict[str, float],
     started: float,
     *,
@@ -205,7 +205,7 @@ def result_for(
     config: Config,
     problem: Problem,
     hub_of: np.ndarray,
-    report: SolveReport | None,
+    report: Outcome | None,
     timings: dict[str, float],
     *,
     grouping: str | None = None,

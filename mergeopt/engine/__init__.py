@@ -18,7 +18,7 @@ reads the outcome.
 from mergeopt.engine.errors import SolverError
 from mergeopt.engine.instance import Instance
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import SolveReport
+from mergeopt.engine.outcome import Outcome
 from mergeopt.engine.portfolio import solve_instance
 
-__all__ = ["Instance", "SolveOptions", "SolveReport", "SolverError", "solve_instance"]
+__all__ = ["Instance", "Outcome", "SolveOptions", "SolverError", "solve_instance"]

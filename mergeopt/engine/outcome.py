@@ -1,11 +1,16 @@
-"""What a solve found and proved: the status, the grouping, the bound and the gap.
+"""What a solve found and proved: one outcome type, and one verdict on it.
 
 The status is one of:
 
-``optimal``      the solver proved no better grouping exists (gap below 1e-6)
-``feasible``     a valid grouping, with the best bound and gap the solver proved
+``optimal``      the solver proved no better grouping exists (gap at most 1e-6)
+``feasible``     a valid grouping, with the best bound and gap proven for it
 ``infeasible``   the solver proved no grouping meets every rule
 ``no_solution``  the solver stopped (time limit) before it found any valid grouping
+
+Every strategy, every region and the whole solve report an :class:`Outcome`; the test of
+a proof (:func:`proven`: the gap between a grouping's value and a proven lower bound at
+most :data:`PROVEN_GAP`) is written here only, and :func:`found` is the one place a
+grouping gets its status from its bound.
 """
 
 from __future__ import annotations
@@ -22,42 +27,30 @@ PROVEN_GAP = 1e-6
 
 
 @dataclass(frozen=True)
-class SolveReport:
-    """What a solve found and proved.
+class Outcome:
+    """What a solve (of the whole instance, a region, or by one strategy) found and proved.
 
-    ``hub_of`` gives, per practice position, the position of its hub (None unless a
-    grouping was found). ``bound`` is the best proven lower bound on the objective and
-    ``gap`` the relative distance between objective and bound.
+    Attributes
+    ----------
+    status : see the module docstring
+    hub_of : per practice position, the position of its hub; None without a grouping
+    objective : the grouping's value, recomputed from the instance; None without one
+    bound : the best proven lower bound on the objective, or None
+    gap : relative distance between objective and bound, or None
+    stopped_by : why the search stopped, in words (the solver's reason and notes)
+    solver : the solver and its version (set on the whole solve's outcome)
+    build_seconds, solve_seconds : time building models, and the rest of the solve
     """
 
     status: Status
-    hub_of: np.ndarray | None
-    objective: float | None
-    bound: float | None
-    gap: float | None
-    solver: str
-    stopped_by: str
-    build_seconds: float
-    solve_seconds: float
-
-
-@dataclass(frozen=True)
-class Part:
-    """What a solve of one region found: grouping (region positions), bound, timings."""
-
-    status: Status
-    hub_of: np.ndarray | None
-    bound: float | None
-    stopped_by: str
-    build_seconds: float
-
-
-@dataclass(frozen=True)
-class Run:
-    status: Status
-    hub_of: np.ndarray | None
-    bound: float | None
-    stopped_by: str
+    hub_of: np.ndarray | None = None
+    objective: float | None = None
+    bound: float | None = None
+    gap: float | None = None
+    stopped_by: str = ""
+    solver: str = ""
+    build_seconds: float = 0.0
+    solve_seconds: float = 0.0
 
 
 def gap(objective: float, bound: float) -> float:
@@ -65,6 +58,48 @@ def gap(objective: float, bound: float) -> float:
     if abs(objective - bound) <= 1e-9:
         return 0.0
     return abs(objective - bound) / max(abs(objective), 1e-9)
+
+
+def proven(objective: float, bound: float | None) -> bool:
+    """Whether ``bound`` proves ``objective`` optimal: its gap is at most :data:`PROVEN_GAP`."""
+    return bound is not None and gap(objective, bound) <= PROVEN_GAP
+
+
+def found(
+    hub_of: np.ndarray,
+    objective: float,
+    bound: float | None,
+    stopped_by: str,
+    *,
+    may_be_optimal: bool = True,
+    build_seconds: float = 0.0,
+) -> Outcome:
+    """The outcome of a grouping of value ``objective`` under a proven lower ``bound``:
+    ``optimal`` if the bound proves it (and ``may_be_optimal``), else ``feasible``.
+
+    ``may_be_optimal=False`` keeps a grouping ``feasible`` whatever its gap: the caller's
+    parts did not all prove theirs.
+    """
+    status: Status = "optimal" if may_be_optimal and proven(objective, bound) else "feasible"
+    return Outcome(
+        status=status,
+        hub_of=hub_of,
+        objective=objective,
+        bound=bound,
+        gap=None if bound is None else gap(objective, bound),
+        stopped_by=stopped_by,
+        build_seconds=build_seconds,
+    )
+
+
+def infeasible(stopped_by: str, *, build_seconds: float = 0.0) -> Outcome:
+    """No grouping meets every rule: proven."""
+    return Outcome("infeasible", stopped_by=stopped_by, build_seconds=build_seconds)
+
+
+def no_grouping(bound: float | None, stopped_by: str, *, build_seconds: float = 0.0) -> Outcome:
+    """No grouping found (the time limit); ``bound`` is what was proven meanwhile."""
+    return Outcome("no_solution", bound=bound, stopped_by=stopped_by, build_seconds=build_seconds)
 
 
 def round_bound(bound: float, integral: bool) -> float:

@@ -47,17 +47,26 @@ from dataclasses import replace
 import numpy as np
 
 from mergeopt.engine.formulation import Arrays, model_arrays, plainly_infeasible
-from mergeopt.engine.instance import Instance, integral_objective, simple_bound
+from mergeopt.engine.instance import (
+    Instance,
+    integral_objective,
+    objective_value,
+    simple_bound,
+)
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import Part, Run, SolveReport, round_bound
+from mergeopt.engine.outcome import Outcome, found, infeasible, no_grouping, round_bound
 from mergeopt.engine.processes import spare_cpu
 from mergeopt.engine.solvers.highs import run_highs
-from mergeopt.engine.solvers.pulp import build_model, pulp_assignment, solve_cbc
+from mergeopt.engine.solvers.pulp import solve_cbc
 from mergeopt.engine.strategies.fixing import QUICK_ARCS, fixing_applies, lagrangian_fixing
 from mergeopt.engine.strategies.heuristics import construct
 from mergeopt.engine.strategies.hubsearch import hub_search_applies, run_hub_search
 from mergeopt.engine.strategies.lp_guided import lp_guided
-from mergeopt.engine.strategies.matheuristic import highs_beside_improve, improve
+from mergeopt.engine.strategies.matheuristic import (
+    highs_beside_improve,
+    highs_sub_solver,
+    improve,
+)
 from mergeopt.engine.strategies.regions import PARALLEL_MIN_PRACTICES, solve_regions
 
 #: Share of a large non-Lagrangian region's time for the LP-guided start.
@@ -69,64 +78,42 @@ LP_GUIDED_SHARE = 0.25
 BESIDE_MIN_SECONDS = 10.0
 
 
-def solve_instance(
-    inst: Instance, options: SolveOptions, *, name: str = "mergeopt"
-) -> SolveReport:
-    """Build the MIP for an instance, solve it and report the true status."""
+def solve_instance(inst: Instance, options: SolveOptions, *, name: str = "mergeopt") -> Outcome:
+    """Solve an instance and report what was found and proved (the true status).
+
+    ``name`` names the PuLP problem (CBC only).
+    """
     if options.solver == "highs":
         return solve_regions(inst, options, solve_region)
-    started = time.perf_counter()
-    model = build_model(inst, name=name)
-    built = time.perf_counter()
-    status, objective, bound, gap, stopped_by, solver = solve_cbc(model, options)
-    finished = time.perf_counter()
-    hub_of = pulp_assignment(model, inst.n) if status in ("optimal", "feasible") else None
-    if status in ("optimal", "feasible") and hub_of is None:
-        status, stopped_by = "no_solution", f"{stopped_by}; the solution returned was incomplete"
-    return SolveReport(
-        status=status,
-        hub_of=hub_of,
-        objective=objective if hub_of is not None else None,
-        bound=bound,
-        gap=gap if hub_of is not None else None,
-        solver=solver,
-        stopped_by=stopped_by,
-        build_seconds=built - started,
-        solve_seconds=finished - built,
-    )
+    return solve_cbc(inst, options, name=name)
 
 
-def solve_region(inst: Instance, options: SolveOptions, deadline: float) -> Part:
+def solve_region(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
     """Heuristic start, HiGHS on the full MIP, then the matheuristic if not proven; or,
     uncapacitated, the hub search alone (no MIP is built)."""
     if hub_search_applies(inst):  # branching on hubs beats HiGHS's cut rounds (pmed6, 16)
-        run, build = run_hub_search(inst, construct(inst), deadline)
-        return Part(run.status, run.hub_of, run.bound, run.stopped_by, build)
+        return run_hub_search(inst, construct(inst), deadline)
     began = time.perf_counter()
     arrays = model_arrays(inst)
     build = time.perf_counter() - began
     if plainly_infeasible(arrays):  # e.g. a practice with no hub it may join
-        return Part("infeasible", None, None, "a rule no grouping can meet", build)
+        return infeasible("a rule no grouping can meet", build_seconds=build)
     start = construct(inst)
-    run, extra_build = _solve_mip(inst, arrays, options, deadline, start)
-    build += extra_build
+    run = _solve_mip(inst, arrays, options, deadline, start)
+    build += run.build_seconds
     if run.status in ("optimal", "infeasible"):
-        return Part(run.status, run.hub_of, run.bound, run.stopped_by, build)
+        return replace(run, build_seconds=build)
     best = run.hub_of if run.hub_of is not None else start
     if best is None:  # neither HiGHS nor the greedy found a grouping in time
-        return Part("no_solution", None, run.bound, run.stopped_by, build)
+        return no_grouping(run.bound, run.stopped_by, build_seconds=build)
     # Both are proven lower bounds; the larger one is kept.
     bound = max(simple_bound(inst), run.bound if run.bound is not None else -np.inf)
     bound = round_bound(bound, integral_objective(inst))
     if time.perf_counter() < deadline - 0.1 and inst.n > 8:
-        sub_options = replace(options, log=False)
-
-        def solve_sub(sub: Instance, local: np.ndarray | None, limit: float) -> np.ndarray | None:
-            found = run_highs(model_arrays(sub), sub, sub_options, limit, local)
-            return found.hub_of
-
-        best = improve(inst, best, solve_sub, deadline=deadline)
-    return Part("feasible", best, bound, run.stopped_by, build)
+        best = improve(inst, best, highs_sub_solver(options), deadline=deadline)
+    value = objective_value(inst, best)
+    # reported as found, not judged again here: optimal only from a strategy's own proof
+    return found(best, value, bound, run.stopped_by, may_be_optimal=False, build_seconds=build)
 
 
 def _solve_mip(
@@ -135,10 +122,10 @@ def _solve_mip(
     options: SolveOptions,
     deadline: float,
     start: np.ndarray | None,
-) -> tuple[Run, float]:
+) -> Outcome:
     """HiGHS on the MIP: after Lagrangian fixing where it applies; otherwise from an
     LP-guided start on a large model, with the matheuristic beside it where a CPU is free.
-    Returns the run and the seconds spent building models."""
+    The outcome's ``build_seconds`` is the time spent building models."""
     if fixing_applies(inst):
         return lagrangian_fixing(inst, arrays, options, deadline, start)
     began = time.perf_counter()
@@ -151,5 +138,5 @@ def _solve_mip(
     rest = max(deadline - time.perf_counter(), 0.0)
     beside = inst.n >= PARALLEL_MIN_PRACTICES and rest >= BESIDE_MIN_SECONDS
     if start is not None and beside and spare_cpu(options.threads):
-        return highs_beside_improve(arrays, inst, options, rest, start), 0.0
-    return run_highs(arrays, inst, options, rest, start), 0.0
+        return highs_beside_improve(arrays, inst, options, rest, start)
+    return run_highs(arrays, inst, options, rest, start)

@@ -2,10 +2,60 @@
 
 from __future__ import annotations
 
-from mergeopt.engine.outcome import round_bound
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from mergeopt.engine.outcome import (
+    PROVEN_GAP,
+    found,
+    gap,
+    infeasible,
+    no_grouping,
+    proven,
+    round_bound,
+)
 
 
 def test_whole_number_objectives_round_the_bound_up():
     assert round_bound(981.2, True) == 982.0
     assert round_bound(981.0000001, True) == 981.0  # solver noise is not a whole unit
     assert round_bound(981.2, False) == 981.2
+
+
+def test_gap_is_relative_to_the_objective():
+    assert gap(200.0, 150.0) == pytest.approx(0.25)
+    assert gap(100.0, 100.0 - 1e-10) == 0.0  # solver noise is no gap
+    assert gap(0.0, -1.0) == pytest.approx(1e9)  # a zero objective does not divide by zero
+
+
+def test_a_grouping_is_optimal_only_when_its_bound_proves_it():
+    hub_of = np.array([0, 0, 2])
+    assert found(hub_of, 100.0, 100.0, "Optimal").status == "optimal"
+    assert found(hub_of, 100.0, 100.0 - 1e-5, "Optimal").status == "optimal"  # gap 1e-7
+    unproven = found(hub_of, 100.0, 99.0, "Time limit reached")
+    assert unproven.status == "feasible" and unproven.gap == pytest.approx(0.01)
+    unbounded = found(hub_of, 100.0, None, "Time limit reached")
+    assert unbounded.status == "feasible" and unbounded.gap is None
+    kept = found(hub_of, 100.0, 100.0, "parts not all proven", may_be_optimal=False)
+    assert kept.status == "feasible" and kept.gap == 0.0
+
+
+@given(
+    st.floats(0, 1e9, allow_nan=False),
+    st.one_of(st.none(), st.floats(-1e9, 1e9, allow_nan=False)),
+    st.booleans(),
+)
+def test_the_verdict_agrees_with_its_gap(objective: float, bound: float | None, may: bool):
+    outcome = found(np.zeros(1, dtype=np.int64), objective, bound, "", may_be_optimal=may)
+    assert (outcome.status == "optimal") == (may and proven(objective, bound))
+    if outcome.status == "optimal":
+        assert outcome.gap is not None and outcome.gap <= PROVEN_GAP
+    assert (outcome.gap is None) == (bound is None)
+
+
+def test_no_grouping_and_infeasible_carry_no_objective():
+    assert no_grouping(12.0, "Time limit reached").objective is None
+    assert no_grouping(12.0, "Time limit reached").bound == 12.0
+    assert infeasible("Infeasible").hub_of is None

@@ -27,7 +27,7 @@ from mergeopt.engine.errors import SolverError
 from mergeopt.engine.formulation import Arrays
 from mergeopt.engine.instance import Instance, integral_objective, objective_value
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import PROVEN_GAP, Run, gap, round_bound
+from mergeopt.engine.outcome import Outcome, found, infeasible, no_grouping, proven, round_bound
 
 #: Models with more columns than this are solved without HiGHS's presolve.
 PRESOLVE_MAX_COLS = 100_000
@@ -129,7 +129,7 @@ def run_highs(
     options: SolveOptions,
     time_limit: float,
     start: np.ndarray | None = None,
-) -> Run:
+) -> Outcome:
     """HiGHS on ``arrays`` for ``time_limit`` seconds, from the grouping ``start`` if given.
 
     Reads HiGHS's own model status and dual bound; the grouping's objective is recomputed
@@ -159,23 +159,23 @@ def run_highs(
     if status in (*failed, ms.kPostsolveError):  # never reported as a time limit
         raise SolverError(f"HiGHS failed on this model ({reason}); nothing was written")
     if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
-        return Run("infeasible", None, None, reason)
+        return infeasible(reason)
     if info.primal_solution_status != 2:  # kSolutionStatusFeasible
-        return Run("no_solution", None, solver_bound(info), reason)
+        return no_grouping(solver_bound(info), reason)
     values = np.asarray(highs.getSolution().col_value)  # type: ignore[attr-defined]
     hub_of = arrays.hub_of(values)
     if hub_of is None:
-        return Run("no_solution", None, solver_bound(info), f"{reason}; incomplete solution")
+        return no_grouping(solver_bound(info), f"{reason}; incomplete solution")
     objective = objective_value(inst, hub_of)
     bound = solver_bound(info)
     if bound is not None:
         bound = round_bound(bound, integral_objective(inst))
-    proven = bound is not None and gap(objective, bound) <= PROVEN_GAP
-    if status == ms.kOptimal and not proven:
+    optimal = proven(objective, bound)
+    if status == ms.kOptimal and not optimal:
         reason = f"gap tolerance {options.gap:g} reached"
-    elif proven and status != ms.kOptimal:
+    elif optimal and status != ms.kOptimal:
         reason = f"{reason}; bound rounded up to the whole-number objective: optimal"
-    return Run("optimal" if proven else "feasible", hub_of, bound, reason)
+    return found(hub_of, objective, bound, reason)
 
 
 def solver_bound(info: object) -> float | None:

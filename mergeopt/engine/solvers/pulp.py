@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ import pulp
 from mergeopt.engine.formulation import model_arrays
 from mergeopt.engine.instance import Instance
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import PROVEN_GAP, Status, gap
+from mergeopt.engine.outcome import Outcome, found, gap, infeasible, no_grouping, proven
 from mergeopt.engine.solvers.highs import quiet_highs
 
 
@@ -103,10 +104,25 @@ def build_model(inst: Instance, *, name: str = "mergeopt") -> Model:
 
 
 _CBC_BOUND = re.compile(r"(?:Lower bound|Best possible):\s*(-?[\d.eE+-]+)")
-CbcOutcome = tuple[Status, float | None, float | None, float | None, str, str]
 
 
-def solve_cbc(model: Model, options: SolveOptions) -> CbcOutcome:
+def solve_cbc(inst: Instance, options: SolveOptions, *, name: str = "mergeopt") -> Outcome:
+    """Build the MIP with PuLP, solve it with CBC and report what CBC proved (its bound
+    read from its log, as PuLP reports none)."""
+    started = time.perf_counter()
+    model = build_model(inst, name=name)
+    built = time.perf_counter()
+    outcome = _run_cbc(model, options, inst.n)
+    finished = time.perf_counter()
+    return replace(
+        outcome,
+        solver=f"CBC via PuLP {pulp.__version__}",
+        build_seconds=built - started,
+        solve_seconds=finished - built,
+    )
+
+
+def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="mergeopt-cbc-") as folder:
         log = Path(folder) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(
@@ -118,23 +134,27 @@ def solve_cbc(model: Model, options: SolveOptions) -> CbcOutcome:
         )
         model.problem.solve(solver)
         text = log.read_text(errors="replace") if log.exists() else ""
-    label = f"CBC via PuLP {pulp.__version__}"
     sol = model.problem.sol_status
     if sol == pulp.LpSolutionInfeasible:
-        return "infeasible", None, None, None, "infeasible", label
+        return infeasible("infeasible")
     if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return "no_solution", None, None, None, pulp.LpStatus[model.problem.status], label
+        return no_grouping(None, pulp.LpStatus[model.problem.status])
     objective = float(pulp.value(model.problem.objective) or 0.0)
-    found = _CBC_BOUND.findall(text)
-    bound = float(found[-1]) if found else None
+    bounds = _CBC_BOUND.findall(text)
+    bound = float(bounds[-1]) if bounds else None
     if sol == pulp.LpSolutionOptimal and bound is None and "Optimal solution found" in text:
         bound = objective
-    rel_gap = gap(objective, bound) if bound is not None else None
-    proven = sol == pulp.LpSolutionOptimal and rel_gap is not None and rel_gap <= PROVEN_GAP
-    reason = (
-        "optimal" if proven else ("time limit or gap tolerance" if rel_gap else "bound unknown")
-    )
-    return ("optimal" if proven else "feasible"), objective, bound, rel_gap, reason, label
+    solved = sol == pulp.LpSolutionOptimal
+    if solved and proven(objective, bound):
+        reason = "optimal"
+    elif bound is not None and gap(objective, bound):
+        reason = "time limit or gap tolerance"
+    else:
+        reason = "bound unknown"
+    hub_of = pulp_assignment(model, n)
+    if hub_of is None:
+        return no_grouping(bound, f"{reason}; the solution returned was incomplete")
+    return found(hub_of, objective, bound, reason, may_be_optimal=solved)
 
 
 def pulp_assignment(model: Model, n: int) -> np.ndarray | None:

@@ -25,11 +25,11 @@ from mergeopt.engine.instance import (
     objective_value,
 )
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import PROVEN_GAP, Run, gap, round_bound
+from mergeopt.engine.outcome import Outcome, found, no_grouping, round_bound
 from mergeopt.engine.solvers.highs import run_highs
 from mergeopt.engine.strategies.heuristics import local_search
 from mergeopt.engine.strategies.lagrangian import Lagrangian, lagrangian_applies, lagrangian_bound
-from mergeopt.engine.strategies.matheuristic import improve
+from mergeopt.engine.strategies.matheuristic import highs_sub_solver, improve
 
 #: Models of at most this many arcs first get a plain HiGHS run of this many seconds.
 QUICK_ARCS, QUICK_SECONDS = 20_000, 1.0
@@ -46,7 +46,7 @@ def lagrangian_fixing(
     options: SolveOptions,
     deadline: float,
     start: np.ndarray | None,
-) -> tuple[Run, float]:
+) -> Outcome:
     """HiGHS on the MIP, after a Lagrangian bound has fixed what hubs and arcs it can.
 
     With a grouping of value *UB* and a Lagrangian bound (:func:`lagrangian_bound`),
@@ -57,14 +57,14 @@ def lagrangian_fixing(
     greedy start, improved by completing the hubs the relaxation opens into groupings
     (small MIPs over those hubs only). A model of at most :data:`QUICK_ARCS` arcs first
     gets a plain HiGHS run of :data:`QUICK_SECONDS`. Needs :func:`fixing_applies`.
-    Returns the run for the whole instance and the time spent building models.
+    Returns the outcome for the whole instance, with the time spent building models.
     """
     began = time.perf_counter()
     left = max(deadline - began, 0.0)
     if len(arrays.arc_i) <= QUICK_ARCS:  # a short plain run proves many small cases
         quick, start = _quick_run(inst, arrays, options, min(QUICK_SECONDS, 0.1 * left), start)
         if quick.status in ("optimal", "infeasible"):
-            return quick, 0.0
+            return quick
         began = time.perf_counter()
         left = max(deadline - began, 0.0)
     integral = integral_objective(inst)
@@ -78,8 +78,11 @@ def lagrangian_fixing(
         run = run_highs(arrays, inst, options, max(deadline - time.perf_counter(), 0.0))
         bound = lower if run.bound is None else max(lower, run.bound)
         if run.status in ("optimal", "infeasible"):
-            return run, 0.0
-        return replace(run, bound=bound), 0.0
+            return run
+        if run.hub_of is None or run.objective is None:
+            return no_grouping(bound, run.stopped_by)
+        # the Lagrangian bound is kept; the status stays as HiGHS left it
+        return found(run.hub_of, run.objective, bound, run.stopped_by, may_be_optimal=False)
     if objective_value(inst, best) < upper - 1e-9 * max(1.0, abs(upper)):
         upper = objective_value(inst, best)
         if lower < upper - 1e-9 * max(1.0, abs(upper)):  # fix again below the better UB
@@ -93,7 +96,8 @@ def lagrangian_fixing(
             )
             lower = max(lower, round_bound(lag.bound, integral))
     if lower >= upper - 1e-9 * max(1.0, abs(upper)):
-        return Run("optimal", best, upper, "Lagrangian bound meets the best grouping"), 0.0
+        value = objective_value(inst, best)
+        return found(best, value, upper, "Lagrangian bound meets the best grouping")
     return _solve_reduced(inst, lag, options, deadline, best, upper, lower)
 
 
@@ -105,7 +109,7 @@ def _solve_reduced(
     best: np.ndarray,
     upper: float,
     lower: float,
-) -> tuple[Run, float]:
+) -> Outcome:
     """HiGHS on the instance without what ``lag`` fixed below ``upper`` (``best``'s value)."""
     built = time.perf_counter()
     reduced = _reduced(inst, lag)
@@ -117,28 +121,27 @@ def _solve_reduced(
         f"{int(lag.arc_closed.sum())} of {len(lag.arc_closed)} arcs)"
     )
     if run.status == "infeasible":  # nothing better than the best grouping exists
-        return Run("optimal", best, upper, note), build
+        return found(best, objective_value(inst, best), upper, note, build_seconds=build)
     if run.hub_of is not None and objective_value(inst, run.hub_of) < upper:
         best = run.hub_of
     value = objective_value(inst, best)
     bound = lower if run.bound is None else max(lower, min(upper, run.bound))
     if run.status == "optimal":
         bound = value
-    proven = gap(value, bound) <= PROVEN_GAP
-    return Run("optimal" if proven else "feasible", best, bound, note), build
+    return found(best, value, bound, note, build_seconds=build)
 
 
 def _quick_run(
     inst: Instance, arrays: Arrays, options: SolveOptions, limit: float, start: np.ndarray | None
-) -> tuple[Run, np.ndarray | None]:
+) -> tuple[Outcome, np.ndarray | None]:
     """HiGHS on the whole MIP for ``limit`` seconds, and the better of its grouping and
     ``start``."""
     quick = run_highs(arrays, inst, options, limit, start)
-    found = quick.hub_of
-    if found is not None and (
-        start is None or objective_value(inst, found) < objective_value(inst, start)
+    grouping = quick.hub_of
+    if grouping is not None and (
+        start is None or objective_value(inst, grouping) < objective_value(inst, start)
     ):
-        start = found
+        start = grouping
     return quick, start
 
 
@@ -177,22 +180,19 @@ def _better_start(
         mask = np.zeros(inst.n, dtype=bool)
         mask[hubs] = True
         sub = replace(inst, can_hub=inst.can_hub & (mask | inst.must_hub))
-        found = run_highs(model_arrays(sub), sub, quiet, limit).hub_of
-        if found is None:
+        grouping = run_highs(model_arrays(sub), sub, quiet, limit).hub_of
+        if grouping is None:
             continue
-        found = local_search(inst, found, coef)
-        if feasible(inst, found) and objective_value(inst, found) < value:
-            best, value = found, objective_value(inst, found)
-
-    def solve_sub(sub: Instance, local: np.ndarray | None, limit: float) -> np.ndarray | None:
-        return run_highs(model_arrays(sub), sub, quiet, limit, local).hub_of
+        grouping = local_search(inst, grouping, coef)
+        if feasible(inst, grouping) and objective_value(inst, grouping) < value:
+            best, value = grouping, objective_value(inst, grouping)
 
     if best is not None and inst.n > 8 and value > lower + 1e-9 * max(1.0, abs(lower)):
         largest = max(min(40, inst.n // 2), 8)
         best = improve(
             inst,
             best,
-            solve_sub,
+            highs_sub_solver(quiet),
             deadline=deadline,
             size=min(20, largest),
             largest=largest,

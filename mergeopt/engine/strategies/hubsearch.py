@@ -46,7 +46,7 @@ from mergeopt.engine.instance import (
     objective_value,
     uncapacitated,
 )
-from mergeopt.engine.outcome import PROVEN_GAP, Run, gap, round_bound
+from mergeopt.engine.outcome import Outcome, found, infeasible, no_grouping, round_bound
 from mergeopt.engine.strategies.lagrangian import Knapsacks, choice_value, chosen_hubs, knapsacks
 
 #: Subgradient steps at the root and at every other node.
@@ -124,31 +124,24 @@ def hub_search(
     return HubSearch(search.best, float(min(live)), False, nodes, build)
 
 
-def run_hub_search(inst: Instance, start: np.ndarray | None, deadline: float) -> tuple[Run, float]:
-    """The branch-and-bound over hubs as a run (the strategy), and the seconds it spent
+def run_hub_search(inst: Instance, start: np.ndarray | None, deadline: float) -> Outcome:
+    """The branch-and-bound over hubs as a strategy: its grouping, its bound (rounded up
+    with a whole-number objective), the status they prove, and the seconds spent
     building its arrays."""
     integral = integral_objective(inst)
-    found = hub_search(inst, start, deadline=deadline, integral=integral)
-    return hub_search_outcome(inst, found, integral), found.build_seconds
-
-
-def hub_search_outcome(inst: Instance, found: HubSearch, integral: bool) -> Run:
-    """What a search found, as a run: its grouping, its bound (rounded up with a
-    whole-number objective) and the status they prove."""
-    note = f"hub search, {found.nodes} node{'s' if found.nodes != 1 else ''}"
-    bound = round_bound(found.bound, integral) if np.isfinite(found.bound) else None
-    if found.hub_of is None:
-        if found.finished:
-            return Run("infeasible", None, None, f"{note}: no set of hubs meets every rule")
-        return Run("no_solution", None, bound, f"{note}: time limit reached")
-    value = objective_value(inst, found.hub_of)
-    if found.finished:
-        return Run("optimal", found.hub_of, value, f"{note}: optimal")
+    search = hub_search(inst, start, deadline=deadline, integral=integral)
+    build = search.build_seconds
+    note = f"hub search, {search.nodes} node{'s' if search.nodes != 1 else ''}"
+    bound = round_bound(search.bound, integral) if np.isfinite(search.bound) else None
+    if search.hub_of is None:
+        if search.finished:
+            return infeasible(f"{note}: no set of hubs meets every rule", build_seconds=build)
+        return no_grouping(bound, f"{note}: time limit reached", build_seconds=build)
+    value = objective_value(inst, search.hub_of)
+    if search.finished:
+        return found(search.hub_of, value, value, f"{note}: optimal", build_seconds=build)
     bound = value if bound is None else min(bound, value)
-    proven = gap(value, bound) <= PROVEN_GAP
-    return Run(
-        "optimal" if proven else "feasible", found.hub_of, bound, f"{note}: time limit reached"
-    )
+    return found(search.hub_of, value, bound, f"{note}: time limit reached", build_seconds=build)
 
 
 @dataclass(frozen=True)

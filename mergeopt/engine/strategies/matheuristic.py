@@ -20,7 +20,7 @@ import numpy as np
 from mergeopt.engine.formulation import Arrays, model_arrays
 from mergeopt.engine.instance import Instance, Vector, feasible, objective_value
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import PROVEN_GAP, Run, gap
+from mergeopt.engine.outcome import Outcome, found
 from mergeopt.engine.processes import process_context
 from mergeopt.engine.solvers.highs import run_highs
 
@@ -29,6 +29,17 @@ from mergeopt.engine.solvers.highs import run_highs
 SubSolver = Callable[[Instance, Vector | None, float], Vector | None]
 #: How long past the deadline the matheuristic's grouping is waited for.
 BESIDE_GRACE_SECONDS = 5.0
+
+
+def highs_sub_solver(options: SolveOptions) -> SubSolver:
+    """The sub-solver :func:`improve` calls: HiGHS on a neighbourhood's MIP, quiet, from
+    the neighbourhood's current grouping."""
+    quiet = replace(options, log=False)
+
+    def solve_sub(sub: Instance, local: Vector | None, limit: float) -> Vector | None:
+        return run_highs(model_arrays(sub), sub, quiet, limit, local).hub_of
+
+    return solve_sub
 
 
 def improve(
@@ -108,17 +119,17 @@ def _reoptimise(
     limit = min(sub_time, deadline - time.perf_counter())
     if limit <= 0.01:
         return None
-    found = solve_sub(sub, local, limit)
-    if found is None:
+    grouping = solve_sub(sub, local, limit)
+    if grouping is None:
         return None
     trial = hub_of.copy()
-    trial[area] = area[found]
+    trial[area] = area[grouping]
     return trial
 
 
 def highs_beside_improve(
     arrays: Arrays, inst: Instance, options: SolveOptions, limit: float, start: np.ndarray
-) -> Run:
+) -> Outcome:
     """HiGHS on the whole MIP for ``limit`` seconds, and beside it, in a second process,
     the matheuristic (:func:`improve`) from the same ``start``.
 
@@ -169,8 +180,7 @@ def highs_beside_improve(
         best = min(best, improved, key=lambda hub_of: objective_value(inst, hub_of))
     value = objective_value(inst, best)
     bound = run.bound if run.bound is None else min(run.bound, value)
-    proven = bound is not None and gap(value, bound) <= PROVEN_GAP
-    return Run("optimal" if proven else "feasible", best, bound, f"{run.stopped_by}; {note}")
+    return found(best, value, bound, f"{run.stopped_by}; {note}")
 
 
 def _improve_into(
@@ -182,13 +192,9 @@ def _improve_into(
 ) -> None:
     """The matheuristic from ``start`` to a wall-clock deadline, in a worker process; sends
     (grouping, None), or (None, the error) if it failed."""
-
-    def solve_sub(sub: Instance, local: np.ndarray | None, limit: float) -> np.ndarray | None:
-        return run_highs(model_arrays(sub), sub, options, limit, local).hub_of
-
     deadline = time.perf_counter() + (wall_deadline - time.time())
     try:
-        send.send((improve(inst, start, solve_sub, deadline=deadline), None))
+        send.send((improve(inst, start, highs_sub_solver(options), deadline=deadline), None))
     except Exception as error:  # reported beside HiGHS's result, which still stands
         send.send((None, f"{type(error).__name__}: {error}"))
     finally:

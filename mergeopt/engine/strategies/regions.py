@@ -30,18 +30,16 @@ from mergeopt.engine.instance import (
     region_name,
 )
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import PROVEN_GAP, Part, SolveReport, Status, gap
+from mergeopt.engine.outcome import Outcome, found
 from mergeopt.engine.processes import process_context, usable_cpus
 from mergeopt.engine.solvers.highs import label
 
 #: Solve one region to a deadline (``time.perf_counter()``); a module-level function, as
 #: lanes send it to their processes.
-RegionSolver = Callable[[Instance, SolveOptions, float], Part]
+RegionSolver = Callable[[Instance, SolveOptions, float], Outcome]
 
 
-def solve_regions(
-    inst: Instance, options: SolveOptions, solve_region: RegionSolver
-) -> SolveReport:
+def solve_regions(inst: Instance, options: SolveOptions, solve_region: RegionSolver) -> Outcome:
     """Solve each independent region with ``solve_region`` (in turn, or in lanes of
     processes), and add up their groupings, objectives and bounds."""
     started = time.perf_counter()
@@ -56,15 +54,15 @@ def solve_regions(
     else:
         wall_deadline = time.time() + options.time_limit
         outcomes = _solve_in_lanes(subs, weight, options, lanes, wall_deadline, solve_region)
-    parts = [o for o in outcomes if isinstance(o, Part)]
+    parts = [o for o in outcomes if isinstance(o, Outcome)]
     hub_of = np.full(inst.n, -1, dtype=np.int64)
     for region, outcome in zip(regions, outcomes, strict=True):
-        if isinstance(outcome, Part) and outcome.hub_of is not None:
+        if isinstance(outcome, Outcome) and outcome.hub_of is not None:
             hub_of[region] = region[outcome.hub_of]
     infeasible = [
         region_name(inst, region)
         for region, outcome in zip(regions, outcomes, strict=True)
-        if outcome is True or (isinstance(outcome, Part) and outcome.status == "infeasible")
+        if outcome is True or (isinstance(outcome, Outcome) and outcome.status == "infeasible")
     ]
     report = _combine(inst, parts, hub_of, len(regions), started)
     if infeasible:
@@ -100,7 +98,7 @@ def _work(sub: Instance) -> float:
     return sub.n + float(sub.allowed.sum()) / 100.0
 
 
-_RegionOutcome = Part | bool  # a solved region, or after an infeasible one: plainly infeasible?
+_RegionOutcome = Outcome | bool  # a solved region, or after an infeasible one: plainly infeasible?
 
 
 def _solve_in_turn(
@@ -176,36 +174,25 @@ def _lane(
 
 
 def _combine(
-    inst: Instance, parts: list[Part], hub_of: np.ndarray, regions: int, started: float
-) -> SolveReport:
+    inst: Instance, parts: list[Outcome], hub_of: np.ndarray, regions: int, started: float
+) -> Outcome:
+    """The whole instance's outcome from its regions': groupings side by side, bounds
+    added up; optimal only if every region was proven and the sums prove it too."""
     build = sum(p.build_seconds for p in parts)
     finished = time.perf_counter()
-    solve_seconds = finished - started - build
     reasons = sorted({p.stopped_by for p in parts})
     stopped_by = "; ".join(reasons) + (f" ({regions} independent regions)" if regions > 1 else "")
-
-    def report(status: Status, *, solution: bool) -> SolveReport:
-        bounds = [p.bound for p in parts]
-        bound = sum(b for b in bounds if b is not None) if None not in bounds else None
-        objective = objective_value(inst, hub_of) if solution else None
-        rel_gap = gap(objective, bound) if objective is not None and bound is not None else None
-        if status == "optimal" and (rel_gap is None or rel_gap > PROVEN_GAP):
-            status = "feasible"
-        return SolveReport(
-            status=status,
-            hub_of=hub_of if solution else None,
-            objective=objective,
-            bound=bound,
-            gap=rel_gap,
-            solver=label(),
-            stopped_by=stopped_by,
-            build_seconds=build,
-            solve_seconds=solve_seconds,
-        )
-
+    bounds = [p.bound for p in parts]
+    bound = sum(b for b in bounds if b is not None) if None not in bounds else None
     statuses = {p.status for p in parts}
     if "infeasible" in statuses:
-        return report("infeasible", solution=False)
-    if "no_solution" in statuses or len(parts) == 0 or (hub_of < 0).any():
-        return report("no_solution", solution=False)
-    return report("optimal" if statuses == {"optimal"} else "feasible", solution=True)
+        whole = Outcome("infeasible", bound=bound, stopped_by=stopped_by)
+    elif "no_solution" in statuses or len(parts) == 0 or (hub_of < 0).any():
+        whole = Outcome("no_solution", bound=bound, stopped_by=stopped_by)
+    else:
+        objective = objective_value(inst, hub_of)
+        proven_parts = statuses == {"optimal"}
+        whole = found(hub_of, objective, bound, stopped_by, may_be_optimal=proven_parts)
+    return replace(
+        whole, solver=label(), build_seconds=build, solve_seconds=finished - started - build
+    )
