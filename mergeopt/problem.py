@@ -87,8 +87,10 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
 
     upper = np.inf if groups.max_list_size is None else float(groups.max_list_size)
     capacity = practices["capacity"].to_numpy(dtype=float)
-    max_size = np.minimum(upper, np.where(np.isnan(capacity), np.inf, capacity))
-    allowed = _allowed_arcs(config, cost, km, practices["region"].to_numpy())
+    premises = np.where(np.isnan(capacity), np.inf, capacity)
+    max_size = np.minimum(upper, premises)
+    region = practices["region"].to_numpy()
+    allowed = _allowed_arcs(config, cost, km, region)
 
     oversize = size > upper
     if groups.oversize == "alone" and oversize.any():
@@ -125,6 +127,14 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         travel_by_size=config.objective.weight_by_list_size,
         adjacency=_adjacency(config, codes, easting, northing),
         contiguous=config.geography.contiguous,
+        region=tuple(str(name) for name in region) if config.rules.nest_by is not None else (),
+        max_list_size=None if groups.max_list_size is None else float(groups.max_list_size),
+        premises=premises,
+        max_minutes=config.travel.max_minutes,
+        max_km=config.travel.max_km,
+        travel_unit=config.travel.unit,
+        nest_by=config.rules.nest_by,
+        oversize_alone=groups.oversize == "alone",
     )
     return Problem(config, practices, cost, km, instance)
 

@@ -4,7 +4,8 @@ The harness (``python -m benchmarks.run --only icb``) reports figures for "an IC
 they describe the product only if its arrays are the ones a commissioner's run
 solves. Here a config is written to a temporary folder as a user would write it (one
 ICB selected from ``data/england/practices.csv``, networks of 30,000-50,000, oversize
-practices alone, road travel within the limit) and built through the path
+practices alone, road travel within the limit, nested by ICB as the harness nests
+England, so that the instance names its region) and built through the path
 ``mergeopt run`` takes (:func:`mergeopt.runs.prepare_problem`); every field of its
 :class:`~mergeopt.engine.instance.Instance` must equal the benchmark's.
 """
@@ -35,6 +36,7 @@ def _as_run_builds(tmp_path: Path, code: str, minutes: float) -> Instance:
         "inputs": {"practices": str(ENGLAND), "select": {"icb_code": [code]}},
         "groups": {"min_list_size": 30000, "max_list_size": 50000, "oversize": "alone"},
         "travel": {"model": "road", "max_minutes": minutes},
+        "rules": {"nest_by": "icb_code"},  # as the harness builds England: no effect on arcs
         "maps": False,
     }
     path = tmp_path / f"{code}.yaml"

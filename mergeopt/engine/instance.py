@@ -22,7 +22,8 @@ Vector = np.ndarray
 
 @dataclass(frozen=True)
 class Instance:
-    """Everything the MIP needs, as plain arrays indexed by practice position.
+    """Everything the MIP needs, as plain arrays indexed by practice position, and the
+    rule values those arrays were folded from.
 
     Attributes
     ----------
@@ -42,6 +43,23 @@ class Instance:
     contiguous : each group's catchments must form one connected piece
     region : a name per practice for its nesting region (e.g. its ICB code), or empty;
         used only to name a region in messages (an infeasible one)
+
+    The rule values behind the arrays, as the user gave them (for reports and
+    explanations; the solve reads only the arrays above):
+
+    max_list_size : the maximum list size *U* of a group, or None for no limit (a hub's
+        bound ``max_size`` is ``min(U, C_j)``, or a lone oversize practice's own size)
+    premises : patients each practice's premises can serve as a hub, :math:`C_j` (n,),
+        ``inf`` where the premises set no limit; empty when not given
+    max_minutes : the drive-time limit in minutes, or None; arcs beyond it are not
+        ``allowed``
+    max_km : the straight-line distance limit in km, or None (with straight-line travel,
+        ``cost`` is that distance)
+    travel_unit : the unit of ``cost`` (``"minutes"`` or ``"km"``), or empty
+    nest_by : what ``region`` names (e.g. ``"icb_code"``): groups never cross it; None when
+        groups are not nested
+    oversize_alone : a practice larger than *U* forms a group on its own (its arcs are
+        the self arc only and its bound its own size)
     """
 
     codes: tuple[str, ...]
@@ -63,6 +81,13 @@ class Instance:
     adjacency: tuple[tuple[int, int], ...] = ()
     contiguous: bool = False
     region: tuple[str, ...] = ()
+    max_list_size: float | None = None
+    premises: Vector = field(default_factory=lambda: np.zeros(0))
+    max_minutes: float | None = None
+    max_km: float | None = None
+    travel_unit: str = ""
+    nest_by: str | None = None
+    oversize_alone: bool = False
 
     @property
     def n(self) -> int:
@@ -75,6 +100,12 @@ class Instance:
         gi = self.group_id[:, None]
         moved: Vector = (gi >= 0) & (gi != self.group_id[None, :])
         return moved
+
+    def oversize(self) -> Vector:
+        """(n,) bool: practices larger than the maximum list size *U* on their own."""
+        if self.max_list_size is None:
+            return np.zeros(self.n, dtype=bool)
+        return np.asarray(self.size > self.max_list_size, dtype=bool)
 
     def hubs_usable(self) -> Vector:
         """(n,) bool: candidate hubs that can host a group at all."""
@@ -133,6 +164,7 @@ class Instance:
             group_id=self.group_id[keep] if len(self.group_id) == self.n else self.group_id,
             adjacency=pairs(self.adjacency),
             region=tuple(self.region[k] for k in keep.tolist()) if self.region else (),
+            premises=self.premises[keep] if len(self.premises) == self.n else self.premises,
         )
 
     def regions(self) -> list[Vector]:

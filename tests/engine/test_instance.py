@@ -71,3 +71,21 @@ def test_independent_regions_and_their_names():
     assert [p.tolist() for p in independent_regions(counted)] == [[0, 1, 2, 3]]
     linked = replace(inst, must_link=((1, 2),))  # as does a rule naming both
     assert len(independent_regions(linked)) == 1
+
+
+def test_a_subset_keeps_the_rule_values():
+    inst = line_instance(
+        [0, 1, 2],
+        [10, 20, 30],
+        max_list_size=25.0,
+        premises=np.array([np.inf, 15.0, 40.0]),
+        max_minutes=12.5,
+        travel_unit="minutes",
+        nest_by="icb_code",
+        region=("A", "A", "B"),
+    )
+    assert inst.oversize().tolist() == [False, False, True]
+    part = inst.subset(np.array([1, 2]))
+    assert part.premises.tolist() == [15.0, 40.0] and part.region == ("A", "B")
+    assert (part.max_list_size, part.max_minutes, part.nest_by) == (25.0, 12.5, "icb_code")
+    assert not line_instance([0, 1], [1, 1e9]).oversize().any()  # no maximum: none oversize

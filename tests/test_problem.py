@@ -1,0 +1,42 @@
+"""From a config to the engine's instance: the rule values travel beside the arrays."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from mergeopt.config import load_config
+from mergeopt.runs import prepare_problem
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_instance_keeps_the_configs_rule_values():
+    config = load_config(ROOT / "configs" / "hull_pcn.yaml")
+    problem, _ = prepare_problem(config)
+    inst = problem.instance
+    assert inst.max_list_size == config.groups.max_list_size == 50000
+    assert inst.min_size == config.groups.min_list_size
+    assert inst.max_minutes == config.travel.max_minutes and inst.max_km == config.travel.max_km
+    assert inst.travel_unit == config.travel.unit == "minutes"
+    assert inst.oversize_alone and inst.oversize().tolist() == problem.oversize.tolist()
+    capacity = problem.practices["capacity"].to_numpy(dtype=float)
+    assert np.array_equal(inst.premises, np.where(np.isnan(capacity), np.inf, capacity))
+    # each hub's bound is the smaller of U and its premises, or a lone oversize practice's size
+    lone = inst.oversize()
+    bound = np.minimum(inst.max_list_size, inst.premises)
+    assert np.array_equal(inst.max_size[~lone], bound[~lone])
+    assert np.array_equal(inst.max_size[lone], inst.size[lone])
+    assert inst.nest_by is None and inst.region == ()
+
+
+def test_nested_regions_are_named_in_the_instance():
+    config = load_config(ROOT / "configs" / "hull_pcn.yaml").with_overrides(
+        **{"rules.nest_by": "pcn_code"}
+    )
+    problem, _ = prepare_problem(config)
+    inst = problem.instance
+    assert inst.nest_by == "pcn_code"
+    assert inst.region == tuple(str(r) for r in problem.practices["region"])
+    assert len(set(inst.region)) > 1
