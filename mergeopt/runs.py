@@ -65,14 +65,7 @@ class RunResult:
         if report is None:
             broken = len(self.violations)
             return f"existing grouping '{self.grouping}': {broken} rule(s) broken"
-        if report.status == "optimal":
-            return "optimal: the solver proved no better grouping exists"
-        gap = f"{report.gap:.3%}" if report.gap is not None else "unknown"
-        bound = f"{report.bound:,.1f}" if report.bound is not None else "unknown"
-        return (
-            f"feasible, not proven optimal: within {gap} of the best possible "
-            f"(bound {bound}); stopped by {report.stopped_by}"
-        )
+        return report.status_line()
 
 
 def solve(config: Config | Path | str, *, overrides: Mapping[str, Any] | None = None) -> RunResult:

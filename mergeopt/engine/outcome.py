@@ -52,6 +52,26 @@ class Outcome:
     build_seconds: float = 0.0
     solve_seconds: float = 0.0
 
+    def status_line(self) -> str:
+        """One line saying what was proved, for the screen and run.json.
+
+        It is made from this outcome's own status, gap and bound, with
+        :attr:`stopped_by` as its detail; the detail never claims a proof or a gap
+        tolerance that these figures do not show (:func:`solver_ended`).
+        """
+        if self.status == "optimal":
+            return "optimal: the solver proved no better grouping exists"
+        if self.status == "infeasible":
+            return f"infeasible: no grouping meets every rule; stopped by {self.stopped_by}"
+        bound = f"{self.bound:,.1f}" if self.bound is not None else "unknown"
+        if self.status == "no_solution":
+            return f"no grouping found (bound {bound}); stopped by {self.stopped_by}"
+        gap = f"{self.gap:.3%}" if self.gap is not None else "unknown"
+        return (
+            f"feasible, not proven optimal: within {gap} of the best possible "
+            f"(bound {bound}); stopped by {self.stopped_by}"
+        )
+
 
 def gap(objective: float, bound: float) -> float:
     """Relative gap as HiGHS defines it: |objective - bound| / |objective|."""
@@ -90,6 +110,25 @@ def found(
         stopped_by=stopped_by,
         build_seconds=build_seconds,
     )
+
+
+def solver_ended(outcome: Outcome, tolerance: float) -> str:
+    """Why a solver that ended its search by itself (its gap tolerance met on the model
+    it solved) left ``outcome`` unproven, in words that agree with the outcome's gap.
+
+    The tolerance is said to be reached only when the outcome's own gap is within it;
+    otherwise (the grouping's recomputed value is further from the bound than the
+    solver's model said) the words claim no tolerance and no proof.
+
+    >>> unproven = Outcome("feasible", objective=356.0, bound=246.0, gap=0.309)
+    >>> solver_ended(unproven, 1e-6)
+    'solver ended its search short of the gap tolerance 1e-06 for this grouping'
+    >>> solver_ended(Outcome("feasible", objective=100.0, bound=99.5, gap=0.005), 0.01)
+    'gap tolerance 0.01 reached'
+    """
+    if outcome.gap is not None and outcome.gap <= tolerance:
+        return f"gap tolerance {tolerance:g} reached"
+    return f"solver ended its search short of the gap tolerance {tolerance:g} for this grouping"
 
 
 def infeasible(stopped_by: str, *, build_seconds: float = 0.0) -> Outcome:

@@ -15,6 +15,7 @@ from mergeopt.engine.outcome import (
     no_grouping,
     proven,
     round_bound,
+    solver_ended,
 )
 
 
@@ -59,3 +60,27 @@ def test_no_grouping_and_infeasible_carry_no_objective():
     assert no_grouping(12.0, "Time limit reached").objective is None
     assert no_grouping(12.0, "Time limit reached").bound == 12.0
     assert infeasible("Infeasible").hub_of is None
+
+
+def test_the_status_line_is_made_from_the_outcomes_own_figures():
+    hub_of = np.array([0, 0, 2])
+    assert found(hub_of, 100.0, 100.0, "Optimal").status_line() == (
+        "optimal: the solver proved no better grouping exists"
+    )
+    line = found(hub_of, 1000.0, 986.0, "Time limit reached").status_line()
+    assert line == (
+        "feasible, not proven optimal: within 1.400% of the best possible (bound 986.0); "
+        "stopped by Time limit reached"
+    )
+    assert "bound unknown" in found(hub_of, 10.0, None, "Time limit reached").status_line()
+    assert no_grouping(5.0, "Time limit reached").status_line() == (
+        "no grouping found (bound 5.0); stopped by Time limit reached"
+    )
+    assert infeasible("Infeasible").status_line().startswith("infeasible: no grouping meets")
+
+
+def test_a_solver_that_ended_claims_its_tolerance_only_within_it():
+    close = found(np.zeros(1, dtype=np.int64), 100.0, 99.5, "")
+    assert solver_ended(close, 0.01) == "gap tolerance 0.01 reached"
+    assert "reached" not in solver_ended(close, 1e-6)
+    assert "reached" not in solver_ended(found(np.zeros(1, dtype=np.int64), 1.0, None, ""), 0.5)

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from benchmarks import baseline
 from mergeopt.engine.instance import Instance, objective_value
 from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.outcome import PROVEN_GAP
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies.lagrangian import lagrangian_applies, lagrangian_bound
 from tests.engine.cases import (
@@ -173,3 +176,23 @@ def _lagrangian_keeps_the_optimum(inst: Instance, hub_of: np.ndarray, optimum: f
     assert not lag.closed[np.unique(hub_of)].any()  # the optimum's hubs stay open
     ai, aj = inst.arcs()
     assert not lag.arc_closed[hub_of[ai] == aj].any()  # and so do its arcs
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    random_instances(),
+    st.sampled_from([1e-6, 0.01, 0.1, 0.5]),
+    st.sampled_from([0.05, 0.5, 30.0]),
+)
+def test_the_detail_never_claims_a_tolerance_the_gap_does_not_show(
+    inst: Instance, tolerance: float, limit: float
+):
+    outcome = solve_instance(inst, SolveOptions(time_limit=limit, gap=tolerance))
+    for claimed in re.findall(r"gap tolerance (\S+) reached", outcome.stopped_by):
+        assert outcome.gap is not None and outcome.gap <= float(claimed)
+    line = outcome.status_line()
+    if outcome.status == "feasible":
+        shown = f"{outcome.gap:.3%}" if outcome.gap is not None else "unknown"
+        assert f"within {shown} of the best possible" in line
+    if outcome.status == "optimal":
+        assert outcome.gap is not None and outcome.gap <= PROVEN_GAP

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import os
 import sys
+from dataclasses import replace
 from importlib.metadata import version
 from typing import Any
 
@@ -27,7 +28,14 @@ from mergeopt.engine.errors import SolverError
 from mergeopt.engine.formulation import Arrays
 from mergeopt.engine.instance import Instance, integral_objective, objective_value
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import Outcome, found, infeasible, no_grouping, proven, round_bound
+from mergeopt.engine.outcome import (
+    Outcome,
+    found,
+    infeasible,
+    no_grouping,
+    round_bound,
+    solver_ended,
+)
 
 #: Models with more columns than this are solved without HiGHS's presolve.
 PRESOLVE_MAX_COLS = 100_000
@@ -170,12 +178,15 @@ def run_highs(
     bound = solver_bound(info)
     if bound is not None:
         bound = round_bound(bound, integral_objective(inst))
-    optimal = proven(objective, bound)
-    if status == ms.kOptimal and not optimal:
-        reason = f"gap tolerance {options.gap:g} reached"
-    elif optimal and status != ms.kOptimal:
-        reason = f"{reason}; bound rounded up to the whole-number objective: optimal"
-    return found(hub_of, objective, bound, reason)
+    outcome = found(hub_of, objective, bound, reason)
+    if status == ms.kOptimal and outcome.status != "optimal":
+        # HiGHS met its gap tolerance on the model it solved; say so only if the
+        # grouping's own gap shows it
+        return replace(outcome, stopped_by=solver_ended(outcome, options.gap))
+    if outcome.status == "optimal" and status != ms.kOptimal:
+        note = f"{reason}; bound rounded up to the whole-number objective: optimal"
+        return replace(outcome, stopped_by=note)
+    return outcome
 
 
 def solver_bound(info: object) -> float | None:

@@ -16,6 +16,7 @@ practices) and the other regions are then only checked for plain infeasibility.
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
@@ -180,8 +181,7 @@ def _combine(
     added up; optimal only if every region was proven and the sums prove it too."""
     build = sum(p.build_seconds for p in parts)
     finished = time.perf_counter()
-    reasons = sorted({p.stopped_by for p in parts})
-    stopped_by = "; ".join(reasons) + (f" ({regions} independent regions)" if regions > 1 else "")
+    stopped_by = _reasons(parts) + (f" ({regions} independent regions)" if regions > 1 else "")
     bounds = [p.bound for p in parts]
     bound = sum(b for b in bounds if b is not None) if None not in bounds else None
     statuses = {p.status for p in parts}
@@ -195,4 +195,25 @@ def _combine(
         whole = found(hub_of, objective, bound, stopped_by, may_be_optimal=proven_parts)
     return replace(
         whole, solver=label(), build_seconds=build, solve_seconds=finished - started - build
+    )
+
+
+def _reasons(parts: list[Outcome]) -> str:
+    """Why the regions stopped: one reason as it is; several, each with how many regions
+    it applies to, so that one region's "Optimal" is not read as the whole's.
+
+    >>> _reasons([Outcome("optimal", stopped_by="Optimal")] * 2)
+    'Optimal'
+    >>> _reasons(
+    ...     [Outcome("optimal", stopped_by="Optimal")] * 2
+    ...     + [Outcome("feasible", stopped_by="Time limit reached")]
+    ... )
+    'Optimal [2 regions]; Time limit reached [1 region]'
+    """
+    counts = Counter(p.stopped_by for p in parts)
+    if len(counts) <= 1:
+        return "; ".join(counts)
+    return "; ".join(
+        f"{reason} [{count} region{'s' if count != 1 else ''}]"
+        for reason, count in sorted(counts.items())
     )

@@ -1,4 +1,5 @@
-"""Decomposition by region: regions solved in parallel, an infeasible one named."""
+"""Decomposition by region: regions solved in parallel, an infeasible one named, the
+regions' reasons counted."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from mergeopt.engine.instance import feasible, objective_value
+from mergeopt.engine.instance import Instance, feasible, objective_value
 from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.outcome import Outcome, found
 from mergeopt.engine.portfolio import solve_instance
+from mergeopt.engine.strategies.regions import solve_regions
 from tests.engine.cases import FAST, line_instance, two_regions
 
 
@@ -52,3 +55,22 @@ def test_an_infeasible_region_solved_in_parallel_is_named():
     assert report.status == "infeasible" and report.hub_of is None
     assert "ICB_B (50 practices)" in report.stopped_by
     assert "ICB_A" not in report.stopped_by
+
+
+def _one_proven_one_not(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
+    """A region solver for the test: the first region proven, the other stopped early."""
+    hub_of = np.arange(inst.n)  # everyone alone: a grouping of this instance
+    value = objective_value(inst, hub_of)
+    if inst.codes[0] == "P0":
+        return found(hub_of, value, value, "Optimal")
+    return found(hub_of, value + 10.0, value - 5.0, "Time limit reached")
+
+
+def test_mixed_region_reasons_are_counted_not_merged():
+    allowed = np.abs(np.subtract.outer([0, 1, 100, 101], [0, 1, 100, 101])) < 5
+    inst = line_instance([0, 1, 100, 101], [1, 1, 1, 1], allowed=allowed)
+    whole = solve_regions(inst, SolveOptions(time_limit=5, threads=1), _one_proven_one_not)
+    assert whole.status == "feasible"
+    assert whole.stopped_by == (
+        "Optimal [1 region]; Time limit reached [1 region] (2 independent regions)"
+    )
