@@ -91,16 +91,12 @@ def found(
     bound: float | None,
     stopped_by: str,
     *,
-    may_be_optimal: bool = True,
     build_seconds: float = 0.0,
 ) -> Outcome:
     """The outcome of a grouping of value ``objective`` under a proven lower ``bound``:
-    ``optimal`` if the bound proves it (and ``may_be_optimal``), else ``feasible``.
-
-    ``may_be_optimal=False`` keeps a grouping ``feasible`` whatever its gap: the caller's
-    parts did not all prove theirs.
+    ``optimal`` if the bound proves it, else ``feasible``; nothing else decides it.
     """
-    status: Status = "optimal" if may_be_optimal and proven(objective, bound) else "feasible"
+    status: Status = "optimal" if proven(objective, bound) else "feasible"
     return Outcome(
         status=status,
         hub_of=hub_of,

@@ -111,9 +111,10 @@ def solve_region(inst: Instance, options: SolveOptions, deadline: float) -> Outc
     bound = round_bound(bound, integral_objective(inst))
     if time.perf_counter() < deadline - 0.1 and inst.n > 8:
         best = improve(inst, best, highs_sub_solver(options), deadline=deadline)
-    value = objective_value(inst, best)
-    # reported as found, not judged again here: optimal only from a strategy's own proof
-    return found(best, value, bound, run.stopped_by, may_be_optimal=False, build_seconds=build)
+    outcome = found(best, objective_value(inst, best), bound, run.stopped_by, build_seconds=build)
+    if outcome.status == "optimal":  # e.g. the matheuristic reached the bound
+        return replace(outcome, stopped_by=f"{run.stopped_by}; grouping meets the proven bound")
+    return outcome
 
 
 def _solve_mip(

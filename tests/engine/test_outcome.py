@@ -39,20 +39,16 @@ def test_a_grouping_is_optimal_only_when_its_bound_proves_it():
     assert unproven.status == "feasible" and unproven.gap == pytest.approx(0.01)
     unbounded = found(hub_of, 100.0, None, "Time limit reached")
     assert unbounded.status == "feasible" and unbounded.gap is None
-    kept = found(hub_of, 100.0, 100.0, "parts not all proven", may_be_optimal=False)
-    assert kept.status == "feasible" and kept.gap == 0.0
 
 
 @given(
     st.floats(0, 1e9, allow_nan=False),
     st.one_of(st.none(), st.floats(-1e9, 1e9, allow_nan=False)),
-    st.booleans(),
 )
-def test_the_verdict_agrees_with_its_gap(objective: float, bound: float | None, may: bool):
-    outcome = found(np.zeros(1, dtype=np.int64), objective, bound, "", may_be_optimal=may)
-    assert (outcome.status == "optimal") == (may and proven(objective, bound))
-    if outcome.status == "optimal":
-        assert outcome.gap is not None and outcome.gap <= PROVEN_GAP
+def test_the_verdict_agrees_with_its_gap(objective: float, bound: float | None):
+    outcome = found(np.zeros(1, dtype=np.int64), objective, bound, "")
+    assert (outcome.status == "optimal") == proven(objective, bound)
+    assert (outcome.status == "optimal") == (outcome.gap is not None and outcome.gap <= PROVEN_GAP)
     assert (outcome.gap is None) == (bound is None)
 
 

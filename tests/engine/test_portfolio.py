@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import replace
 
 import numpy as np
@@ -11,9 +12,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks import baseline
+from mergeopt.engine import portfolio
 from mergeopt.engine.instance import Instance, objective_value
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import PROVEN_GAP
+from mergeopt.engine.outcome import PROVEN_GAP, found
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies.lagrangian import lagrangian_applies, lagrangian_bound
 from tests.engine.cases import (
@@ -196,3 +198,27 @@ def test_the_detail_never_claims_a_tolerance_the_gap_does_not_show(
         assert f"within {shown} of the best possible" in line
     if outcome.status == "optimal":
         assert outcome.gap is not None and outcome.gap <= PROVEN_GAP
+    if outcome.hub_of is not None and outcome.gap is not None and outcome.gap <= PROVEN_GAP:
+        assert outcome.status == "optimal"  # a proven gap is never left "feasible"
+
+
+def test_a_region_whose_improved_grouping_meets_the_bound_is_optimal(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """HiGHS stops unproven with the optimum's value as its bound and a worse grouping; the
+    matheuristic then finds a grouping of that value: proven, so "optimal" (it was left
+    "feasible, not proven optimal: within 0.000%")."""
+    inst = line_instance(
+        [0, 1, 2, 10, 11, 12, 20, 21, 22, 30], [1] * 10, max_size=np.full(10, 3.0)
+    )
+    best = solve_instance(inst, FAST)
+    assert best.status == "optimal" and best.objective is not None
+    worse = np.array([2, 2, 2, 3, 3, 3, 6, 6, 6, 9])  # hubs at the ends, not the middles
+    stopped = found(worse, objective_value(inst, worse), best.objective, "Time limit reached")
+    assert stopped.status == "feasible" and stopped.objective > best.objective
+    monkeypatch.setattr(portfolio, "_solve_mip", lambda *args: stopped)
+    monkeypatch.setattr(portfolio, "hub_search_applies", lambda inst: False)
+    region = portfolio.solve_region(inst, FAST, time.perf_counter() + 30.0)
+    assert region.objective == pytest.approx(best.objective)
+    assert region.status == "optimal" and region.gap == 0.0
+    assert region.stopped_by == "Time limit reached; grouping meets the proven bound"

@@ -144,8 +144,7 @@ def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
     bound = float(bounds[-1]) if bounds else None
     if sol == pulp.LpSolutionOptimal and bound is None and "Optimal solution found" in text:
         bound = objective
-    solved = sol == pulp.LpSolutionOptimal
-    if solved and proven(objective, bound):
+    if proven(objective, bound):
         reason = "optimal"
     elif bound is not None and gap(objective, bound):
         reason = "time limit or gap tolerance"
@@ -154,7 +153,7 @@ def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
     hub_of = pulp_assignment(model, n)
     if hub_of is None:
         return no_grouping(bound, f"{reason}; the solution returned was incomplete")
-    return found(hub_of, objective, bound, reason, may_be_optimal=solved)
+    return found(hub_of, objective, bound, reason)
 
 
 def pulp_assignment(model: Model, n: int) -> np.ndarray | None:

@@ -81,8 +81,10 @@ def lagrangian_fixing(
             return run
         if run.hub_of is None or run.objective is None:
             return no_grouping(bound, run.stopped_by)
-        # the Lagrangian bound is kept; the status stays as HiGHS left it
-        return found(run.hub_of, run.objective, bound, run.stopped_by, may_be_optimal=False)
+        kept = found(run.hub_of, run.objective, bound, run.stopped_by)
+        if kept.status == "optimal":  # HiGHS's grouping meets the Lagrangian bound
+            return replace(kept, stopped_by=f"{run.stopped_by}; Lagrangian bound meets it")
+        return kept
     if objective_value(inst, best) < upper - 1e-9 * max(1.0, abs(upper)):
         upper = objective_value(inst, best)
         if lower < upper - 1e-9 * max(1.0, abs(upper)):  # fix again below the better UB

@@ -190,9 +190,7 @@ def _combine(
     elif "no_solution" in statuses or len(parts) == 0 or (hub_of < 0).any():
         whole = Outcome("no_solution", bound=bound, stopped_by=stopped_by)
     else:
-        objective = objective_value(inst, hub_of)
-        proven_parts = statuses == {"optimal"}
-        whole = found(hub_of, objective, bound, stopped_by, may_be_optimal=proven_parts)
+        whole = found(hub_of, objective_value(inst, hub_of), bound, stopped_by)
     return replace(
         whole, solver=label(), build_seconds=build, solve_seconds=finished - started - build
     )
