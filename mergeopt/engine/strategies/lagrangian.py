@@ -416,7 +416,7 @@ def choice_value(
     force_open: int | None = None,
     force_closed: int | None = None,
 ) -> float:
-    """Sum of v_j over :func:`_chosen`; inf if the count or forced hubs cannot be met."""
+    """Sum of v_j over :func:`chosen_hubs`; inf if the count or forced hubs cannot be met."""
     chosen = chosen_hubs(inst, hubs, hub_value, force_open=force_open, force_closed=force_closed)
     count = int(chosen.sum())
     low, high = count_range(inst, len(hubs))
