@@ -377,7 +377,8 @@ def _row(
         filler = " |" * (COLUMNS - 4)
         return f"| {name} | {engine} | {about.get('n', '-')} | skipped: {reason} |" + filler
     if "error" in row:
-        return f"| {name} | {engine} | - | error: {row['error']} |" + " |" * (COLUMNS - 4)
+        error = str(row["error"]).replace("|", "/")  # a pipe would split the table's row
+        return f"| {name} | {engine} | - | error: {error} |" + " |" * (COLUMNS - 4)
     optimum = row.get("optimum")
     match = ""
     if optimum is not None and row.get("objective") is not None:

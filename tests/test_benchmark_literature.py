@@ -182,3 +182,11 @@ def test_literature_specs_only_touch_capacitated_families() -> None:
     assert run.Spec.parse("ta:25:literature") == run.Spec("ta", "25", literature=True)
     assert run.baseline_skipped(run.Spec("doni", "3")) is not None
     assert run.baseline_skipped(run.Spec("doni", "1")) is None
+
+
+def test_an_error_row_keeps_the_table_whole() -> None:
+    """A child's traceback lines are joined with pipes; the row must keep 15 cells."""
+    error = "File x.py, line 1 | FileNotFoundError: doni2.dat: benchmark file not found"
+    line = run._row({"error": error}, "mergeopt", "doni:2", {}, "")
+    assert line.count("|") == run.COLUMNS + 1
+    assert "doni2.dat: benchmark file not found" in line
