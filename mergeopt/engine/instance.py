@@ -60,6 +60,10 @@ class Instance:
         groups are not nested
     oversize_alone : a practice larger than *U* forms a group on its own (its arcs are
         the self arc only and its bound its own size)
+    alone : (n,) bool, or empty for none: practices that stand alone (remote practices),
+        each a group of its own with no other member, exempt from the minimum list size
+        *L*; the front end gives them the self arc only. The solve sets them aside and
+        groups the rest (:func:`mergeopt.engine.portfolio.solve_instance`).
     """
 
     codes: tuple[str, ...]
@@ -88,10 +92,17 @@ class Instance:
     travel_unit: str = ""
     nest_by: str | None = None
     oversize_alone: bool = False
+    alone: Vector = field(default_factory=lambda: np.zeros(0, dtype=bool))
 
     @property
     def n(self) -> int:
         return len(self.codes)
+
+    def standing_alone(self) -> Vector:
+        """(n,) bool: the practices that stand alone (``alone``; none when it is empty)."""
+        if len(self.alone) != self.n:
+            return np.zeros(self.n, dtype=bool)
+        return np.asarray(self.alone, dtype=bool)
 
     def moved(self) -> Vector:
         """(n, n) bool: practice *i* would leave its current group by joining hub *j*."""
@@ -109,7 +120,9 @@ class Instance:
 
     def hubs_usable(self) -> Vector:
         """(n,) bool: candidate hubs that can host a group at all."""
-        return self.can_hub & (self.max_size >= self.size) & (self.max_size >= self.min_size)
+        reaches_minimum = (self.max_size >= self.min_size) | self.standing_alone()
+        usable: Vector = self.can_hub & (self.max_size >= self.size) & reaches_minimum
+        return usable
 
     def arcs(self) -> tuple[Vector, Vector]:
         """Positions (i, j) of the allowed practice -> hub arcs, row-major."""
@@ -165,6 +178,7 @@ class Instance:
             adjacency=pairs(self.adjacency),
             region=tuple(self.region[k] for k in keep.tolist()) if self.region else (),
             premises=self.premises[keep] if len(self.premises) == self.n else self.premises,
+            alone=self.alone[keep] if len(self.alone) == self.n else self.alone,
         )
 
     def regions(self) -> list[Vector]:
@@ -263,7 +277,7 @@ def broken_rules(inst: Instance, hub_of: Vector) -> list[str]:
     if not arc.all():
         found.append("a practice joins a hub it may not (travel, nesting or no cost)")
     load = np.bincount(hub_of, weights=inst.size, minlength=n)[hubs]
-    if (load < inst.min_size - 1e-6).any():
+    if ((load < inst.min_size - 1e-6) & ~inst.standing_alone()[hubs]).any():
         found.append("a group is below the minimum list size")
     if (load > inst.max_size[hubs] + 1e-6).any():
         found.append("a group is above its maximum list size")

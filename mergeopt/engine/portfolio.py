@@ -81,11 +81,55 @@ BESIDE_MIN_SECONDS = 10.0
 def solve_instance(inst: Instance, options: SolveOptions, *, name: str = "mergeopt") -> Outcome:
     """Solve an instance and report what was found and proved (the true status).
 
-    ``name`` names the PuLP problem (CBC only).
+    ``name`` names the PuLP problem (CBC only). Practices that stand alone
+    (:attr:`Instance.alone`) are set aside first (:func:`_beside_alone`).
     """
+    if inst.standing_alone().any():
+        return _beside_alone(inst, options, name)
     if options.solver == "highs":
         return solve_regions(inst, options, solve_region)
     return solve_cbc(inst, options, name=name)
+
+
+def _beside_alone(inst: Instance, options: SolveOptions, name: str) -> Outcome:
+    """Practices that stand alone are each a group of their own: the rest is grouped
+    without them, with the group count less theirs.
+
+    Their groups add only the per-group weight to the objective (no travel, no move:
+    each stays with itself, and the longest travel is the rest's), so the rest's bound
+    plus that is a bound for the whole. A takeover or a must-link tying one of them to
+    another practice cannot hold, nor can one that may not host its own group.
+    """
+    alone = inst.standing_alone()
+    k = int(alone.sum())
+    tied = [(a, b) for a, b in (*inst.fixed, *inst.must_link) if a != b and (alone[a] or alone[b])]
+    if tied or not inst.hubs_usable()[alone].all():
+        return infeasible("a practice that stands alone is tied to another, or cannot host")
+    if inst.count_max is not None and inst.count_max < k:
+        return infeasible("more practices stand alone than groups are allowed")
+    rest = np.flatnonzero(~alone)
+    hub_of = np.arange(inst.n)
+    constant = inst.weights[2] * k
+    if not len(rest):
+        value = objective_value(inst, hub_of)
+        if inst.count_min is not None and inst.count_min > k:
+            return infeasible("every practice stands alone: too few groups")
+        return found(hub_of, value, value, "every practice stands alone")
+    low = None if inst.count_min is None or inst.count_min <= k else inst.count_min - k
+    high = None if inst.count_max is None else inst.count_max - k
+    outcome = solve_instance(inst.subset(rest, count=(low, high)), options, name=name)
+    bound = None if outcome.bound is None else outcome.bound + constant
+    if outcome.hub_of is None:
+        return replace(outcome, bound=bound)
+    hub_of[rest] = rest[outcome.hub_of]
+    value = objective_value(inst, hub_of)
+    done = found(hub_of, value, bound, outcome.stopped_by)
+    return replace(
+        done,
+        solver=outcome.solver,
+        build_seconds=outcome.build_seconds,
+        solve_seconds=outcome.solve_seconds,
+    )
 
 
 def solve_region(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:

@@ -51,8 +51,11 @@ def feasible_by_hand(inst: Instance, hub_of: np.ndarray) -> bool:
     if not (inst.allowed[i, hub_of] | (i == hub_of)).all() or not usable[list(hubs)].all():
         return False
     load = np.bincount(hub_of, weights=inst.size, minlength=inst.n)
+    alone = inst.standing_alone()
     for j in hubs:
-        if load[j] < inst.min_size - 1e-9 or load[j] > inst.max_size[j] + 1e-9:
+        if load[j] < inst.min_size - 1e-9 and not alone[j]:
+            return False
+        if load[j] > inst.max_size[j] + 1e-9:
             return False
     count = len(hubs)
     if inst.count_min is not None and count < inst.count_min:
