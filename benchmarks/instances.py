@@ -34,7 +34,7 @@ from mergeopt.engine.instance import Instance
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies import heuristics
-from mergeopt.inputs import read_practices
+from mergeopt.inputs.practices import read_practices
 from mergeopt.problem import build_problem
 
 ROOT = Path(__file__).resolve().parents[1]

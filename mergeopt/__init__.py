@@ -17,8 +17,8 @@ from importlib.metadata import version
 
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
 from mergeopt.config import Config, load_config
+from mergeopt.inputs.nhs.assembly import prepare
 from mergeopt.maps import explore, plot
-from mergeopt.nhs import prepare
 from mergeopt.outputs import load_run, write_run
 from mergeopt.runs import RunResult, evaluate, solve
 from mergeopt.runs import compare_runs as compare

@@ -315,8 +315,8 @@ def prepare(
     force: ForceOption = False,
 ) -> None:
     """Build a practices table from NHS Digital's files as downloaded."""
-    from mergeopt.nhs import prepare as prepare_table
-    from mergeopt.nhs import write_prepared
+    from mergeopt.inputs.nhs.assembly import prepare as prepare_table
+    from mergeopt.inputs.nhs.assembly import write_prepared
 
     def action() -> str:
         if out.exists() and not force:

@@ -25,7 +25,8 @@ import pandas as pd
 from mergeopt._errors import InputError
 from mergeopt.config import Config, config_hash
 from mergeopt.engine.outcome import Outcome
-from mergeopt.runs import RunResult, input_hashes, prepare_problem, result_for
+from mergeopt.inputs.hashes import input_hashes
+from mergeopt.runs import RunResult, prepare_problem, result_for
 
 #: A writer of further files (maps, geopackages): given the result and the staging folder.
 Writer = Callable[[RunResult, Path], None]

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from mergeopt import travel
 from mergeopt._errors import InputError
 from mergeopt.config import Config
 from mergeopt.engine.instance import Instance
-from mergeopt.inputs import UNALLOCATED
+from mergeopt.inputs.matrix import read_travel_matrix
+from mergeopt.inputs.practices import UNALLOCATED
+from mergeopt.inputs.travel import road_minutes, straight_line_km
 
 
 @dataclass(frozen=True)
@@ -57,14 +58,14 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
     where = _Positions(codes, config)
     easting = practices["easting"].to_numpy(dtype=float)
     northing = practices["northing"].to_numpy(dtype=float)
-    km = travel.straight_line_km(easting, northing)
+    km = straight_line_km(easting, northing)
     if config.travel.model == "road":
-        cost = travel.road_minutes(easting, northing)
+        cost = road_minutes(easting, northing)
     elif config.travel.model == "straight_line":
         cost = km
     else:
         assert config.travel.matrix is not None  # the schema guarantees it
-        cost = travel.read_travel_matrix(config.travel.matrix, codes)
+        cost = read_travel_matrix(config.travel.matrix, codes)
 
     rules, groups = config.rules, config.groups
     size = practices["list_size"].to_numpy(dtype=float)

@@ -14,7 +14,7 @@ one of two ways, and :func:`fit_trip_allowance` says which it used:
     It does not (the Rutland extract covers neither area): pairs of points on the
     network's settlement roads are routed, weighted so that their straight-line
     distances follow those of the calibration trips, and the allowance is the mean of
-    the fitted line (:data:`~mergeopt.travel.ROAD_MODEL`) minus routed minutes. As the
+    the fitted line (:data:`~mergeopt.inputs.travel.ROAD_MODEL`) minus routed minutes. As the
     line's mean equals the observed mean on the calibration trips, this matches the
     real drive times on average, *if* the network's area relates roads to straight
     lines as the calibration areas do. It is a transfer, not a validation: no network
@@ -32,8 +32,9 @@ import numpy.typing as npt
 import pandas as pd
 
 from mergeopt._errors import InputError
+from mergeopt.inputs.calibration import CALIBRATION_AREAS, calibration_trips
+from mergeopt.inputs.travel import ROAD_MODEL
 from mergeopt.roads import ROAD_CLASSES, RoadNetwork, SpeedProfile, route, snap
-from mergeopt.travel import CALIBRATION_AREAS, ROAD_MODEL, calibration_trips
 
 __all__ = ["SETTLEMENT_CLASSES", "AllowanceFit", "fit_trip_allowance"]
 
@@ -64,7 +65,7 @@ class AllowanceFit:
     trips : pandas.DataFrame
         One row per trip or drawn pair, default RangeIndex: ``km`` (straight line),
         ``routed`` (network minutes without the allowance: gaps and drive), ``line``
-        (:data:`~mergeopt.travel.ROAD_MODEL` minutes), ``observed`` (real minutes; NaN
+        (:data:`~mergeopt.inputs.travel.ROAD_MODEL` minutes), ``observed`` (real minutes; NaN
         for drawn pairs), ``weight`` (1 for real trips).
     """
 

@@ -37,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mergeopt._errors import InputError
+from mergeopt.geo.crs import to_bng
 from mergeopt.roads import ROAD_CLASSES, RoadNetwork, build_network
 
 __all__ = ["NO_CARS", "READER_VERSION", "file_digest", "read_roads"]
@@ -194,7 +195,7 @@ class _OsmWays:
         valid = ~np.isnan(lon)
         _, first, node = np.unique(refs, return_index=True, return_inverse=True)
         node = node.reshape(-1)
-        x, y = _to_bng(lon[first], lat[first])
+        x, y = to_bng(lon[first], lat[first])  # NaN stays NaN
         pair = np.flatnonzero((way[1:] == way[:-1]) & valid[1:] & valid[:-1])
         a, b, of = node[pair], node[pair + 1], way[pair]
         direction = np.frombuffer(self.direction, dtype=np.int8)[of]
@@ -215,17 +216,6 @@ class _OsmWays:
             road_class=classes[edge_way],
             maxspeed_kmh=limits[edge_way],
         )
-
-
-def _to_bng(
-    lon: npt.NDArray[np.float64], lat: npt.NDArray[np.float64]
-) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64]]:
-    """WGS84 lon/lat to EPSG:27700 metres (NaN stays NaN)."""
-    from pyproj import Transformer
-
-    to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
-    x, y = to_bng.transform(lon, lat)
-    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.float64)
 
 
 # --- OS Open Roads ---------------------------------------------------------------------

@@ -7,7 +7,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -24,7 +23,8 @@ from mergeopt.engine.errors import SolverError as EngineSolverError
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome
 from mergeopt.engine.portfolio import solve_instance
-from mergeopt.inputs import read_practices, read_source
+from mergeopt.inputs.hashes import input_hashes
+from mergeopt.inputs.practices import read_practices, read_source
 from mergeopt.problem import Problem, build_problem
 from mergeopt.results import (
     assignments_table,
@@ -218,20 +218,6 @@ def result_for(
         inputs=input_hashes(config),
         grouping=grouping,
     )
-
-
-def input_hashes(config: Config) -> dict[str, str]:
-    """SHA-256 of every input file the config reads, keyed by path."""
-    paths = [*config.inputs.files().values(), config.travel.matrix]
-    return {str(path): _sha256(path) for path in paths if path is not None}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 def compare_runs(first: RunResult, second: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -86,7 +86,8 @@ from rich.progress import (
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
 from mergeopt.config import Config, Sweep, config_hash, config_key_problem, load_config
 from mergeopt.engine.processes import process_context, usable_cpus
-from mergeopt.inputs import read_source
+from mergeopt.inputs.hashes import input_hashes
+from mergeopt.inputs.practices import read_source
 from mergeopt.outputs import (
     Writer,
     default_writers,
@@ -95,7 +96,7 @@ from mergeopt.outputs import (
     write_record,
     write_run,
 )
-from mergeopt.runs import RunResult, input_hashes, solve_config
+from mergeopt.runs import RunResult, solve_config
 
 if TYPE_CHECKING:
     from multiprocessing.context import BaseContext

@@ -11,7 +11,7 @@ from shapely.geometry import Point
 
 from mergeopt._errors import InputError
 from mergeopt.config import Config, load_config
-from mergeopt.inputs import read_practices
+from mergeopt.inputs.practices import read_practices
 
 PRACTICES = """practice_code,practice_name,list_size,easting,northing,pcn_code,hub_eligibility
 A1,Alpha,12000,510000,430000,N1,may

@@ -13,7 +13,13 @@ import pandas as pd
 import pytest
 
 from mergeopt._errors import InputError
-from mergeopt.nhs import CANONICAL_COLUMNS, EXCLUDED_COLUMNS, Prepared, prepare, write_prepared
+from mergeopt.inputs.nhs.assembly import (
+    CANONICAL_COLUMNS,
+    EXCLUDED_COLUMNS,
+    Prepared,
+    prepare,
+    write_prepared,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "data"

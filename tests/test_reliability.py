@@ -30,9 +30,9 @@ from hypothesis import strategies as st
 from mergeopt._errors import InputError
 from mergeopt.catchments import study_area
 from mergeopt.config import Geography, load_config
-from mergeopt.inputs import read_practices
-from mergeopt.nhs import CANONICAL_COLUMNS, prepare
-from mergeopt.travel import read_travel_matrix
+from mergeopt.inputs.matrix import read_travel_matrix
+from mergeopt.inputs.nhs.assembly import CANONICAL_COLUMNS, prepare
+from mergeopt.inputs.practices import read_practices
 
 ROOT = Path(__file__).resolve().parents[1]
 TALLY: Counter[str] = Counter()

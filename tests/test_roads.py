@@ -17,6 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mergeopt._errors import InputError, InputWarning
+from mergeopt.inputs.travel import ROAD_MODEL
 from mergeopt.road_cache import CACHE_ENV, MinuteCache, cache_root, load_network
 from mergeopt.road_fit import SETTLEMENT_CLASSES, fit_trip_allowance
 from mergeopt.road_readers import car_direction, parse_maxspeed, read_roads
@@ -30,7 +31,6 @@ from mergeopt.roads import (
     route,
     search_limit,
 )
-from mergeopt.travel import ROAD_MODEL
 
 osmium = pytest.importorskip("osmium", reason="the roads extra (pyosmium) is not installed")
 

@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from mergeopt._errors import InputError
 from mergeopt.cli import app
 from mergeopt.config import load_config
-from mergeopt.inputs import read_practices
+from mergeopt.inputs.practices import read_practices
 from mergeopt.sweep import (
     TIMING_COLUMNS,
     load_sweep,

@@ -1,8 +1,10 @@
-"""Tests for mergeopt.travel: road model, straight-line matrix, supplied matrices, the fit."""
+"""Tests for the road model, straight-line matrix, supplied matrices, and the fit (tools/)."""
 
 from __future__ import annotations
 
+import importlib.util
 import runpy
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,15 +13,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mergeopt._errors import InputError
-from mergeopt.travel import (
-    ROAD_MODEL,
-    FitReport,
-    RoadModel,
-    fit_road_model,
-    read_travel_matrix,
-    road_minutes,
-    straight_line_km,
-)
+from mergeopt.inputs.matrix import read_travel_matrix
+from mergeopt.inputs.travel import ROAD_MODEL, RoadModel, road_minutes, straight_line_km
 
 ROOT = Path(__file__).resolve().parents[1]
 TRAVEL_DIR = ROOT / "data" / "travel"
@@ -261,8 +256,17 @@ def test_read_travel_matrix_rejects_duplicate_codes_from_caller(tmp_path):
 
 
 @pytest.fixture(scope="module")
-def report() -> FitReport:
-    return fit_road_model(TRAVEL_DIR)
+def report():
+    """The fit of tools/fit_road_model.py (a script, loaded as a module)."""
+    spec = importlib.util.spec_from_file_location("fit_road_model", TOOL)
+    assert spec is not None and spec.loader is not None
+    tool = importlib.util.module_from_spec(spec)
+    sys.modules["fit_road_model"] = tool  # its dataclass looks itself up there
+    try:
+        spec.loader.exec_module(tool)
+    finally:
+        del sys.modules["fit_road_model"]
+    return tool.fit_road_model(TRAVEL_DIR)
 
 
 def test_fit_reproduces_road_model(report):
@@ -294,7 +298,7 @@ def test_docs_hold_the_current_tool_output(capsys):
     tool = runpy.run_path(str(TOOL), run_name="fit_road_model")
     assert tool["main"](["--travel-dir", str(TRAVEL_DIR)]) == 0
     printed = capsys.readouterr().out
-    assert "matches `mergeopt.travel.ROAD_MODEL`: yes" in printed
+    assert "matches `mergeopt.inputs.travel.ROAD_MODEL`: yes" in printed
     doc = DOC.read_text(encoding="utf-8")
     start = doc.index("<!-- fit_road_model output: start -->\n") + len(
         "<!-- fit_road_model output: start -->\n"

@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mergeopt.inputs.travel import ROAD_MODEL, straight_line_km
 from mergeopt.road_fit import SETTLEMENT_CLASSES, AllowanceFit, fit_trip_allowance
 from mergeopt.road_readers import read_roads
 from mergeopt.roads import TRIP_MINUTES, RoadNetwork, SpeedProfile, drive_minutes
-from mergeopt.travel import ROAD_MODEL, straight_line_km
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TRAVEL_DIR = ROOT / "data" / "travel"

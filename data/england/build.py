@@ -1,4 +1,4 @@
-"""Build the national practices table in data/england/ with mergeopt.nhs.prepare.
+"""Build the national practices table in data/england/ with mergeopt.inputs.nhs.assembly.prepare.
 
 Run from the repository root: ``python data/england/build.py``. It reads only files in
 data/nhs and writes data/england/practices.csv and practices_excluded.csv (see README.md
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from mergeopt.nhs import Prepared, prepare, write_prepared
+from mergeopt.inputs.nhs.assembly import Prepared, prepare, write_prepared
 
 HERE = Path(__file__).resolve().parent
 NHS = HERE.parent / "nhs"

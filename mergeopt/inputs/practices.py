@@ -1,4 +1,4 @@
-"""Reading and validating the practices table (and an optional premises table).
+"""Reading and validating the practices table (joined with an optional premises table).
 
 Whatever the file format and column names, :func:`read_practices` returns one canonical
 table, validated as a whole: every problem found is gathered into one error that names
@@ -28,10 +28,13 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from pyproj import Transformer
 
 from mergeopt._errors import InputError, InputWarning, describe_rows
 from mergeopt.config import Config
+from mergeopt.geo.crs import to_bng
+from mergeopt.inputs.nhs.assembly import prepare
+from mergeopt.inputs.premises import join_premises
+from mergeopt.inputs.tables import read_table
 
 #: The current-group code NHS Digital uses for practices in no network.
 UNALLOCATED = "U"
@@ -39,7 +42,6 @@ ELIGIBILITY = ("must", "may", "never")
 # Generous boxes around Great Britain: a point outside is a typo or a swapped column.
 _BNG_BOX = ((0.0, 700_000.0), (0.0, 1_300_000.0))
 _LATLONG_BOX = ((49.8, 61.0), (-8.7, 2.0))
-_TO_BNG = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
 
 
 class _Problems:
@@ -72,50 +74,6 @@ class _Problems:
             raise InputError(f"{self.path}: " + "; ".join(self.items))
 
 
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV, Parquet, GeoPackage or GeoJSON file as it is.
-
-    CSVs are read as text (codes keep leading zeros), tolerating a UTF-8 byte-order
-    mark and Latin-1 (Excel exports).
-    """
-    if not path.exists():
-        raise InputError(f"{path}: file not found")
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            return _read_csv(path)
-        if suffix == ".parquet":
-            parquet: pd.DataFrame = pd.read_parquet(path)
-            return parquet
-        if suffix in (".gpkg", ".geojson", ".json", ".shp"):
-            layer: pd.DataFrame = gpd.read_file(path)
-            return layer
-    except InputError:
-        raise
-    except Exception as exc:  # a reader's own message is the most useful one here
-        raise InputError(f"{path}: cannot read ({str(exc).splitlines()[0]})") from None
-    raise InputError(
-        f"{path}: unsupported format '{suffix}' (use .csv, .parquet, .gpkg or .geojson)"
-    )
-
-
-def _read_csv(path: Path) -> pd.DataFrame:
-    for encoding in ("utf-8-sig", "latin-1"):
-        try:
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
-        except UnicodeDecodeError:
-            continue
-        except pd.errors.EmptyDataError:
-            raise InputError(f"{path}: the file is empty") from None
-        except pd.errors.ParserError as exc:
-            raise InputError(f"{path}: not a well-formed CSV ({str(exc).strip()})") from None
-        duplicated = [c for c in frame.columns if "." in c and c.rsplit(".", 1)[0] in frame]
-        if duplicated:
-            raise InputError(f"{path}: column '{duplicated[0].rsplit('.', 1)[0]}' appears twice")
-        return pd.DataFrame(frame.apply(lambda col: col.str.strip()).replace("", None))
-    raise InputError(f"{path}: cannot decode the file as UTF-8 or Latin-1")  # pragma: no cover
-
-
 def read_practices(config: Config) -> pd.DataFrame:
     """Read, join and validate the practices named in a config.
 
@@ -130,7 +88,7 @@ def read_practices(config: Config) -> pd.DataFrame:
     path = spec.source
     raw = read_source(config)
     if spec.premises is not None:
-        raw = _join_premises(raw, spec.premises, code=spec.columns.code, practices=path)
+        raw = join_premises(raw, spec.premises, code=spec.columns.code, practices=path)
     raw, positions = _select(raw, spec.select, path)
     problems = _Problems(path, raw, spreadsheet=path.suffix.lower() == ".csv", positions=positions)
     codes = _codes(raw, spec.columns.code, problems)
@@ -158,8 +116,6 @@ def read_source(config: Config) -> pd.DataFrame:
     if nhs is None:
         assert config.inputs.practices is not None  # the schema guarantees one source
         return read_table(config.inputs.practices)
-    from mergeopt.nhs import prepare
-
     prepared = prepare(
         **nhs.files(), icb=nhs.icb, sub_icb=nhs.sub_icb, pcn=nhs.pcn, practices=nhs.practices
     )
@@ -305,8 +261,7 @@ def _from_latlong(
     raw: pd.DataFrame, lat: str, long: str, problems: _Problems
 ) -> tuple[np.ndarray, np.ndarray]:
     lats, longs = _from_pair(raw, (lat, long), _LATLONG_BOX, problems)
-    easting, northing = _TO_BNG.transform(longs, lats)
-    return np.asarray(easting, dtype=float), np.asarray(northing, dtype=float)
+    return to_bng(longs, lats)
 
 
 def _from_geometry(raw: pd.DataFrame, problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
@@ -373,31 +328,3 @@ def _eligibility(raw: pd.DataFrame, column: str, problems: _Problems) -> list[st
         column, np.array([v not in ELIGIBILITY for v in values]), "must be must, may or never"
     )
     return values
-
-
-def _join_premises(
-    raw: pd.DataFrame, premises: Path, *, code: str, practices: Path
-) -> pd.DataFrame:
-    table = read_table(premises)
-    if code not in table.columns:
-        raise InputError(f"{premises}: missing column '{code}' to join on {practices.name}")
-    keys = table[code].astype("string").str.strip().str.upper()
-    known = set(raw[code].astype("string").str.strip().str.upper()) if code in raw else set()
-    offset = 2 if premises.suffix.lower() == ".csv" else 1
-    unknown = [i + offset for i, k in enumerate(keys) if k not in known]
-    if unknown:
-        names = ", ".join(str(keys.iloc[r - offset]) for r in unknown[:5])
-        raise InputError(
-            f"{premises}: column '{code}' has practices not in {practices.name} "
-            f"({names}) in {describe_rows(unknown)}"
-        )
-    repeated = [i + offset for i in np.flatnonzero(keys.duplicated(keep=False))]
-    if repeated:
-        raise InputError(
-            f"{premises}: column '{code}' has duplicated codes in {describe_rows(repeated)}"
-        )
-    extra = table.drop(columns=[c for c in table.columns if c in raw.columns and c != code])
-    extra = extra.assign(**{code: keys.to_numpy()})
-    left = raw.assign(_key=raw[code].astype("string").str.strip().str.upper())
-    joined = left.merge(extra.rename(columns={code: "_key"}), on="_key", how="left")
-    return joined.drop(columns="_key")

@@ -1,0 +1,39 @@
+"""The premises table (``inputs.premises``): premises columns joined onto the practices."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mergeopt._errors import InputError, describe_rows
+from mergeopt.inputs.tables import read_table
+
+
+def join_premises(
+    raw: pd.DataFrame, premises: Path, *, code: str, practices: Path
+) -> pd.DataFrame:
+    table = read_table(premises)
+    if code not in table.columns:
+        raise InputError(f"{premises}: missing column '{code}' to join on {practices.name}")
+    keys = table[code].astype("string").str.strip().str.upper()
+    known = set(raw[code].astype("string").str.strip().str.upper()) if code in raw else set()
+    offset = 2 if premises.suffix.lower() == ".csv" else 1
+    unknown = [i + offset for i, k in enumerate(keys) if k not in known]
+    if unknown:
+        names = ", ".join(str(keys.iloc[r - offset]) for r in unknown[:5])
+        raise InputError(
+            f"{premises}: column '{code}' has practices not in {practices.name} "
+            f"({names}) in {describe_rows(unknown)}"
+        )
+    repeated = [i + offset for i in np.flatnonzero(keys.duplicated(keep=False))]
+    if repeated:
+        raise InputError(
+            f"{premises}: column '{code}' has duplicated codes in {describe_rows(repeated)}"
+        )
+    extra = table.drop(columns=[c for c in table.columns if c in raw.columns and c != code])
+    extra = extra.assign(**{code: keys.to_numpy()})
+    left = raw.assign(_key=raw[code].astype("string").str.strip().str.upper())
+    joined = left.merge(extra.rename(columns={code: "_key"}), on="_key", how="left")
+    return joined.drop(columns="_key")
