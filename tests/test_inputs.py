@@ -13,6 +13,8 @@ from mergeopt._errors import InputError
 from mergeopt.config import Config, load_config
 from mergeopt.inputs.practices import read_practices
 
+ROOT = Path(__file__).resolve().parents[1]
+
 PRACTICES = """practice_code,practice_name,list_size,easting,northing,pcn_code,hub_eligibility
 A1,Alpha,12000,510000,430000,N1,may
 A2,Beta,9000,511000,430500,N1,may
@@ -177,3 +179,23 @@ def test_config_paths_are_checked_and_named_by_key(tmp_path):
         InputError, match=r"config.yaml: key 'inputs.practices': no such file .*missing.csv"
     ):
         load_config(path)
+
+
+def test_nhs_files_are_handed_on_typed_not_as_text():
+    """A table built from NHS Digital's files reaches validation with its own types (no
+    text round trip): whole numbers stay integers, and it reads as the prepared CSV does."""
+    import warnings
+
+    from mergeopt.inputs.practices import read_source
+
+    direct = load_config(ROOT / "configs" / "hull_pcn_from_nhs_files.yaml")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the practice it cannot use: tested in test_nhs
+        raw = read_source(direct)
+        table = read_practices(direct)
+    assert raw["list_size"].dtype == "int64"
+    assert raw["lat"].dtype == "float64"
+    assert raw["pcn_code"].map(type).eq(str).all()
+    prepared = read_practices(load_config(ROOT / "configs" / "hull_pcn.yaml"))
+    shared = ["name", "list_size", "easting", "northing", "current_group", "region"]
+    pd.testing.assert_frame_equal(table[shared], prepared.loc[table.index, shared])

@@ -107,7 +107,8 @@ def read_practices(config: Config) -> pd.DataFrame:
 
 def read_source(config: Config) -> pd.DataFrame:
     """The practices table as given, before validation: the file ``inputs.practices``, or
-    the table built from NHS Digital's files (``inputs.nhs``), as text like a CSV.
+    the table built from NHS Digital's files (``inputs.nhs``), typed as it was built
+    (empty text as None, as a CSV's empty cells).
 
     Practices the NHS files name but that cannot be used (no list size, postcode not
     found, closed) are reported in a warning, never dropped silently.
@@ -129,8 +130,10 @@ def read_source(config: Config) -> pd.DataFrame:
             InputWarning,
             stacklevel=2,
         )
-    text = prepared.practices.astype("string").fillna("")
-    return pd.DataFrame(text.replace("", None))
+    table = prepared.practices.copy()
+    text = table.select_dtypes(include="object").columns
+    table[text] = table[text].where(table[text] != "", None)
+    return table
 
 
 def _select(
