@@ -86,8 +86,12 @@ def invoke(*args: object) -> tuple[int, str, str]:
 
 
 def run_stamps(folder: Path) -> dict[str, int]:
-    """Each scenario's run.json modification time (ns): changes only if solved again."""
-    return {p.parent.name: p.stat().st_mtime_ns for p in folder.glob("*/run.json")}
+    """Each scenario's run.json modification time (ns): changes only if solved again.
+    Staging folders (``.<scenario>.partial-*``, being written) are not scenarios."""
+    found = folder.glob("*/run.json")
+    return {
+        p.parent.name: p.stat().st_mtime_ns for p in found if not p.parent.name.startswith(".")
+    }
 
 
 def leftovers(folder: Path) -> list[str]:
@@ -591,22 +595,39 @@ def test_killed_local_worker_process_does_not_lose_or_repeat_a_scenario(tmp_path
     before = set(multiprocessing.active_children())
     thread = threading.Thread(target=sweep)
     thread.start()
-    deadline = time.monotonic() + 60
-    workers: list[multiprocessing.process.BaseProcess] = []
-    while not workers and time.monotonic() < deadline:
-        workers = [
-            p
-            for p in multiprocessing.active_children()
-            if p not in before and "Dask" not in p.name
-        ]
-        time.sleep(0.05)
-    assert workers, "no worker process started"
-    time.sleep(3.0)  # imported, and solving the first scenarios (each takes seconds)
-    os.kill(workers[0].pid, signal.SIGKILL)
-    thread.join(180)
+    # Once a scenario is written the workers are up and solving the others: kill one then
+    # (a fixed wait raced the sweep, which can finish within it on a quick machine).
+    deadline = time.monotonic() + 120
+    while not run_stamps(out) and time.monotonic() < deadline:
+        assert thread.is_alive(), outcome.get("error", "the sweep ended before a scenario")
+        time.sleep(0.02)
+    finished = run_stamps(out)
+    assert finished, "no scenario finished"
+    killed = None
+    for worker in multiprocessing.active_children():
+        if worker in before or "Dask" in worker.name or killed is not None:
+            continue
+        try:
+            os.kill(worker.pid, signal.SIGKILL)
+        except ProcessLookupError:  # it exited since it was listed: take the next
+            continue
+        killed = worker.pid
+    assert killed is not None, "no live worker process to kill"
+    assert thread.is_alive(), "the sweep finished before a worker was killed"
+    known = {worker.pid for worker in multiprocessing.active_children()}
+    replacements: set[int] = set()  # workers started to run again what the kill stopped
+    deadline = time.monotonic() + 180
+    while thread.is_alive() and time.monotonic() < deadline:
+        started = {p.pid for p in multiprocessing.active_children() if "Dask" not in p.name}
+        replacements |= started - known - {killed}
+        time.sleep(0.02)
+    thread.join(1)
     assert not thread.is_alive()
     assert "error" not in outcome, outcome.get("error")
     table = outcome["result"].comparison
     assert table["scenario"].tolist() == ["count=6", "count=7", "count=8"]
     assert table["status"].tolist() == ["infeasible", "infeasible", "optimal"]
     assert leftovers(out) == []
+    assert replacements, "nothing was run again after the kill"
+    stamps = run_stamps(out)
+    assert all(stamps[name] == stamp for name, stamp in finished.items())  # not solved again
