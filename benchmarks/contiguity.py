@@ -21,7 +21,7 @@ from pathlib import Path
 
 import mergeopt
 from benchmarks.machine import describe
-from mergeopt.maps import map_layers
+from mergeopt.runs import result_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ("hull_pcn", "hull_eight_groups", "somerset_yeovil_takeover")
@@ -32,7 +32,7 @@ def _measure(config: Path, contiguous: bool) -> tuple[mergeopt.RunResult, float,
     started = time.perf_counter()
     result = mergeopt.solve(config, overrides={"geography.contiguous": contiguous, "maps": False})
     seconds = time.perf_counter() - started
-    pieces = map_layers(result).groups["pieces"]
+    pieces = result_layers(result).groups["pieces"]
     return result, seconds, int((pieces > 1).sum())
 
 

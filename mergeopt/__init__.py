@@ -18,9 +18,8 @@ from importlib.metadata import version
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
 from mergeopt.config import Config, load_config
 from mergeopt.inputs.nhs.assembly import prepare
-from mergeopt.maps import explore, plot
 from mergeopt.outputs import load_run, write_run
-from mergeopt.runs import RunResult, evaluate, solve
+from mergeopt.runs import RunResult, evaluate, explore, plot, solve
 from mergeopt.runs import compare_runs as compare
 from mergeopt.sweep import SweepResult, load_sweep, run_sweep
 

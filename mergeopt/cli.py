@@ -23,8 +23,8 @@ from mergeopt.diagnose import precheck
 from mergeopt.outputs import (
     check_writable,
     default_run_dir,
-    default_writers,
     load_run,
+    redraw,
     write_run,
 )
 from mergeopt.runs import (
@@ -97,7 +97,7 @@ def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) ->
         check_writable(target, force=force)
         out_console.print(f"solving {cfg.name} ...", highlight=False)
         result = solve_config(cfg)
-        return result, write_run(result, target, force=force, extra=default_writers(cfg))
+        return result, write_run(result, target, force=force, maps=cfg.maps)
 
     result, written = _guarded(action)
     _summarise(result, written)
@@ -119,7 +119,7 @@ def evaluate(
         result = evaluate_config(cfg, grouping)
         target = out or default_run_dir(result)
         check_writable(target, force=force)
-        return result, write_run(result, target, force=force, extra=default_writers(cfg))
+        return result, write_run(result, target, force=force, maps=cfg.maps)
 
     result, written = _guarded(action)
     _summarise(result, written)
@@ -152,8 +152,6 @@ def map_(
     """Re-draw a run directory's maps (groups.gpkg, map.png, map.html) without solving."""
 
     def action() -> str:
-        from mergeopt.maps import redraw
-
         return f"maps written to {redraw(load_run(run_dir), run_dir)}"
 
     out_console.print(_guarded(action), highlight=False)

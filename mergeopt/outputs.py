@@ -25,10 +25,12 @@ import pandas as pd
 from mergeopt._errors import InputError
 from mergeopt.config import Config, config_hash
 from mergeopt.engine.outcome import Outcome
+from mergeopt.geo.maps.files import write_maps
+from mergeopt.geo.maps.layers import MapLayers
 from mergeopt.inputs.hashes import input_hashes
-from mergeopt.runs import RunResult, prepare_problem, result_for
+from mergeopt.runs import RunResult, prepare_problem, result_for, result_layers
 
-#: A writer of further files (maps, geopackages): given the result and the staging folder.
+#: A writer of further files: given the result and the staging folder.
 Writer = Callable[[RunResult, Path], None]
 
 
@@ -73,22 +75,57 @@ def default_run_dir(result: RunResult) -> Path:
 
 
 def write_run(
-    result: RunResult, out: Path, *, force: bool = False, extra: Sequence[Writer] = ()
+    result: RunResult,
+    out: Path,
+    *,
+    force: bool = False,
+    maps: bool = False,
+    extra: Sequence[Writer] = (),
 ) -> Path:
     """Write a complete run directory at ``out``, atomically; return its path.
 
-    ``extra`` writers add files (maps, geopackages) to the staging folder before the
-    directory is renamed into place.
+    With ``maps``, the maps too (groups.gpkg, map.png, map.html, map_compare.png), and
+    groups.csv gains each group's catchment area and pieces. ``extra`` writers add files
+    to the staging folder before the directory is renamed into place.
     """
 
     def fill(staging: Path) -> None:
+        layers = result_layers(result) if maps else None
         result.assignments.to_csv(staging / "assignments.csv", index=False)
-        result.groups.to_csv(staging / "groups.csv", index=False)
+        _groups(result, layers).to_csv(staging / "groups.csv", index=False)
+        if layers is not None:
+            write_maps(layers, staging)
         for writer in extra:
             writer(result, staging)
         write_record(staging, run_record(result))
 
     return write_folder(Path(out), fill, force=force)
+
+
+def redraw(result: RunResult, folder: Path) -> Path:
+    """Write a result's maps into an existing run directory, each file replaced whole
+    (groups.csv too, for its catchment areas)."""
+    folder = Path(folder)
+    staging = Path(tempfile.mkdtemp(prefix=".maps-", dir=folder))
+    try:
+        layers = result_layers(result)
+        _groups(result, layers).to_csv(staging / "groups.csv", index=False)
+        write_maps(layers, staging)
+        for item in staging.iterdir():
+            item.replace(folder / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _groups(result: RunResult, layers: MapLayers | None) -> pd.DataFrame:
+    """The groups table, with each group's catchment area and pieces when maps are drawn."""
+    table = result.groups
+    if layers is None:
+        return table
+    geo = layers.groups[["area_km2", "pieces"]]
+    table = table.merge(geo, left_on=table["group"].astype(str), right_index=True, how="left")
+    return table.drop(columns="key_0", errors="ignore")
 
 
 def write_folder(out: Path, fill: Callable[[Path], None], *, force: bool = False) -> Path:
@@ -112,13 +149,6 @@ def write_record(folder: Path, record: dict[str, Any]) -> None:
     """Write ``run.json`` (JSON-safe: NaN and inf as null, numpy scalars as numbers)."""
     text = json.dumps(_clean(record), indent=2, allow_nan=False)
     (folder / "run.json").write_text(text + "\n", encoding="utf-8")
-
-
-def default_writers(config: Config) -> list[Writer]:
-    """The extra files a run directory gets: the maps, unless the config turns them off."""
-    from mergeopt.maps import write_maps
-
-    return [write_maps] if config.maps else []
 
 
 def _folder_mode() -> int:

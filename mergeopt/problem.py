@@ -146,7 +146,8 @@ def _adjacency(
     """Which practices' catchments touch, when groups must be contiguous (else none)."""
     if not config.geography.contiguous:
         return ()
-    from mergeopt.catchments import adjacency, practice_catchments
+    from mergeopt.geo.adjacency import adjacency
+    from mergeopt.geo.catchments import practice_catchments
 
     return adjacency(practice_catchments(config.geography, codes, easting, northing))
 

@@ -11,7 +11,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -23,6 +23,9 @@ from mergeopt.engine.errors import SolverError as EngineSolverError
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome
 from mergeopt.engine.portfolio import solve_instance
+from mergeopt.geo.maps.layers import MapLayers, map_layers
+from mergeopt.geo.maps.static import static_map
+from mergeopt.geo.maps.web import interactive_map
 from mergeopt.inputs.hashes import input_hashes
 from mergeopt.inputs.practices import read_practices, read_source
 from mergeopt.problem import Problem, build_problem
@@ -34,6 +37,10 @@ from mergeopt.results import (
     metrics,
     violations,
 )
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 @dataclass(frozen=True)
@@ -251,3 +258,37 @@ def compare_runs(first: RunResult, second: RunResult) -> tuple[pd.DataFrame, pd.
         }
     )[changed.to_numpy()]
     return figures, practices.reset_index()
+
+
+def result_layers(result: RunResult) -> MapLayers:
+    """The geography of a result's grouping, ready to draw or save."""
+    return map_layers(
+        result.assignments,
+        result.config.geography,
+        name=result.config.name,
+        unit=result.config.travel.unit,
+        grouping=result.grouping,
+    )
+
+
+def explore(result: RunResult) -> Any:
+    """The interactive map, to show inline in a notebook (works with no internet).
+
+    Returns an ``IPython.display.HTML`` object holding the map with plotly's JavaScript
+    embedded, so nothing is fetched when the notebook is opened.
+    """
+    from IPython.display import HTML
+
+    figure = interactive_map(result_layers(result))
+    return HTML(figure.to_html(include_plotlyjs=True, full_html=False))  # type: ignore[no-untyped-call]
+
+
+def plot(result: RunResult, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """The static map of a result; draws on ``ax`` if given. Returns ``(fig, ax)``.
+
+    >>> import mergeopt
+    >>> fig, ax = plot(mergeopt.solve("configs/hull_pcn.yaml"))
+    >>> ax.get_title()
+    'hull_pcn: proposed groups (8 groups)'
+    """
+    return static_map(result_layers(result), ax=ax)

@@ -90,7 +90,6 @@ from mergeopt.inputs.hashes import input_hashes
 from mergeopt.inputs.practices import read_source
 from mergeopt.outputs import (
     Writer,
-    default_writers,
     load_run,
     write_folder,
     write_record,
@@ -594,8 +593,8 @@ def _solve_and_write(task: Mapping[str, Any]) -> Row:
 
         write_folder(folder, fill, force=True)
     else:
-        extra: list[Writer] = [*default_writers(config), partial(_write_stamp, stamp)]
-        write_run(result, folder, force=True, extra=extra)
+        extra: list[Writer] = [partial(_write_stamp, stamp)]
+        write_run(result, folder, force=True, maps=config.maps, extra=extra)
     record = _read_record(folder)
     if record is None:  # pragma: no cover - just written
         raise RuntimeError(f"{folder}: run.json missing after writing")

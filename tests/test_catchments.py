@@ -11,8 +11,9 @@ import shapely
 from shapely.geometry import Polygon, box
 
 from mergeopt._errors import InputError
-from mergeopt.catchments import adjacency, group_catchments, practice_catchments
 from mergeopt.config import Geography, load_config
+from mergeopt.geo.adjacency import adjacency
+from mergeopt.geo.catchments import group_catchments, practice_catchments
 from mergeopt.runs import prepare_problem
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -64,10 +64,10 @@ def test_static_map_is_a_real_picture_with_every_group_colour(hull_run):
     assert width >= 1200 and height >= 800
     pixels = np.asarray(image).reshape(-1, 3).astype(int)
     assert pixels.std() > 30  # not blank
-    from mergeopt.maps import _colours
+    from mergeopt.geo.maps.style import group_colours
 
     groups = pd.read_csv(hull_run / "groups.csv")["group"].astype(str).tolist()
-    for group, colour in _colours(sorted(groups)).items():
+    for group, colour in group_colours(sorted(groups)).items():
         rgb = np.array([int(colour[k : k + 2], 16) for k in (1, 3, 5)])
         assert (np.abs(pixels - rgb).max(axis=1) <= 3).any(), f"no pixel of group {group}'s colour"
 
@@ -164,7 +164,7 @@ def test_evaluate_writes_the_same_maps(tmp_path):
 
 def test_contiguous_option_makes_every_group_one_piece():
     import mergeopt
-    from mergeopt.maps import map_layers
+    from mergeopt.runs import result_layers as map_layers
 
     config = ROOT / "configs/hull_pcn.yaml"
     plain = map_layers(mergeopt.solve(config))

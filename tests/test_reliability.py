@@ -28,8 +28,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mergeopt._errors import InputError
-from mergeopt.catchments import study_area
 from mergeopt.config import Geography, load_config
+from mergeopt.geo.boundaries import study_area
 from mergeopt.inputs.matrix import read_travel_matrix
 from mergeopt.inputs.nhs.assembly import CANONICAL_COLUMNS, prepare
 from mergeopt.inputs.practices import read_practices
@@ -837,7 +837,7 @@ def test_boundary_field_with_a_list_in_one_feature_still_matches(tmp_path):
 
 
 def test_unreadable_lsoa_file_is_a_clear_error(tmp_path):
-    from mergeopt.catchments import practice_catchments
+    from mergeopt.geo.catchments import practice_catchments
 
     boundary = _square_file(tmp_path, [SQUARE], "EPSG:27700")
     lsoa = tmp_path / "lsoa.geojson"

@@ -1,0 +1,174 @@
+"""The static maps, for print (matplotlib): the grouping, and today beside the proposal."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+
+from mergeopt.geo.crs import BNG
+from mergeopt.geo.maps.layers import MapLayers
+from mergeopt.geo.maps.style import A4_LANDSCAPE, group_colours
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """A static map for print: groups coloured, hubs marked and labelled, legend, scale
+    bar and north arrow. Returns ``(fig, ax)``; draws on ``ax`` if given."""
+    import matplotlib
+
+    if ax is None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        fig, ax = plt.subplots(figsize=A4_LANDSCAPE, layout="constrained")
+    else:
+        fig = ax.get_figure()  # type: ignore[assignment]
+    colours = group_colours(list(layers.groups.index))
+    for group, row in layers.groups.iterrows():
+        gpd.GeoSeries([row.geometry]).plot(
+            ax=ax, color=colours[str(group)], alpha=0.55, edgecolor="white", linewidth=1.2
+        )
+    gpd.GeoSeries([layers.catchments.area], crs=BNG).boundary.plot(
+        ax=ax, color="#444", linewidth=1
+    )
+    layers.lines.plot(ax=ax, color="#333", linewidth=0.6, alpha=0.6)
+    ax.scatter(
+        layers.practices.geometry.x,
+        layers.practices.geometry.y,
+        s=np.clip(layers.practices["list_size"] / 400, 8, 80),
+        c=[colours[g] for g in layers.practices["group"]],
+        edgecolors="black",
+        linewidths=0.6,
+        zorder=3,
+    )
+    ax.scatter(
+        layers.hubs.geometry.x, layers.hubs.geometry.y, marker="*", s=260,
+        c="gold", edgecolors="black", linewidths=0.8, zorder=4,
+    )  # fmt: skip
+    hubs = layers.hubs
+    for (_, hub), lift in zip(hubs.iterrows(), _label_lifts(hubs), strict=True):
+        ax.annotate(
+            str(hub["group"]), (hub.geometry.x, hub.geometry.y),
+            xytext=(6, 5 - 16 * lift), textcoords="offset points", fontsize=8,
+            fontweight="bold", zorder=5,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
+        )  # fmt: skip
+    handles: list[Any] = [
+        matplotlib.patches.Patch(
+            color=colours[str(g)],
+            label=f"{g} {str(r['hub_name']).title()[:26]}: {int(r['list_size']):,} patients, "
+            f"{_plural(int(r['practices']), 'practice')}",
+        )
+        for g, r in layers.groups.iterrows()
+    ]
+    handles.append(
+        matplotlib.lines.Line2D([], [], marker="*", color="gold", markeredgecolor="black",
+                                 markersize=13, linestyle="", label="hub")
+    )  # fmt: skip
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, title="Groups"
+    )
+    _scale_bar(ax)
+    _north_arrow(ax)
+    ax.set_title(layers.title, fontsize=13)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel("")
+    ax.set_ylabel("")
+    return fig, ax
+
+
+def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
+    """Today's networks (left) and the proposal (right), side by side, A4 wide.
+
+    Each panel colours its areas and practices, labels each area at its largest member,
+    and has a scale bar and north arrow. Returns ``(fig, axes)``.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    if layers.current is None:
+        raise ValueError("the practices have no current networks to compare with")
+    fig, axes = plt.subplots(1, 2, figsize=(A4_LANDSCAPE[0], 6.0), layout="constrained")
+    panels = (
+        (axes[0], layers.current, "current_group", f"Today: {len(layers.current)} networks"),
+        (axes[1], layers.groups, "group", f"Proposed: {len(layers.groups)} groups"),
+    )
+    area = gpd.GeoSeries([layers.catchments.area], crs=BNG)
+    for ax, areas, column, title in panels:
+        colours = group_colours(list(areas.index))
+        for label, row in areas.iterrows():
+            gpd.GeoSeries([row.geometry]).plot(
+                ax=ax, color=colours[str(label)], alpha=0.55, edgecolor="white", linewidth=1
+            )
+        area.boundary.plot(ax=ax, color="#444", linewidth=1)
+        members = layers.practices[column].where(layers.practices[column] != "", "none")
+        ax.scatter(
+            layers.practices.geometry.x, layers.practices.geometry.y,
+            s=np.clip(layers.practices["list_size"] / 500, 6, 60),
+            c=[colours.get(str(g), "#999999") for g in members],
+            edgecolors="black", linewidths=0.5, zorder=3,
+        )  # fmt: skip
+        ax.set_title(title, fontsize=12)
+        ax.set_aspect("equal")
+        ax.set_axis_off()
+        _scale_bar(ax)
+        _north_arrow(ax)
+    fig.suptitle(f"{layers.title.split(':')[0]}: today's networks and the proposal")
+    return fig, axes
+
+
+def _label_lifts(hubs: gpd.GeoDataFrame) -> list[int]:
+    """How many label rows to drop each hub's label, so hubs at (nearly) one site get
+    their labels stacked instead of printed over each other."""
+    x, y = hubs.geometry.x.to_numpy(), hubs.geometry.y.to_numpy()
+    span = max(float(np.ptp(x)) if len(x) else 0.0, float(np.ptp(y)) if len(y) else 0.0)
+    near = max(span * 0.06, 1.0)
+    lifts: list[int] = []
+    for k in range(len(hubs)):
+        close = [lifts[m] for m in range(k) if np.hypot(x[k] - x[m], y[k] - y[m]) < near]
+        lifts.append(max(close) + 1 if close else 0)
+    return lifts
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def _scale_bar(ax: Axes) -> None:
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    span = (x1 - x0) / 5
+    length = next(v for v in (50_000, 20_000, 10_000, 5_000, 2_000, 1_000, 500) if v <= span)
+    left, base = x0 + (x1 - x0) * 0.04, y0 + (y1 - y0) * 0.04
+    ax.plot([left, left + length], [base, base], color="black", linewidth=3, solid_capstyle="butt")
+    ax.text(
+        left + length / 2,
+        base + (y1 - y0) * 0.012,
+        f"{length / 1000:g} km",
+        ha="center",
+        fontsize=9,
+    )
+
+
+def _north_arrow(ax: Axes) -> None:
+    ax.annotate(
+        "N", xy=(0.96, 0.95), xytext=(0.96, 0.85), xycoords="axes fraction",
+        ha="center", va="center", fontsize=13, fontweight="bold",
+        arrowprops={"facecolor": "black", "width": 4, "headwidth": 12},
+    )  # fmt: skip
+
+
+def close(fig: Figure) -> None:
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)

@@ -1,0 +1,106 @@
+"""The interactive map: one self-contained HTML page (plotly, its JavaScript embedded).
+
+It fetches nothing, so it works with no internet access. Its layers (proposed groups,
+current networks) are switched with the buttons above the map; hovering a practice or a
+group shows its details.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from mergeopt.geo.maps.layers import MapLayers
+from mergeopt.geo.maps.style import group_colours
+
+if TYPE_CHECKING:
+    from plotly.graph_objects import Figure as PlotlyFigure
+
+
+def interactive_map(layers: MapLayers) -> PlotlyFigure:
+    """An interactive map (plotly, no basemap, nothing fetched): group and current
+    network catchments as switchable layers, one marker per practice with a tooltip."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    colours = group_colours(list(layers.groups.index))
+    proposed = _area_traces(layers.groups, colours, "group")
+    current = (
+        _area_traces(layers.current, group_colours(list(layers.current.index)), "network")
+        if layers.current is not None
+        else []
+    )
+    for trace in proposed:
+        fig.add_trace(trace)
+    for trace in current:
+        trace.visible = False
+        fig.add_trace(trace)
+    p = layers.practices
+    hover = [
+        f"<b>{code} {str(r['name']).title()}</b><br>{int(r['list_size']):,} patients<br>"
+        f"group {r['group']} (hub {r['hub']})<br>travel to hub {r['travel']:.1f} {layers.unit}"
+        f"<br>current network {r['current_group'] or 'none'}"
+        for code, r in p.iterrows()
+    ]
+    fig.add_trace(
+        go.Scatter(
+            x=p.geometry.x, y=p.geometry.y, mode="markers", name="practices",
+            marker={"size": np.clip(np.sqrt(p["list_size"]) / 6, 7, 26),
+                    "color": [colours[g] for g in p["group"]],
+                    "symbol": ["star" if h else "circle" for h in p["is_hub"]],
+                    "line": {"width": 1, "color": "black"}},
+            text=hover, hoverinfo="text", customdata=list(p.index),
+        )
+    )  # fmt: skip
+    n_prop, n_cur = len(proposed), len(current)
+    buttons = [
+        {"label": "Proposed groups", "method": "update",
+         "args": [{"visible": [True] * n_prop + [False] * n_cur + [True]}]},
+    ]  # fmt: skip
+    if n_cur:
+        buttons.append(
+            {"label": "Current networks", "method": "update",
+             "args": [{"visible": [False] * n_prop + [True] * n_cur + [True]}]}
+        )  # fmt: skip
+    fig.update_layout(
+        title={"text": layers.title, "x": 0.5, "xanchor": "center"},
+        updatemenus=[
+            {"type": "buttons", "direction": "right", "x": 0, "y": 1.08, "buttons": buttons}
+        ],
+        xaxis={"visible": False}, yaxis={"visible": False, "scaleanchor": "x"},
+        plot_bgcolor="white", hovermode="closest", height=800, showlegend=True,
+        legend={"title": {"text": "layers"}},
+    )  # fmt: skip
+    return fig
+
+
+def _area_traces(areas: gpd.GeoDataFrame, colours: dict[str, str], noun: str) -> list[Any]:
+    import plotly.graph_objects as go
+
+    traces = []
+    for label, row in areas.iterrows():
+        xs: list[float | None] = []
+        ys: list[float | None] = []
+        for polygon in shapely.get_parts(row.geometry):
+            if polygon.geom_type != "Polygon":
+                continue
+            for ring in [polygon.exterior, *polygon.interiors]:
+                x, y = ring.xy
+                xs += [*x, None]
+                ys += [*y, None]
+        text = (
+            f"<b>{noun} {label}</b><br>{int(row['list_size']):,} patients, "
+            f"{int(row['practices'])} practices<br>{row['area_km2']:.1f} km², "
+            f"{int(row['pieces'])} piece(s)"
+        )
+        traces.append(
+            go.Scatter(
+                x=xs, y=ys, fill="toself", mode="lines", name=f"{noun} {label}",
+                fillcolor=colours[str(label)], opacity=0.45, line={"color": "white", "width": 1},
+                hoverinfo="text", text=text, hoveron="fills",
+            )
+        )  # fmt: skip
+    return traces
