@@ -21,7 +21,7 @@ from pathlib import Path
 
 import mergeopt
 from benchmarks.machine import describe
-from mergeopt.runs import result_layers
+from mergeopt.runs.maps import result_layers
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ("hull_pcn", "hull_eight_groups", "somerset_yeovil_takeover")

@@ -35,7 +35,7 @@ from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies import heuristics
 from mergeopt.inputs.practices import read_practices
-from mergeopt.problem import build_problem
+from mergeopt.runs.problem import build_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(os.environ.get("MERGEOPT_BENCH", ROOT / "benchmarks" / "data"))
@@ -242,7 +242,7 @@ def network_config(minutes: float) -> Config:
 def network_instance(practices: pd.DataFrame, limit: float) -> Instance:
     """Networks of 30,000-50,000 patients within ``limit`` drive minutes of the hub.
 
-    Built by mergeopt's own problem builder (:func:`mergeopt.problem.build_problem`)
+    Built by mergeopt's own problem builder (:func:`mergeopt.runs.problem.build_problem`)
     from :func:`network_config`, so the arrays are the ones ``mergeopt run`` solves for
     the same practices (``tests/test_benchmark_instances.py`` checks it).
     """

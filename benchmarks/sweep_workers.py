@@ -11,7 +11,7 @@ solving, not about starting processes) with ``workers=1`` and ``workers=2``, alt
 two so both see the same machine load, and writes ``benchmarks/SWEEP_RESULTS.md``: the
 median wall time of each (from the call to the finished comparison.csv, worker start-up
 included), their ratio, the solver work the scenarios report, and the machine. The
-sweep goes through :func:`mergeopt.sweep.run_sweep`, the path ``mergeopt sweep`` takes.
+sweep goes through :func:`mergeopt.runs.sweep.run.run_sweep`, the path ``mergeopt sweep`` takes.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from pathlib import Path
 
 from benchmarks.machine import describe
 from mergeopt.config import load_config
-from mergeopt.sweep import SweepResult, run_sweep
+from mergeopt.runs.sweep.run import SweepResult, run_sweep
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "configs" / "somerset_yeovil_takeover.yaml"

@@ -18,10 +18,12 @@ from importlib.metadata import version
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
 from mergeopt.config import Config, load_config
 from mergeopt.inputs.nhs.assembly import prepare
-from mergeopt.outputs import load_run, write_run
-from mergeopt.runs import RunResult, evaluate, explore, plot, solve
-from mergeopt.runs import compare_runs as compare
-from mergeopt.sweep import SweepResult, load_sweep, run_sweep
+from mergeopt.runs.maps import explore, plot
+from mergeopt.runs.results import RunResult
+from mergeopt.runs.results import compare_runs as compare
+from mergeopt.runs.run import evaluate, solve
+from mergeopt.runs.rundir import load_run, write_run
+from mergeopt.runs.sweep.run import SweepResult, load_sweep, run_sweep
 
 __version__ = version("mergeopt")
 

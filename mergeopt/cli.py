@@ -7,41 +7,27 @@ within the time limit; 5 the solver itself failed; 130 interrupted.
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
+import yaml
 from rich.console import Console
 from rich.table import Table
 
 from mergeopt._errors import InputError, InputWarning, MergeoptError
-from mergeopt.config import load_config
-from mergeopt.diagnose import explain as explain_problem
-from mergeopt.diagnose import precheck
-from mergeopt.outputs import (
-    check_writable,
-    default_run_dir,
-    load_run,
-    redraw,
-    write_run,
-)
-from mergeopt.runs import (
-    RunResult,
-    evaluate_config,
-    prepare_problem,
-    solve_config,
-    solve_problem,
-)
-from mergeopt.sweep import (
-    SOLVED,
-    SweepInterrupted,
-    SweepResult,
-    parse_groups,
-    parse_vary,
-    run_sweep,
-)
+from mergeopt.config import config_key_problem, load_config
+from mergeopt.inputs.nhs.assembly import prepare as prepare_table
+from mergeopt.inputs.nhs.assembly import write_prepared
+from mergeopt.runs.folders import check_writable
+from mergeopt.runs.results import RunResult
+from mergeopt.runs.run import check_config, evaluate_config, explain_config, solve_config
+from mergeopt.runs.rundir import default_run_dir, load_run, redraw, write_run
+from mergeopt.runs.sweep.run import SweepInterrupted, SweepResult, run_sweep
+from mergeopt.runs.sweep.table import SOLVED
 
 app = typer.Typer(
     name="mergeopt",
@@ -53,6 +39,7 @@ app = typer.Typer(
 out_console = Console()
 err_console = Console(stderr=True)
 T = TypeVar("T")
+_RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
 
 ConfigArg = Annotated[Path, typer.Argument(help="The YAML config file.", show_default=False)]
 OutOption = Annotated[
@@ -93,7 +80,7 @@ def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) ->
 
     def action() -> tuple[RunResult, Path]:
         cfg = load_config(config)
-        target = out or Path("runs") / cfg.name
+        target = out or default_run_dir(cfg.name)
         check_writable(target, force=force)
         out_console.print(f"solving {cfg.name} ...", highlight=False)
         result = solve_config(cfg)
@@ -117,7 +104,7 @@ def evaluate(
     def action() -> tuple[RunResult, Path]:
         cfg = load_config(config)
         result = evaluate_config(cfg, grouping)
-        target = out or default_run_dir(result)
+        target = out or default_run_dir(cfg.name, grouping)
         check_writable(target, force=force)
         return result, write_run(result, target, force=force, maps=cfg.maps)
 
@@ -134,9 +121,7 @@ def validate(config: ConfigArg) -> None:
     """Check a config and its inputs without solving."""
 
     def action() -> str:
-        cfg = load_config(config)
-        problem, _ = prepare_problem(cfg)
-        findings = precheck(problem)
+        problem, findings = check_config(load_config(config))
         total = int(problem.practices["list_size"].sum())
         lines = [f"{config}: valid; {len(problem.codes)} practices, {total:,} patients"]
         lines += [f"  warning: {finding}" for finding in findings]
@@ -162,13 +147,9 @@ def explain(config: ConfigArg) -> None:
     """Say why a config's rules cannot all be met, and what change would let them."""
 
     def action() -> str:
-        cfg = load_config(config)
-        problem, _ = prepare_problem(cfg)
-        if not precheck(problem):
-            report = solve_problem(problem)
-            if report.status != "infeasible":
-                return f"{config}: the rules can all be met ({report.status}); nothing to explain"
-        found = explain_problem(problem)
+        status, found = explain_config(load_config(config))
+        if found is None:
+            return f"{config}: the rules can all be met ({status}); nothing to explain"
         lines = [f"{config}: the rules cannot all be met:"]
         lines += [f"  - {finding}" for finding in found.findings]
         if found.overrides:
@@ -313,8 +294,6 @@ def prepare(
     force: ForceOption = False,
 ) -> None:
     """Build a practices table from NHS Digital's files as downloaded."""
-    from mergeopt.inputs.nhs.assembly import prepare as prepare_table
-    from mergeopt.inputs.nhs.assembly import write_prepared
 
     def action() -> str:
         if out.exists() and not force:
@@ -365,3 +344,67 @@ def _summarise(result: RunResult, written: Path) -> None:
         f"written to {written}",
         highlight=False,
     )
+
+
+# ---------------------------------------------------------------------------------------
+# Values of options
+
+
+def parse_groups(text: str) -> list[int]:
+    """``--groups``: a range ``6..10`` (both ends included) or a list ``6,8,10``.
+
+    >>> parse_groups("6..10")
+    [6, 7, 8, 9, 10]
+    >>> parse_groups("8,6")
+    [8, 6]
+    """
+    values = _parse_values(text)
+    if not values or not all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+        raise InputError(f"--groups '{text}': give a range like 6..10 or a list like 6,8,10")
+    return [int(v) for v in values]
+
+
+def parse_vary(text: str) -> tuple[str, list[Any]]:
+    """``--vary KEY=V1,V2,...``: a dotted config key and its values.
+
+    Values are read as YAML (numbers, ``true``, ``null``, ``{min: 6, max: 9}``); a
+    range ``A..B`` gives the whole numbers from A to B.
+
+    >>> parse_vary("travel.max_minutes=15,20")
+    ('travel.max_minutes', [15, 20])
+    >>> parse_vary("groups.count={min: 6, max: 9},8")
+    ('groups.count', [{'min': 6, 'max': 9}, 8])
+    """
+    key, sep, values = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not values.strip():
+        raise InputError(f"--vary '{text}': give KEY=V1,V2,... (e.g. travel.max_minutes=15,20,25)")
+    problem = config_key_problem(key)
+    if problem:
+        raise InputError(f"--vary: config key '{key}': {problem}")
+    return key, _parse_values(values, flag=f"--vary {key}")
+
+
+def _parse_values(text: str, *, flag: str = "--groups") -> list[Any]:
+    """A range ``A..B`` or a comma-separated list of YAML values."""
+    matched = _RANGE.match(text)
+    if matched:
+        low, high = int(matched[1]), int(matched[2])
+        if low > high:
+            raise InputError(f"{flag} '{text}': the range runs from {low} down to {high}")
+        return list(range(low, high + 1))
+    try:
+        values = yaml.safe_load(f"[{text}]")
+    except yaml.YAMLError:
+        raise InputError(f"{flag} '{text}': not a list of values (V1,V2,... or A..B)") from None
+    return [_number(value) for value in values]
+
+
+def _number(value: Any) -> Any:
+    """YAML reads ``1e-6`` as text: take it as the number it looks like."""
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value

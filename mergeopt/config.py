@@ -8,6 +8,7 @@ file. The README's "Config reference" documents each key; this module is its sou
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -288,6 +289,18 @@ class Config(_Strict):
     def source(self) -> str:
         """The file this config came from (for error messages), or '<config>'."""
         return str(self._source) if self._source is not None else "<config>"
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any], *, source: Path | str | None = None) -> Config:
+        """A config from data already read and resolved (a run.json's copy, a sweep's
+        task), knowing the file it came from (``source``; '<config>' or None: unknown).
+
+        Paths are taken as they are; nothing is checked on disk.
+        """
+        config = cls.model_validate(data)
+        if source is not None and str(source) != "<config>":
+            config._source = Path(source)
+        return config
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with dotted keys changed, re-validated: ``groups.count=8``.

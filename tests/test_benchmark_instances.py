@@ -23,7 +23,7 @@ import yaml
 from benchmarks import instances
 from mergeopt.config import load_config
 from mergeopt.engine.instance import Instance
-from mergeopt.runs import prepare_problem
+from mergeopt.runs.problem import prepare_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGLAND = ROOT / "data" / "england" / "practices.csv"

@@ -14,7 +14,7 @@ from mergeopt._errors import InputError
 from mergeopt.config import Geography, load_config
 from mergeopt.geo.adjacency import adjacency
 from mergeopt.geo.catchments import group_catchments, practice_catchments
-from mergeopt.runs import prepare_problem
+from mergeopt.runs.problem import prepare_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -164,7 +164,7 @@ def test_evaluate_writes_the_same_maps(tmp_path):
 
 def test_contiguous_option_makes_every_group_one_piece():
     import mergeopt
-    from mergeopt.runs import result_layers as map_layers
+    from mergeopt.runs.maps import result_layers as map_layers
 
     config = ROOT / "configs/hull_pcn.yaml"
     plain = map_layers(mergeopt.solve(config))

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from mergeopt.config import load_config
-from mergeopt.runs import prepare_problem
+from mergeopt.runs.problem import prepare_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -908,7 +908,7 @@ def test_a_sweep_scenario_gives_the_tables_of_the_same_run(tmp_path):
     """The same config through `mergeopt run` and through a sweep's process pool gives
     byte-identical tables: the executor does not change the answer."""
     import mergeopt
-    from mergeopt.outputs import write_run
+    from mergeopt.runs.rundir import write_run
 
     config = mergeopt.load_config(ROOT / "configs" / "somerset_yeovil_takeover.yaml")
     config = config.with_overrides(**{"maps": False, "solver.threads": 1})

@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from mergeopt import runs
 from mergeopt._errors import MergeoptError, SolverError
 from mergeopt.config import load_config
 from mergeopt.engine import errors as engine_errors
 from mergeopt.engine.options import SolveOptions
+from mergeopt.runs import run as runs
+from mergeopt.runs.problem import prepare_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +21,7 @@ def test_the_solver_block_becomes_plain_options(monkeypatch: pytest.MonkeyPatch)
     config = load_config(ROOT / "configs" / "hull_pcn.yaml").with_overrides(
         **{"solver.time_limit": 7, "solver.gap": 0.01, "solver.threads": 1, "solver.name": "cbc"}
     )
-    problem, _ = runs.prepare_problem(config)
+    problem, _ = prepare_problem(config)
     seen: list[SolveOptions] = []
 
     def engine(inst: object, options: SolveOptions, *, name: str) -> object:

@@ -22,18 +22,13 @@ import yaml
 from typer.testing import CliRunner
 
 from mergeopt._errors import InputError
-from mergeopt.cli import app
+from mergeopt.cli import app, parse_groups, parse_vary
 from mergeopt.config import load_config
 from mergeopt.inputs.practices import read_practices
-from mergeopt.sweep import (
-    TIMING_COLUMNS,
-    load_sweep,
-    parse_groups,
-    parse_vary,
-    plan_sweep,
-    run_sweep,
-    solve_scenario,
-)
+from mergeopt.runs.sweep.plan import plan_sweep
+from mergeopt.runs.sweep.run import load_sweep, run_sweep
+from mergeopt.runs.sweep.scenario import solve_scenario
+from mergeopt.runs.sweep.table import TIMING_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 HULL = ROOT / "configs" / "hull_pcn.yaml"

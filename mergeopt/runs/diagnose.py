@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from mergeopt.engine.elastic import Elastic, solve_elastic
-from mergeopt.problem import Problem
+from mergeopt.runs.problem import Problem
 
 
 def precheck(problem: Problem) -> list[str]:

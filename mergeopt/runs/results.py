@@ -1,4 +1,4 @@
-"""Assignment and group tables, metrics, and the rules a grouping breaks.
+"""A run's result: assignment and group tables, metrics, and the rules a grouping breaks.
 
 Everything here is computed from an assignment (``hub_of``: the hub position of each
 practice), never from what the solver says, so a proposal and today's networks are
@@ -16,12 +16,75 @@ max_travel, region.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
+from mergeopt._errors import InputError
+from mergeopt.config import Config
 from mergeopt.engine.instance import objective_value
-from mergeopt.problem import Problem
+from mergeopt.engine.outcome import Outcome
+from mergeopt.inputs.hashes import input_hashes
+from mergeopt.runs.problem import Problem
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """A solved (or evaluated) grouping with its tables and what was proved.
+
+    ``report`` is None for an evaluated existing grouping.
+    """
+
+    config: Config
+    problem: Problem
+    hub_of: np.ndarray
+    assignments: pd.DataFrame
+    groups: pd.DataFrame
+    metrics: dict[str, float | int]
+    violations: list[str]
+    report: Outcome | None
+    timings: dict[str, float] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)
+    grouping: str | None = None
+
+    @property
+    def status(self) -> str:
+        return self.report.status if self.report is not None else "evaluated"
+
+    def status_text(self) -> str:
+        """One line saying what was proved, for the screen and run.json."""
+        report = self.report
+        if report is None:
+            broken = len(self.violations)
+            return f"existing grouping '{self.grouping}': {broken} rule(s) broken"
+        return report.status_line()
+
+
+def result_for(
+    config: Config,
+    problem: Problem,
+    hub_of: np.ndarray,
+    report: Outcome | None,
+    timings: dict[str, float],
+    *,
+    grouping: str | None = None,
+    labels: list[str] | None = None,
+) -> RunResult:
+    """Assemble the tables and figures of a grouping into a :class:`RunResult`."""
+    return RunResult(
+        config=config,
+        problem=problem,
+        hub_of=hub_of,
+        assignments=assignments_table(problem, hub_of, labels=labels),
+        groups=groups_table(problem, hub_of, labels=labels),
+        metrics=metrics(problem, hub_of),
+        violations=violations(problem, hub_of),
+        report=report,
+        timings={key: round(value, 4) for key, value in timings.items()},
+        inputs=input_hashes(config),
+        grouping=grouping,
+    )
 
 
 def assignments_table(
@@ -219,3 +282,36 @@ def hubs_for_grouping(problem: Problem, labels: Sequence[str]) -> np.ndarray:
         cost = cost + np.where(usable[pos], 0.0, 1e15)
         hub_of[pos] = pos[int(np.argmin(cost))]
     return hub_of
+
+
+def compare_runs(first: RunResult, second: RunResult) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two groupings of the same practices side by side.
+
+    Returns ``(figures, practices)``: the metrics of each with the difference, and one
+    row per practice whose group companions differ between the two (its group and
+    hub in each).
+    """
+    figures = pd.DataFrame({"first": first.metrics, "second": second.metrics})
+    figures["difference"] = figures["second"] - figures["first"]
+    left = first.assignments.set_index("practice_code")
+    right = second.assignments.set_index("practice_code")
+    shared = left.index.intersection(right.index)
+    if len(shared) != len(left) or len(shared) != len(right):
+        raise InputError("the two results do not group the same practices")
+
+    def companions(table: pd.DataFrame) -> pd.Series:
+        members = {hub: frozenset(group.index) for hub, group in table.groupby("hub")}
+        return table["hub"].map(members)
+
+    changed = companions(left).loc[shared] != companions(right).loc[shared]
+    practices = pd.DataFrame(
+        {
+            "practice_name": left.loc[shared, "practice_name"],
+            "list_size": left.loc[shared, "list_size"],
+            "first_group": left.loc[shared, "group"],
+            "first_hub": left.loc[shared, "hub"],
+            "second_group": right.loc[shared, "group"],
+            "second_hub": right.loc[shared, "hub"],
+        }
+    )[changed.to_numpy()]
+    return figures, practices.reset_index()

@@ -1,0 +1,48 @@
+"""A run's maps: its grouping handed to :mod:`mergeopt.geo.maps` as plain tables."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from mergeopt.geo.maps.layers import MapLayers, map_layers
+from mergeopt.geo.maps.static import static_map
+from mergeopt.geo.maps.web import interactive_map
+from mergeopt.runs.results import RunResult
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+
+def result_layers(result: RunResult) -> MapLayers:
+    """The geography of a result's grouping, ready to draw or save."""
+    return map_layers(
+        result.assignments,
+        result.config.geography,
+        name=result.config.name,
+        unit=result.config.travel.unit,
+        grouping=result.grouping,
+    )
+
+
+def explore(result: RunResult) -> Any:
+    """The interactive map, to show inline in a notebook (works with no internet).
+
+    Returns an ``IPython.display.HTML`` object holding the map with plotly's JavaScript
+    embedded, so nothing is fetched when the notebook is opened.
+    """
+    from IPython.display import HTML
+
+    figure = interactive_map(result_layers(result))
+    return HTML(figure.to_html(include_plotlyjs=True, full_html=False))  # type: ignore[no-untyped-call]
+
+
+def plot(result: RunResult, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+    """The static map of a result; draws on ``ax`` if given. Returns ``(fig, ax)``.
+
+    >>> import mergeopt
+    >>> fig, ax = plot(mergeopt.solve("configs/hull_pcn.yaml"))
+    >>> ax.get_title()
+    'hull_pcn: proposed groups (8 groups)'
+    """
+    return static_map(result_layers(result), ax=ax)

@@ -1,0 +1,287 @@
+"""A run directory: writing it (assignments.csv, groups.csv, run.json, the maps) and
+opening it again.
+
+Every run directory is written whole or not at all (:mod:`mergeopt.runs.folders`), and an
+existing one is replaced only with ``force=True``. A run with no grouping (a sweep's
+infeasible scenario) gets only its ``run.json``, with the same fields and the reason.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import warnings
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from mergeopt._errors import InputError
+from mergeopt.config import Config, config_hash
+from mergeopt.engine.outcome import Outcome
+from mergeopt.geo.maps.files import write_maps
+from mergeopt.geo.maps.layers import MapLayers
+from mergeopt.inputs.hashes import input_hashes
+from mergeopt.runs.folders import read_json, write_folder, write_json
+from mergeopt.runs.maps import result_layers
+from mergeopt.runs.problem import prepare_problem
+from mergeopt.runs.results import RunResult, result_for
+
+#: Where run directories go unless told: ``runs/<config name>``.
+RUNS_FOLDER = Path("runs")
+#: The record of a run, in every run directory.
+RECORD = "run.json"
+
+#: A writer of further files into the staging folder of a run directory.
+Writer = Callable[[Path], None]
+
+
+def default_run_dir(name: str, grouping: str | None = None) -> Path:
+    """``runs/<config name>`` (or ``runs/<config name>-<grouping>`` for an evaluation)."""
+    suffix = f"-{grouping}" if grouping else ""
+    return RUNS_FOLDER / f"{name}{suffix}"
+
+
+def default_sweep_dir(name: str) -> Path:
+    """``runs/<config name>-sweep``."""
+    return RUNS_FOLDER / f"{name}-sweep"
+
+
+def write_run(
+    result: RunResult,
+    out: Path,
+    *,
+    force: bool = False,
+    maps: bool = False,
+    extra: Sequence[Writer] = (),
+) -> Path:
+    """Write a complete run directory at ``out``, atomically; return its path.
+
+    With ``maps``, the maps too (groups.gpkg, map.png, map.html, map_compare.png), and
+    groups.csv gains each group's catchment area and pieces. ``extra`` writers add files
+    to the staging folder before the directory is renamed into place.
+    """
+
+    def fill(staging: Path) -> None:
+        layers = result_layers(result) if maps else None
+        result.assignments.to_csv(staging / "assignments.csv", index=False)
+        _groups(result, layers).to_csv(staging / "groups.csv", index=False)
+        if layers is not None:
+            write_maps(layers, staging)
+        for writer in extra:
+            writer(staging)
+        write_json(staging / RECORD, run_record(result))
+
+    return write_folder(Path(out), fill, force=force)
+
+
+def write_outcome(
+    config: Config,
+    out: Path,
+    *,
+    status: str,
+    text: str,
+    overrides: dict[str, Any],
+    timings: dict[str, float],
+    force: bool = False,
+    extra: Sequence[Writer] = (),
+) -> Path:
+    """Write the run directory of a run with no grouping: its run.json, saying why."""
+    record = outcome_record(config, status=status, text=text, overrides=overrides)
+    record["timings"] = timings
+
+    def fill(staging: Path) -> None:
+        write_json(staging / RECORD, record)
+        for writer in extra:
+            writer(staging)
+
+    return write_folder(Path(out), fill, force=force)
+
+
+def redraw(result: RunResult, folder: Path) -> Path:
+    """Write a result's maps into an existing run directory, each file replaced whole
+    (groups.csv too, for its catchment areas)."""
+    folder = Path(folder)
+    staging = Path(tempfile.mkdtemp(prefix=".maps-", dir=folder))
+    try:
+        layers = result_layers(result)
+        _groups(result, layers).to_csv(staging / "groups.csv", index=False)
+        write_maps(layers, staging)
+        for item in staging.iterdir():
+            item.replace(folder / item.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder
+
+
+def _groups(result: RunResult, layers: MapLayers | None) -> pd.DataFrame:
+    """The groups table, with each group's catchment area and pieces when maps are drawn."""
+    table = result.groups
+    if layers is None:
+        return table
+    geo = layers.groups[["area_km2", "pieces"]]
+    table = table.merge(geo, left_on=table["group"].astype(str), right_index=True, how="left")
+    return table.drop(columns="key_0", errors="ignore")
+
+
+def run_record(result: RunResult) -> dict[str, Any]:
+    """Everything run.json holds: config, inputs, solver, status, figures, timings."""
+    report = result.report
+    config = result.config
+    record = _record(
+        config,
+        inputs=result.inputs,
+        kind="evaluation" if report is None else "optimisation",
+        grouping=result.grouping,
+        status=result.status,
+        text=result.status_text(),
+    )
+    if report is not None:
+        record |= {
+            "solver": {
+                "name": report.solver,
+                "stopped_by": report.stopped_by,
+                "time_limit": config.solver.time_limit,
+                "gap_tolerance": config.solver.gap,
+                "threads": config.solver.threads,
+            },
+            "objective": report.objective,
+            "bound": report.bound,
+            "gap": report.gap,
+        }
+    record |= {
+        "metrics": result.metrics,
+        "violations": result.violations,
+        "timings": result.timings,
+    }
+    return record
+
+
+def outcome_record(
+    config: Config, *, status: str, text: str, overrides: dict[str, Any]
+) -> dict[str, Any]:
+    """run.json of a run with no grouping (infeasible, or none found in time): the fields
+    of any run's, the reason as its status text, and the config changes that would help."""
+    return _record(
+        config,
+        inputs=input_hashes(config),
+        kind="optimisation",
+        grouping=None,
+        status=status,
+        text=text,
+        overrides=overrides,
+    )
+
+
+def _record(
+    config: Config,
+    *,
+    inputs: dict[str, str],
+    kind: str,
+    grouping: str | None,
+    status: str,
+    text: str,
+    overrides: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """The fields every run.json has, in their order; no solver, answer or figures yet."""
+    record: dict[str, Any] = {
+        "mergeopt_version": version("mergeopt"),
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "config_file": config.source,
+        "config_hash": config_hash(config),
+        "config": config.model_dump(mode="json"),
+        "inputs": inputs,
+        "kind": kind,
+        "grouping": grouping,
+        "status": status,
+        "status_text": text,
+    }
+    if overrides is not None:
+        record["overrides"] = overrides
+    return record | {
+        "solver": None,
+        "objective": None,
+        "bound": None,
+        "gap": None,
+        "travel_unit": config.travel.unit,
+        "metrics": {},
+        "violations": [],
+        "timings": {},
+    }
+
+
+def read_record(folder: Path) -> dict[str, Any] | None:
+    """The run.json of a run directory, or None if it has none that can be read."""
+    return read_json(Path(folder) / RECORD)
+
+
+def load_run(path: Path | str) -> RunResult:
+    """Open a saved run directory as a :class:`RunResult`, without solving again.
+
+    The config is taken from run.json and its inputs are read again (for maps and
+    metrics); if an input file has changed since the run, a warning says so and the
+    saved assignment is still used.
+
+    >>> import tempfile, mergeopt
+    >>> result = mergeopt.solve("configs/hull_pcn.yaml")
+    >>> folder = write_run(result, Path(tempfile.mkdtemp()) / "run")
+    >>> load_run(folder).metrics == result.metrics
+    True
+    """
+    folder = Path(path)
+    if not (folder / RECORD).is_file():
+        raise InputError(f"{folder}: not a run directory (no run.json)")
+    record = read_record(folder)
+    if record is None:
+        raise InputError(f"{folder / RECORD}: cannot be read as a run record (JSON)")
+    if not (folder / "assignments.csv").is_file():
+        raise InputError(
+            f"{folder}: this run has no grouping ({record.get('status', 'unknown status')}: "
+            f"{record.get('status_text', 'no assignments.csv')})"
+        )
+    config = Config.from_data(record["config"], source=record.get("config_file"))
+    changed = [p for p, h in input_hashes(config).items() if record["inputs"].get(p) != h]
+    if changed:
+        warnings.warn(
+            f"{folder}: inputs changed since this run: {', '.join(changed)}", stacklevel=2
+        )
+    problem, timings = prepare_problem(config)
+    assignments = pd.read_csv(folder / "assignments.csv", dtype={"practice_code": str, "hub": str})
+    position = {code: k for k, code in enumerate(problem.codes)}
+    missing = sorted(set(assignments["practice_code"]) - set(position))
+    if missing or len(assignments) != len(position):
+        raise InputError(f"{folder}: assignments.csv does not match the inputs ({missing[:5]})")
+    ordered = assignments.set_index("practice_code").loc[problem.codes]
+    hub_of = np.array([position[hub] for hub in ordered["hub"]], dtype=np.int64)
+    labels = [str(g) for g in ordered["group"]] if record["kind"] == "evaluation" else None
+    return result_for(
+        config,
+        problem,
+        hub_of,
+        _report(record),
+        {**record["timings"], **timings},
+        grouping=record.get("grouping"),
+        labels=labels,
+    )
+
+
+def _report(record: dict[str, Any]) -> Outcome | None:
+    solver = record.get("solver")
+    if record["kind"] != "optimisation" or solver is None:
+        return None
+    timings = record["timings"]
+    return Outcome(
+        status=record["status"],
+        hub_of=None,
+        objective=record["objective"],
+        bound=record["bound"],
+        gap=record["gap"],
+        solver=solver["name"],
+        stopped_by=solver["stopped_by"],
+        build_seconds=timings.get("build_seconds", 0.0),
+        solve_seconds=timings.get("solve_seconds", 0.0),
+    )
