@@ -108,9 +108,9 @@ def _peak_mb() -> float:
 
 
 def _run_case(case: str, work: Path) -> dict[str, Any]:
-    from mergeopt.road_cache import load_network
-    from mergeopt.road_readers import read_roads
-    from mergeopt.roads import SpeedProfile, drive_minutes, route
+    from mergeopt.inputs.roads.cache import load_network
+    from mergeopt.inputs.roads.network import SpeedProfile, drive_minutes, route
+    from mergeopt.inputs.roads.readers import read_roads
 
     profile = SpeedProfile()
     if case == "rutland":
@@ -153,7 +153,7 @@ def _run_case(case: str, work: Path) -> dict[str, Any]:
     in_region, region_s = _timed(
         lambda: route(network, region, region, profile=profile, limit=25.0)
     )
-    from mergeopt import road_cache
+    from mergeopt.inputs.roads import cache as road_cache
 
     road_cache._load_network.cache_clear()
     _, cached_s = _timed(lambda: load_network(tiled))
@@ -183,8 +183,8 @@ def _settlement_points(
     radius_m: float = np.inf,
 ) -> Any:
     """``count`` random nodes of settlement roads, within ``radius_m`` of ``around``."""
-    from mergeopt.road_fit import SETTLEMENT_CLASSES
-    from mergeopt.roads import ROAD_CLASSES
+    from mergeopt.inputs.roads.fit import SETTLEMENT_CLASSES
+    from mergeopt.inputs.roads.network import ROAD_CLASSES
 
     wanted = [ROAD_CLASSES.index(name) for name in SETTLEMENT_CLASSES]
     candidates = np.unique(network.tail[np.isin(network.road_class, wanted)])

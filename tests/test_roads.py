@@ -17,11 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mergeopt._errors import InputError, InputWarning
-from mergeopt.inputs.travel import ROAD_MODEL
-from mergeopt.road_cache import CACHE_ENV, MinuteCache, cache_root, load_network
-from mergeopt.road_fit import SETTLEMENT_CLASSES, fit_trip_allowance
-from mergeopt.road_readers import car_direction, parse_maxspeed, read_roads
-from mergeopt.roads import (
+from mergeopt.inputs.roads.cache import CACHE_ENV, MinuteCache, cache_root, load_network
+from mergeopt.inputs.roads.fit import SETTLEMENT_CLASSES, fit_trip_allowance
+from mergeopt.inputs.roads.network import (
     ROAD_CLASSES,
     TRIP_MINUTES,
     RoadNetwork,
@@ -31,6 +29,8 @@ from mergeopt.roads import (
     route,
     search_limit,
 )
+from mergeopt.inputs.roads.readers import car_direction, parse_maxspeed, read_roads
+from mergeopt.inputs.travel import ROAD_MODEL
 
 osmium = pytest.importorskip("osmium", reason="the roads extra (pyosmium) is not installed")
 
@@ -135,7 +135,7 @@ def write_osm(path: Path, nodes: dict[int, tuple[float, float]], ways) -> Path:
 def own_cache(tmp_path, monkeypatch):
     """Every test keeps its cache under its own temporary folder, none is shared."""
     monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
-    from mergeopt import road_cache
+    from mergeopt.inputs.roads import cache as road_cache
 
     road_cache._load_network.cache_clear()
 
@@ -448,7 +448,7 @@ def test_cache_root_order(tmp_path, monkeypatch):
 
 
 def test_parsed_network_is_read_once(tiny, tmp_path, monkeypatch):
-    from mergeopt import road_cache
+    from mergeopt.inputs.roads import cache as road_cache
 
     first = load_network(tiny)
     saved = list((tmp_path / "cache" / "roads").glob("network-*.npz"))
@@ -462,7 +462,7 @@ def test_parsed_network_is_read_once(tiny, tmp_path, monkeypatch):
 
 
 def test_unreadable_cache_file_is_read_again(tiny, tmp_path):
-    from mergeopt import road_cache
+    from mergeopt.inputs.roads import cache as road_cache
 
     load_network(tiny)
     (saved,) = (tmp_path / "cache" / "roads").glob("network-*.npz")
@@ -481,7 +481,7 @@ def test_changed_file_is_read_again(tiny, tmp_path):
 
 
 def test_routed_minutes_are_reused_for_smaller_limits(tiny_network, tmp_path, monkeypatch):
-    from mergeopt import roads
+    from mergeopt.inputs.roads import network as roads
 
     east, north = bng(PRACTICE_KM)
     store = MinuteCache()
@@ -496,7 +496,7 @@ def test_routed_minutes_are_reused_for_smaller_limits(tiny_network, tmp_path, mo
 
 
 def test_routed_minutes_depend_on_profile_coordinates_and_limit(tiny_network, monkeypatch):
-    from mergeopt import roads
+    from mergeopt.inputs.roads import network as roads
 
     east, north = bng(PRACTICE_KM)
     store = MinuteCache()
@@ -703,7 +703,7 @@ def test_docs_hold_the_current_fit_output(capsys):
     tool = runpy.run_path(str(TOOL), run_name="fit_network_model")
     assert tool["main"](["--network", str(RUTLAND_PBF)]) == 0
     printed = capsys.readouterr().out
-    assert "matches `mergeopt.roads.TRIP_MINUTES`: yes" in printed
+    assert "matches `mergeopt.inputs.roads.network.TRIP_MINUTES`: yes" in printed
     doc = DOC.read_text(encoding="utf-8")
     marker = "<!-- fit_network_model output: start -->\n"
     start = doc.index(marker) + len(marker)

@@ -4,11 +4,11 @@
 
 Routes on the given OpenStreetMap extract (or OS Open Roads GeoPackage) with the default
 speed profile, fits the start/finish allowance against the real drive times in
-data/travel (``mergeopt.road_fit.fit_trip_allowance``: directly where the network covers
-a calibration area, else through the fitted straight line), and prints the evidence as
+data/travel (``mergeopt.inputs.roads.fit.fit_trip_allowance``: directly where the network
+covers a calibration area, else through the fitted straight line), and prints the evidence as
 markdown: the fit, the two models side by side by distance, and a practice table. Its
 output for the Rutland extract is pasted into docs/travel_model.md (a test checks that
-the two agree), and ``mergeopt.roads.TRIP_MINUTES`` holds the rounded fit.
+the two agree), and ``mergeopt.inputs.roads.network.TRIP_MINUTES`` holds the rounded fit.
 """
 
 from __future__ import annotations
@@ -21,10 +21,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from mergeopt.inputs.roads.fit import SETTLEMENT_CLASSES, AllowanceFit, fit_trip_allowance
+from mergeopt.inputs.roads.network import TRIP_MINUTES, RoadNetwork, SpeedProfile, drive_minutes
+from mergeopt.inputs.roads.readers import read_roads
 from mergeopt.inputs.travel import ROAD_MODEL, straight_line_km
-from mergeopt.road_fit import SETTLEMENT_CLASSES, AllowanceFit, fit_trip_allowance
-from mergeopt.road_readers import read_roads
-from mergeopt.roads import TRIP_MINUTES, RoadNetwork, SpeedProfile, drive_minutes
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_TRAVEL_DIR = ROOT / "data" / "travel"
@@ -93,7 +93,8 @@ def _summary(path: Path, network: RoadNetwork, fits: list[AllowanceFit], allowan
     lines += [
         f"- Allowance by seed ({', '.join(map(str, SEEDS))}): {per_seed} minutes; "
         f"mean {allowance:.2f}.",
-        f"- Rounded: `trip_minutes = {rounded}`; matches `mergeopt.roads.TRIP_MINUTES`: "
+        f"- Rounded: `trip_minutes = {rounded}`; matches "
+        f"`mergeopt.inputs.roads.network.TRIP_MINUTES`: "
         f"{agrees}. (The source's own fixed offset per trip is {SOURCE_OFFSET:.2f}.)",
     ]
     return "\n".join(lines) + "\n"

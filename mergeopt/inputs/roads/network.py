@@ -1,7 +1,7 @@
 """Drive minutes on a real road network, routed offline.
 
 A :class:`RoadNetwork` is the car-usable roads of one file (an OpenStreetMap extract or an
-OS Open Roads GeoPackage, read by :mod:`mergeopt.road_readers`) as a directed graph in
+OS Open Roads GeoPackage, read by :mod:`mergeopt.inputs.roads.readers`) as a directed graph in
 British National Grid (EPSG:27700): nodes with coordinates, and one edge per direction a
 car may drive between two consecutive points of a road, with its length, road class and
 tagged speed limit. Only the largest strongly connected part is kept, so every kept node

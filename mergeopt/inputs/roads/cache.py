@@ -32,8 +32,8 @@ import numpy as np
 import numpy.typing as npt
 
 from mergeopt._errors import InputWarning
-from mergeopt.road_readers import READER_VERSION, file_digest, read_roads
-from mergeopt.roads import RoadNetwork
+from mergeopt.inputs.roads.network import RoadNetwork
+from mergeopt.inputs.roads.readers import READER_VERSION, file_digest, read_roads
 
 __all__ = ["CACHE_ENV", "MinuteCache", "cache_root", "load_network"]
 
@@ -90,7 +90,8 @@ def _load_network(path: Path, size: int, mtime_ns: int, root: Path) -> RoadNetwo
 
 
 class MinuteCache:
-    """Blocks of routed minutes in ``<root>/roads`` (a :class:`~mergeopt.roads.MinuteStore`).
+    """Blocks of routed minutes in ``<root>/roads``
+    (a :class:`~mergeopt.inputs.roads.network.MinuteStore`).
 
     Parameters
     ----------

@@ -3,13 +3,13 @@
 :func:`read_roads` picks the reader by the file's name: ``.gpkg`` is OS Open Roads
 (read with pyogrio), anything else an OpenStreetMap file (``.osm.pbf``, ``.osm``, read
 with pyosmium, the optional ``mergeopt[roads]`` extra) in one streaming pass. Both give a
-:class:`~mergeopt.roads.RoadNetwork` in EPSG:27700.
+:class:`~mergeopt.inputs.roads.network.RoadNetwork` in EPSG:27700.
 
 Which OpenStreetMap ways are car roads
-    ``highway`` is one of :data:`~mergeopt.roads.ROAD_CLASSES`; not ``area=yes``; and the
-    most specific of ``motorcar``, ``motor_vehicle``, ``vehicle``, ``access`` that is
-    tagged is not one of :data:`NO_CARS` (``private`` roads are left out: they are not
-    open to a patient's car). ``oneway=yes|true|1`` is one way along the way,
+    ``highway`` is one of :data:`~mergeopt.inputs.roads.network.ROAD_CLASSES`; not
+    ``area=yes``; and the most specific of ``motorcar``, ``motor_vehicle``, ``vehicle``,
+    ``access`` that is tagged is not one of :data:`NO_CARS` (``private`` roads are left
+    out: they are not open to a patient's car). ``oneway=yes|true|1`` is one way along the way,
     ``oneway=-1|reverse`` against it, ``oneway=reversible|alternating`` is left out, and
     motorways and roundabouts (``junction=roundabout|circular``) are one way unless
     tagged ``oneway=no``. ``maxspeed`` is read as km/h, ``mph`` values converted, and the
@@ -38,7 +38,7 @@ import numpy.typing as npt
 
 from mergeopt._errors import InputError
 from mergeopt.geo.crs import to_bng
-from mergeopt.roads import ROAD_CLASSES, RoadNetwork, build_network
+from mergeopt.inputs.roads.network import ROAD_CLASSES, RoadNetwork, build_network
 
 __all__ = ["NO_CARS", "READER_VERSION", "file_digest", "read_roads"]
 
