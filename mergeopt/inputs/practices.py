@@ -319,7 +319,10 @@ def _capacity(raw: pd.DataFrame, config: Config, problems: _Problems) -> np.ndar
     capacity = numbers.to_numpy(dtype=float)
     if rule == "floor_area":
         assert config.premises.m2_per_patient is not None  # the schema guarantees it
-        capacity = np.floor(capacity / config.premises.m2_per_patient)
+        # a group of s patients fits when s * m2_per_patient <= floor area; in floating
+        # point 968.8 / 0.025 is 38751.99999999999, so the quotient is floored only after
+        # forgiving a millionth of a patient (else 38,752 patients would not fit)
+        capacity = np.floor(capacity / config.premises.m2_per_patient + 1e-6)
     return capacity
 
 

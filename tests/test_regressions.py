@@ -1,0 +1,67 @@
+"""Faults found by the independent reference and the fuzzed configs, each as its smallest
+example, through the command line (exit code and one-line message) or the public API.
+
+The property tests that found them (``tests/test_reference_model.py``,
+``tests/test_reliability.py``) draw at random; these keep each case checked every run.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import yaml
+from typer.testing import CliRunner
+
+import mergeopt
+from mergeopt.cli import app
+
+runner = CliRunner()
+
+
+def invoke(*args: object) -> tuple[int, str, str]:
+    result = runner.invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write(folder: Path, name: str, rows: list[dict[str, object]]) -> None:
+    with (folder / name).open("w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def config(folder: Path, **sections: object) -> Path:
+    path = folder / "area.yaml"
+    data = {"name": "area", "inputs": {"practices": "practices.csv"}, "maps": False}
+    path.write_text(yaml.safe_dump(data | sections, sort_keys=False))
+    return path
+
+
+def practice(code: str, size: int, easting: int, **more: object) -> dict[str, object]:
+    where = {"easting": easting, "northing": 430_000}
+    return {"practice_code": code, "list_size": size} | where | more
+
+
+def test_a_floor_area_serving_exactly_a_group_can_host_it(tmp_path):
+    """968.8 m2 at 0.025 m2 a patient serves 38,752 patients; in floating point the
+    quotient is 38,751.99999999999, which was floored to 38,751: a group of exactly
+    38,752 was refused and the rules called impossible."""
+    write(
+        tmp_path,
+        "practices.csv",
+        [
+            practice("A1", 20_000, 450_000, floor_area_m2="968.8"),
+            practice("A2", 18_752, 451_000, floor_area_m2="0"),
+        ],
+    )
+    path = config(
+        tmp_path,
+        groups={"min_list_size": 38_752},
+        premises={"rule": "floor_area", "m2_per_patient": 0.025},
+    )
+    result = mergeopt.solve(path)
+    assert result.status == "optimal"
+    groups = result.groups
+    assert groups["hub"].tolist() == ["A1"] and groups["list_size"].tolist() == [38_752]
+    assert groups["premises_capacity"].tolist() == [38_752]
