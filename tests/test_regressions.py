@@ -65,3 +65,52 @@ def test_a_floor_area_serving_exactly_a_group_can_host_it(tmp_path):
     groups = result.groups
     assert groups["hub"].tolist() == ["A1"] and groups["list_size"].tolist() == [38_752]
     assert groups["premises_capacity"].tolist() == [38_752]
+
+
+def test_infeasible_beyond_max_km_with_a_travel_matrix_is_explained(tmp_path):
+    """A matrix and a straight-line limit (max_km) but no max_minutes: explaining the
+    infeasible rules formatted the missing minutes limit and crashed (TypeError)."""
+    write(
+        tmp_path, "practices.csv", [practice("A1", 5_000, 450_000), practice("A2", 6_000, 451_000)]
+    )
+    write(
+        tmp_path,
+        "matrix.csv",
+        [
+            {"origin": "A1", "destination": "A2", "minutes": 5},
+            {"origin": "A2", "destination": "A1", "minutes": 5},
+        ],
+    )
+    path = config(
+        tmp_path,
+        groups={"min_list_size": 11_000, "max_list_size": 90_000, "count": 1},
+        travel={"model": "matrix", "matrix": "matrix.csv", "max_km": 0.5},
+        rules={"must_link": [["A1", "A2"]]},
+    )
+    code, stdout, stderr = invoke("run", path, "--out", tmp_path / "run")
+    assert code == 3, stdout + stderr
+    assert "more than 0.5 km from every hub they could join: raise travel.max_km to 1" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+def test_a_pair_missing_from_the_travel_matrix_is_named(tmp_path):
+    """Only A1 may host and the matrix has no A2 -> A1: the practice that cannot reach a
+    hub is named with the file to complete (it crashed as above)."""
+    write(
+        tmp_path,
+        "practices.csv",
+        [
+            practice("A1", 5_000, 450_000, hub_eligibility="may"),
+            practice("A2", 6_000, 451_000, hub_eligibility="never"),
+        ],
+    )
+    write(tmp_path, "matrix.csv", [{"origin": "A1", "destination": "A2", "minutes": 5}])
+    path = config(
+        tmp_path,
+        groups={"max_list_size": 90_000},
+        travel={"model": "matrix", "matrix": "matrix.csv"},
+    )
+    code, stdout, stderr = invoke("run", path, "--out", tmp_path / "run")
+    assert code == 3, stdout + stderr
+    assert "A2" in stderr and "no travel time in matrix.csv" in stderr
+    assert len(stderr.strip().splitlines()) == 1

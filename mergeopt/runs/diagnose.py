@@ -283,8 +283,15 @@ def _travel(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, An
             {"rules.nest_by": None},
         )
     findings, overrides = [], {}
-    if config.travel.max_minutes is not None or config.travel.model == "matrix":
-        needed = float(np.ceil(problem.travel[far, hubs].max() * 10) / 10)
+    trips = problem.travel[far, hubs]
+    if not np.isfinite(trips).all():  # pairs a travel matrix does not give: unreachable
+        matrix = config.travel.matrix.name if config.travel.matrix else "the travel matrix"
+        findings.append(
+            f"practices {_names(problem, far[~np.isfinite(trips)])} have no travel time in "
+            f"{matrix} to any hub they could join: add those pairs to the matrix"
+        )
+    elif config.travel.max_minutes is not None:
+        needed = float(np.ceil(trips.max() * 10) / 10)
         limit = config.travel.max_minutes
         overrides["travel.max_minutes"] = needed
         findings.append(
