@@ -21,7 +21,9 @@ Code = Annotated[str, Field(min_length=1)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # no infinite or NaN numbers: nothing in a config means them, and run.json (strict
+    # JSON) could not hold them, so such a run could not be opened again
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class Columns(_Strict):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -114,3 +115,24 @@ def test_a_pair_missing_from_the_travel_matrix_is_named(tmp_path):
     assert code == 3, stdout + stderr
     assert "A2" in stderr and "no travel time in matrix.csv" in stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("objective", "groups"),
+        ("objective", "travel"),
+        ("solver", "time_limit"),
+        ("travel", "max_minutes"),
+        ("premises", "m2_per_patient"),
+    ],
+)
+def test_an_infinite_number_in_a_config_is_refused(tmp_path, section, key):
+    """``.inf`` loaded (a weight of infinity gave a nonsense "no grouping" message; a time
+    limit of infinity ran, but run.json held null and the run could not be opened)."""
+    write(tmp_path, "practices.csv", [practice("A1", 5_000, 450_000)])
+    path = config(tmp_path, **{section: {key: float("inf")}})
+    code, stdout, stderr = invoke("run", path, "--out", tmp_path / "run")
+    assert code == 2, stdout + stderr
+    assert f"key '{section}.{key}'" in stderr and "finite" in stderr
+    assert not (tmp_path / "run").exists()
