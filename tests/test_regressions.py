@@ -136,3 +136,16 @@ def test_an_infinite_number_in_a_config_is_refused(tmp_path, section, key):
     assert code == 2, stdout + stderr
     assert f"key '{section}.{key}'" in stderr and "finite" in stderr
     assert not (tmp_path / "run").exists()
+
+
+def test_geometry_location_for_a_table_without_geometry_is_one_line(tmp_path):
+    """``inputs.location: geometry`` for a CSV raised geopandas' AttributeError."""
+    write(tmp_path, "practices.csv", [practice("A1", 5_000, 450_000)])
+    path = tmp_path / "area.yaml"
+    path.write_text(
+        "name: area\ninputs:\n  practices: practices.csv\n  location: geometry\nmaps: false\n"
+    )
+    code, stdout, stderr = invoke("run", path, "--out", tmp_path / "run")
+    assert code == 2, stdout + stderr
+    assert "practices.csv" in stderr and "has no geometry" in stderr
+    assert len(stderr.strip().splitlines()) == 1

@@ -268,6 +268,12 @@ def _from_latlong(
 
 
 def _from_geometry(raw: pd.DataFrame, problems: _Problems) -> tuple[np.ndarray, np.ndarray]:
+    if not isinstance(raw, gpd.GeoDataFrame):  # e.g. a CSV, with inputs.location: geometry
+        problems.add(
+            "inputs.location is 'geometry' but the table has no geometry: give a GeoPackage "
+            "or GeoJSON of points, or location bng or latlong with their columns"
+        )
+        return np.zeros(len(raw)), np.zeros(len(raw))
     frame = gpd.GeoDataFrame(raw)
     geometry = frame.geometry
     column = str(geometry.name)
