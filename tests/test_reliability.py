@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import re
 import signal
 import subprocess
@@ -136,30 +137,70 @@ yaml_values = st.recursive(
 )
 
 
+numbers = (
+    st.floats() | st.integers(-5, 10**7) | st.sampled_from([0, 1e-9, 1e300, math.inf, math.nan])
+)
+counts = st.integers(-1, 12) | st.fixed_dictionaries(
+    {}, optional={"min": st.integers(-1, 12) | st.none(), "max": st.integers(-1, 12)}
+)
+codes = st.lists(st.sampled_from(["A1", "a1 ", "ZZ9", ""]), max_size=3)
+#: Keys of README.md's config reference that take a value alone (no file), by section,
+#: each with values of its own kind (in range or not), so that most fuzzed configs load
+#: and what loads is checked.
+CONFIG_KEYS = {
+    ("groups", "min_list_size"): numbers | st.booleans(),
+    ("groups", "max_list_size"): numbers | st.booleans(),
+    ("groups", "count"): counts | st.booleans(),
+    ("groups", "oversize"): st.sampled_from(["alone", "stop", "ALONE", "drop"]),
+    ("travel", "model"): st.sampled_from(["road", "straight_line", "Road", "osrm"]),
+    ("travel", "max_minutes"): numbers,
+    ("travel", "max_km"): numbers,
+    ("premises", "rule"): st.sampled_from(["none", "capacity", "floor_area", "area"]),
+    ("premises", "m2_per_patient"): numbers,
+    ("rules", "fixed"): st.lists(
+        st.fixed_dictionaries({"hub": st.just("A1"), "practices": codes})
+    ),
+    ("rules", "forced_hubs"): codes,
+    ("rules", "forbidden_hubs"): codes,
+    ("rules", "must_link"): st.lists(st.tuples(st.just("A1"), st.sampled_from(["A1", "B2"]))),
+    ("rules", "cannot_link"): st.lists(st.lists(st.just("A1"), max_size=3)),
+    ("rules", "nest_by"): st.sampled_from(["pcn_code", "icb_code", ""]) | st.none(),
+    ("objective", "travel"): numbers,
+    ("objective", "weight_by_list_size"): st.booleans() | st.sampled_from(["yes", 0, 2]),
+    ("objective", "moved_patients"): numbers,
+    ("objective", "groups"): numbers,
+    ("objective", "max_travel"): numbers,
+    ("solver", "name"): st.sampled_from(["highs", "cbc", "gurobi"]),
+    ("solver", "time_limit"): numbers,
+    ("solver", "gap"): numbers,
+    ("solver", "threads"): numbers,
+    ("solver", "log"): st.booleans(),
+    ("inputs", "location"): st.sampled_from(["auto", "bng", "latlong", "geometry", "utm"]),
+    ("inputs", "columns"): st.fixed_dictionaries({}, optional={"name": st.just("pcn_code")}),
+    ("inputs", "select"): st.dictionaries(
+        st.sampled_from(["pcn_code", "nope"]), codes, max_size=1
+    ),
+}
+
+
+@st.composite
+def config_entries(draw: st.DrawFn) -> tuple[str, str, object]:
+    """A section, a key and a value: mostly a real key with a value of its kind; at
+    times an unknown key, or any YAML value."""
+    if draw(st.integers(0, 9)) == 0:
+        section = draw(st.sampled_from(["groups", "solver", "rules", "zzz"]))
+        return section, draw(st.sampled_from(["name", "x", "counts"])), draw(yaml_values)
+    section, key = draw(st.sampled_from(sorted(CONFIG_KEYS)))
+    values = CONFIG_KEYS[(section, key)]
+    return section, key, draw(values if draw(st.integers(0, 4)) else yaml_values)
+
+
 @settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(
-    section=st.sampled_from(
-        ["groups", "travel", "premises", "rules", "objective", "solver", "inputs", "zzz"]
-    ),
-    key=st.sampled_from(
-        [
-            "count",
-            "min_list_size",
-            "max_minutes",
-            "rule",
-            "fixed",
-            "name",
-            "time_limit",
-            "practices",
-            "columns",
-            "x",
-        ]
-    ),
-    value=yaml_values,
-)
-def test_fuzzed_configs_fail_clearly_or_load(tmp_path, section, key, value):
+@given(entry=config_entries())
+def test_fuzzed_configs_fail_clearly_or_load(tmp_path, entry):
+    section, key, value = entry
     (tmp_path / "practices.csv").write_text(",".join(HEADER) + "\n" + ",".join(GOOD_ROW) + "\n")
     data = {"name": "t", "inputs": {"practices": "practices.csv"}}
     data.setdefault(section, {})
@@ -170,14 +211,31 @@ def test_fuzzed_configs_fail_clearly_or_load(tmp_path, section, key, value):
     TALLY["fuzzed configs tried"] += 1
     try:
         config = load_config(path)
-        read_practices(config)
+        table = read_practices(config)
     except InputError as exc:
         message = str(exc)
         assert "\n" not in message
         assert "c.yaml" in message or "practices.csv" in message
         TALLY["fuzzed configs: clear one-line error"] += 1
     else:
-        TALLY["fuzzed configs: loaded"] += 1
+        _loaded_as_given(config, section, key, value, tmp_path)
+        _check_table(table)
+        TALLY["fuzzed configs: loaded, as given, and read back from run.json's form"] += 1
+
+
+def _loaded_as_given(config, section: str, key: str, value: object, folder: Path) -> None:
+    """A config that loads holds the key it was given, with the value given (a scalar,
+    equal as a number where the schema makes it one), and reads back as the same config
+    from the strict JSON that run.json and a sweep's workers hold."""
+    dumped = config.model_dump(mode="json")
+    assert section in dumped and isinstance(dumped[section], dict) and key in dumped[section]
+    loaded = getattr(getattr(config, section), key)
+    if value is None or isinstance(value, (bool, int, float)) or isinstance(loaded, str):
+        assert loaded == value  # "yes" for a yes/no key is read as yes: not compared
+    text = json.dumps(dumped, allow_nan=False)  # raises for a value JSON cannot hold
+    again = folder / "again.yaml"
+    again.write_text(text)
+    assert load_config(again).model_dump() == config.model_dump()
 
 
 def test_yaml_is_loaded_safely(tmp_path):
