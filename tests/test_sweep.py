@@ -431,7 +431,9 @@ def test_chart_for_several_keys_and_text_values(tmp_path):
 
 @pytest.fixture(scope="module")
 def cluster():
-    distributed = pytest.importorskip("distributed")
+    # distributed is a dependency: if it cannot be imported, these tests fail, not skip
+    import distributed
+
     with distributed.LocalCluster(
         n_workers=2,
         threads_per_worker=1,
