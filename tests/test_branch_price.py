@@ -1,0 +1,293 @@
+"""Branch-and-price: its knapsacks against brute force, its optimum against the plain model.
+
+No test here asserts a wall time: speed is measured by ``python -m benchmarks.run``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import math
+import sys
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mergeopt import heuristics
+from mergeopt.engine.strategies import _knapsack as kn
+from mergeopt.engine.strategies import branch_price
+from mergeopt.model import Instance, objective_value
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+baseline = importlib.import_module("benchmarks.baseline")
+instances = importlib.import_module("benchmarks.instances")
+
+
+def _later(seconds: float = 60.0) -> float:
+    return time.time() + seconds
+
+
+@st.composite
+def small_instances(draw: st.DrawFn, *, rules: bool = True) -> Instance:
+    """Small instances with list-size windows, travel limits, counts and link rules."""
+    n = draw(st.integers(3, 8))
+    coords = st.tuples(st.integers(0, 30), st.integers(0, 30))
+    xy = np.array(draw(st.lists(coords, min_size=n, max_size=n)), dtype=float)
+    size = np.array(draw(st.lists(st.integers(1, 12), min_size=n, max_size=n)), dtype=float)
+    cost = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
+    limit = draw(st.sampled_from([np.inf, 12.0, 25.0]))
+    upper = draw(st.lists(st.integers(10, 40), min_size=n, max_size=n))
+    count = draw(st.one_of(st.none(), st.integers(1, max(1, n // 2))))
+    pair = st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)).filter(lambda p: p[0] != p[1])
+    unordered = {"unique_by": lambda p: (min(p), max(p))}
+    must_link = tuple(draw(st.lists(pair, max_size=1))) if rules else ()
+    cannot_link = tuple(draw(st.lists(pair, max_size=2, **unordered))) if rules else ()
+    fixed = tuple(draw(st.lists(pair, max_size=1))) if rules else ()
+    forced = np.zeros(n, dtype=bool)
+    if rules and draw(st.booleans()):
+        forced[draw(st.integers(0, n - 1))] = True
+    return Instance(
+        codes=tuple(f"P{k}" for k in range(n)),
+        size=size,
+        cost=cost,
+        allowed=cost <= limit,
+        min_size=float(draw(st.sampled_from([0, 0, 8, 15]))),
+        max_size=np.asarray(upper, dtype=float),
+        can_hub=np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+        | (np.arange(n) == 0),
+        must_hub=forced,
+        count_min=count,
+        count_max=count if draw(st.booleans()) else None,
+        fixed=fixed,
+        must_link=must_link,
+        cannot_link=cannot_link,
+        weights=(
+            1.0,
+            float(draw(st.sampled_from([0, 0, 2]))),
+            float(draw(st.sampled_from([0, 7]))),
+            0.0,
+        ),
+        group_id=np.array(draw(st.lists(st.integers(-1, 2), min_size=n, max_size=n))),
+        travel_by_size=draw(st.booleans()),
+    )
+
+
+def _brute_force(inst: Instance) -> float:
+    """The optimum by trying every assignment (tiny instances only); inf if infeasible."""
+    best = math.inf
+    for hub_of in itertools.product(range(inst.n), repeat=inst.n):
+        grouping = np.asarray(hub_of)
+        if heuristics.feasible(inst, grouping):
+            best = min(best, objective_value(inst, grouping))
+    return best
+
+
+# ---------------------------------------------------------------------------------------
+# The optimum and the bound
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instances())
+def test_optimum_matches_the_plain_model(inst: Instance):
+    """Where both prove, the same optimum; the same verdict on infeasibility; the bound
+    is never above the optimum; the grouping keeps every rule."""
+    ours = branch_price.solve(inst, deadline=_later())
+    plain = baseline.solve_plain(inst, time_limit=30)
+    assert (ours.status == "infeasible") == (plain.status == "infeasible")
+    if ours.hub_of is not None:
+        assert heuristics.feasible(inst, ours.hub_of)
+        assert ours.objective == pytest.approx(objective_value(inst, ours.hub_of))
+    if plain.status == "optimal":
+        assert ours.status == "optimal"
+        assert ours.objective == pytest.approx(plain.objective, abs=1e-6)
+        assert ours.bound <= plain.objective + 1e-6
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instances(rules=False), st.sampled_from([137.3, 1000.0 / 7.0]))
+def test_relaxed_knapsacks_keep_the_bound_below_the_optimum(inst: Instance, factor: float):
+    """List sizes in fractions of a unit (a relaxed knapsack): the bound stays proven."""
+    scaled = replace(
+        inst,
+        size=inst.size * factor,
+        min_size=inst.min_size * factor,
+        max_size=inst.max_size * factor,
+    )
+    optimum = _brute_force(scaled) if scaled.n <= 6 else None
+    ours = branch_price.solve(scaled, deadline=_later())
+    if optimum is None:
+        plain = baseline.solve_plain(scaled, time_limit=30)
+        optimum = plain.objective if plain.status == "optimal" else None
+        if plain.status == "infeasible":
+            optimum = math.inf
+    if optimum is None:
+        return
+    if math.isinf(optimum):
+        assert ours.status in ("infeasible", "no_solution")
+        return
+    assert ours.bound is None or ours.bound <= optimum + 1e-6 * max(1.0, optimum)
+    if ours.status == "optimal":
+        assert ours.objective == pytest.approx(optimum, rel=1e-9, abs=1e-6)
+
+
+def test_pmedcap_proven_at_its_published_optimum():
+    case = instances.pmedcap(1)
+    found = branch_price.solve(case.instance, deadline=_later(120))
+    assert found.status == "optimal"
+    assert found.objective == case.optimum == found.bound
+
+
+def test_every_better_grouping_and_bound_is_shared_as_found():
+    case = instances.pmedcap(2)
+    groupings: list[float] = []
+    bounds: list[float] = []
+    found = branch_price.solve(
+        case.instance,
+        deadline=_later(120),
+        on_incumbent=lambda hub_of, value: groupings.append(value),
+        on_bound=bounds.append,
+    )
+    assert groupings == sorted(groupings, reverse=True) and groupings[-1] == found.objective
+    assert bounds == sorted(bounds) and all(b <= case.optimum for b in bounds)
+
+
+def test_a_deadline_already_past_reports_an_honest_bound():
+    case = instances.pmedcap(11)
+    start = heuristics.construct(case.instance)
+    found = branch_price.solve(case.instance, deadline=time.time() - 1.0, start=start)
+    assert found.status == "feasible"
+    assert found.objective == objective_value(case.instance, start)
+    assert found.bound is None or found.bound <= case.optimum
+
+
+def test_what_it_does_not_cover_is_refused():
+    inst = instances.pmedcap(1).instance
+    with pytest.raises(ValueError, match="max-travel"):
+        branch_price.solve(replace(inst, weights=(1.0, 0.0, 0.0, 2.0)), deadline=_later())
+    assert not branch_price.applies(replace(inst, contiguous=True))
+
+
+# ---------------------------------------------------------------------------------------
+# The knapsacks
+
+
+@st.composite
+def hubs_and_duals(draw: st.DrawFn) -> tuple[Instance, np.ndarray]:
+    inst = draw(small_instances())
+    duals = np.array(draw(st.lists(st.integers(-5, 40), min_size=inst.n, max_size=inst.n)))
+    return inst, duals.astype(float)
+
+
+def _best_column(ks: kn.Knapsacks, h: int, u: np.ndarray, exact_sizes: bool) -> float:
+    """Hub h's best column value by trying every set of items (real sizes, links kept)."""
+    arcs = ks.by_hub[h]
+    item_u = np.bincount(ks.item_of, weights=u, minlength=len(ks.items))
+    best = math.inf
+    own = int(ks.hub_item[h])
+    for r in range(len(arcs) + 1):
+        for pick in itertools.combinations(arcs.tolist(), r):
+            chosen = ks.arc_item[list(pick)]
+            load = ks.base[h] + ks.item_size[chosen].sum()
+            if load < ks.min_size - 1e-9 or load > ks.cap[h] + 1e-9:
+                continue
+            inside = {own, *chosen.tolist()}
+            if any(a in inside and b in inside for a, b in ks.cannot):
+                continue
+            value = (
+                ks.hub_cost[h]
+                - item_u[own]
+                + sum(ks.arc_cost[a] - item_u[ks.arc_item[a]] for a in pick)
+            )
+            best = min(best, float(value))
+    return best
+
+
+@settings(max_examples=80, deadline=None)
+@given(hubs_and_duals())
+def test_knapsack_matches_brute_force(case: tuple[Instance, np.ndarray]):
+    """Exact tables: each hub's value is the best column's; the backtracked members
+    make a column of that value; a cannot-link re-solve keeps the pairs apart."""
+    inst, u = case
+    ks = kn.build(inst)
+    assert ks.exact
+    r = kn.Restriction.none(ks)
+    priced = kn.with_cannot_links(ks, r, kn.price(ks, r, u))
+    for h in range(ks.num_hubs):
+        if len(ks.by_hub[h]) > 7:
+            continue
+        expected = _best_column(ks, h, u, exact_sizes=True)
+        assert priced.value[h] == pytest.approx(expected, abs=1e-9)
+        if not ks.cannot and math.isfinite(expected):
+            members = kn.members(ks, r, priced, h)
+            item_u = np.bincount(ks.item_of, weights=u, minlength=len(ks.items))
+            arcs = [a for a in ks.by_hub[h].tolist() if ks.arc_item[a] in set(members.tolist())]
+            value = (
+                ks.hub_cost[h]
+                - item_u[ks.hub_item[h]]
+                + sum(ks.arc_cost[a] - item_u[ks.arc_item[a]] for a in arcs)
+            )
+            assert value == pytest.approx(expected, abs=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(hubs_and_duals(), st.sampled_from([137.3, 1000.0 / 7.0, 0.37]))
+def test_relaxed_knapsack_is_never_above_the_best_column(
+    case: tuple[Instance, np.ndarray], factor: float
+):
+    inst, u = case
+    scaled = replace(
+        inst,
+        size=inst.size * factor,
+        min_size=inst.min_size * factor,
+        max_size=inst.max_size * factor,
+    )
+    ks = kn.build(scaled)
+    r = kn.Restriction.none(ks)
+    priced = kn.price(ks, r, u)
+    for h in range(ks.num_hubs):
+        if len(ks.by_hub[h]) > 7:
+            continue
+        assert priced.value[h] <= _best_column(ks, h, u, exact_sizes=False) + 1e-9
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.integers(-20, 20).map(float), st.just(math.inf)), min_size=1, max_size=7
+    ),
+    st.data(),
+)
+def test_hub_choice_matches_brute_force(values: list[float], data: st.DataObject):
+    value = np.asarray(values)
+    h = len(value)
+    forced = np.asarray(data.draw(st.lists(st.booleans(), min_size=h, max_size=h)))
+    low = data.draw(st.integers(0, h))
+    high = data.draw(st.integers(low, h + 1))
+
+    def brute(must_open: int | None, must_close: int | None) -> float:
+        best = math.inf
+        for mask in itertools.product([False, True], repeat=h):
+            pick = np.asarray(mask)
+            if (forced & ~pick).any() or not low <= pick.sum() <= high:
+                continue
+            if must_open is not None and not pick[must_open]:
+                continue
+            if must_close is not None and pick[must_close]:
+                continue
+            best = min(
+                best, float(value[pick].sum()) if np.isfinite(value[pick]).all() else math.inf
+            )
+        return best
+
+    choice = kn.choose(value, forced, (low, high))
+    assert choice.value == brute(None, None)
+    for k in range(h):
+        assert choice.if_open[k] == brute(k, None)
+        assert choice.if_closed[k] == brute(None, k)
