@@ -167,6 +167,15 @@ def test_a_deadline_already_past_reports_an_honest_bound():
     assert found.bound is None or found.bound <= case.optimum
 
 
+def test_it_leads_where_its_knapsacks_are_exact():
+    pmedcap = instances.pmedcap(1).instance
+    assert branch_price.preferred(pmedcap)
+    networks = replace(pmedcap, size=pmedcap.size * 400, max_size=pmedcap.max_size * 400)
+    assert branch_price.applies(networks) and not branch_price.preferred(networks)
+    halves = replace(pmedcap, size=pmedcap.size + 0.5)
+    assert not branch_price.preferred(halves)
+
+
 def test_what_it_does_not_cover_is_refused():
     inst = instances.pmedcap(1).instance
     with pytest.raises(ValueError, match="max-travel"):
