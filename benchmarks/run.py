@@ -63,6 +63,9 @@ PMED_SAMPLE = (1, 5, 6, 11, 16, 21, 26)
 #: Extra relative tolerance when comparing an objective with a published optimum.
 MATCH = 1e-9
 ENGINES = ("mergeopt", "baseline")
+#: Engines ``--engines`` may name: ``bnp`` is the branch-and-price strategy alone
+#: (:mod:`benchmarks.branch_price`).
+KNOWN_ENGINES = ("mergeopt", "bnp", "baseline")
 #: Families without a baseline, and why.
 NO_BASELINE = {
     "england": "dense model of 6,000+ practices has 38 million x_ij: not built (memory)"
@@ -181,6 +184,11 @@ def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
             "build_seconds": report.build_seconds,
             "detail": report.stopped_by,
         }
+    elif engine == "bnp":
+        from benchmarks.branch_price import solve_bnp
+
+        row |= solve_bnp(inst, time_limit=limit)
+        wall = time.perf_counter() - loaded
     else:
         from benchmarks.baseline import solve_plain
 
@@ -290,11 +298,14 @@ def _gap(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.3f}%"
 
 
-def _pair(rows: list[dict[str, Any]]) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+def _pair(
+    rows: list[dict[str, Any]], engine: str = "mergeopt"
+) -> list[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each case's row of ``engine`` with the baseline's row beside it (or None)."""
     by_case: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:
         by_case.setdefault(row["case"], {})[row["engine"]] = row
-    return [(e["mergeopt"], e.get("baseline")) for e in by_case.values() if "mergeopt" in e]
+    return [(e[engine], e.get("baseline")) for e in by_case.values() if engine in e]
 
 
 def speedup(ours: dict[str, Any], plain: dict[str, Any] | None) -> float | None:
@@ -441,7 +452,7 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> st
         f"- CPU: {info['cpu']}, {info['cores']} cores",
         f"- Python {info['python']}, HiGHS (highspy) {info['highs']}, PuLP {info['pulp']}, "
         f"numpy {info['numpy']}",
-        f"- time limits (both engines): {_limits_used(rows)}"
+        f"- time limits (every engine): {_limits_used(rows)}"
         "; relative gap tolerance 1e-6 for both",
         "",
         "Columns: `wall s` is the solve call (model build + solve, after loading the data); "
@@ -455,8 +466,7 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> st
         "with the baseline's; `note` says where a published optimum lies below what "
         "mergeopt's model (a hub in its own group) can reach.",
         "",
-        *_targets(rows),
-        "",
+        *[line for engine in _engines_ran(rows) for line in [*_targets(rows, engine), ""]],
         *NOTES,
         "",
     ]
@@ -469,19 +479,24 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> st
         "england": "All of England, nested by ICB",
     }
     for family in FAMILIES:
-        pairs = [p for p in _pair(rows) if p[0]["family"] == family]
-        if not pairs:
+        cases: dict[str, list[tuple[str, dict[str, Any], dict[str, Any] | None]]] = {}
+        for engine in _engines_ran(rows):
+            for ours, plain in _pair(rows, engine):
+                if ours["family"] == family:
+                    cases.setdefault(ours["case"], []).append((engine, ours, plain))
+        if not cases:
             continue
         lines += [f"## {titles[family]}", "", HEADER]
-        for ours, plain in pairs:
-            name = ours.get("name", ours["case"])
-            if ours.get("note"):
-                name = f"{name} ({ours['note']})"
-            if "literature" in str(ours.get("model", "")):
-                name = f"{name} [literature model]"
-            skipped = baseline_skipped(Spec.parse(ours["case"]))
-            about = {"family": family, "n": ours.get("n", "-"), "skipped": skipped}
-            lines.append(_row(ours, "mergeopt", name, about, versus(ours, plain)))
+        for entries in cases.values():
+            for engine, ours, plain in entries:
+                name = ours.get("name", ours["case"])
+                if ours.get("note"):
+                    name = f"{name} ({ours['note']})"
+                if "literature" in str(ours.get("model", "")):
+                    name = f"{name} [literature model]"
+                skipped = baseline_skipped(Spec.parse(ours["case"]))
+                about = {"family": family, "n": ours.get("n", "-"), "skipped": skipped}
+                lines.append(_row(ours, engine, name, about, versus(ours, plain)))
             if skipped and plain is None:
                 lines.append(_row(None, "baseline", name, about, ""))
             elif plain is not None:
@@ -494,11 +509,17 @@ def _ok(row: dict[str, Any]) -> bool:
     return "error" not in row
 
 
-def _targets(rows: list[dict[str, Any]]) -> list[str]:
-    """Met / missed for each target of the performance issue, with the figures."""
+def _engines_ran(rows: list[dict[str, Any]]) -> list[str]:
+    """The engines other than the baseline that have rows, in :data:`KNOWN_ENGINES` order."""
+    return [e for e in KNOWN_ENGINES if e != "baseline" and any(r["engine"] == e for r in rows)]
+
+
+def _targets(rows: list[dict[str, Any]], engine: str = "mergeopt") -> list[str]:
+    """Met / missed for each target of the performance issue, with ``engine``'s figures."""
     rows = [r for r in rows if not str(r.get("case", "")).endswith(":literature")]
-    ours = [r for r in rows if r["engine"] == "mergeopt" and _ok(r)]
-    lines = ["## Targets", "", "| target | result | figures |", "|---|---|---|"]
+    ours = [r for r in rows if r["engine"] == engine and _ok(r)]
+    title = "## Targets" if engine == "mergeopt" else f"## Targets ({engine})"
+    lines = [title, "", "| target | result | figures |", "|---|---|---|"]
 
     def add(target: str, met: bool | None, figures: str) -> None:
         verdict = "not measured" if met is None else ("met" if met else "**missed**")
@@ -520,6 +541,13 @@ def _targets(rows: list[dict[str, Any]]) -> list[str]:
         f"{len(at_opt)}/{len(cap)} proven at the published optimum, {len(fast)} of them "
         f"within 5 s; slowest {slowest:.1f} s",
     )
+    if engine != "mergeopt":  # issue 20's target for the branch-and-price: 30 s
+        within = [r for r in at_opt if r["wall_seconds"] <= 31.0]
+        add(
+            "all 20 pmedcap1 at the proven optimum, each within 30 s",
+            None if len(cap) < 20 else len(within) == 20,
+            f"{len(within)}/{len(cap)} proven within 30 s",
+        )
     icbs = [r for r in ours if r["family"] == "icb"]
     largest = max(icbs, key=lambda r: r["n"], default=None)
     if largest is None:
@@ -557,7 +585,7 @@ def _targets(rows: list[dict[str, Any]]) -> list[str]:
         None if not shares else max(shares) < 0.10,
         "largest share " + (f"{100 * max(shares):.2f}%" if shares else "-"),
     )
-    ratios = [(p[0]["case"], speedup(*p)) for p in _pair([r for r in rows if _ok(r)])]
+    ratios = [(p[0]["case"], speedup(*p)) for p in _pair([r for r in rows if _ok(r)], engine)]
     finished = [(case, r) for case, r in ratios if r is not None]
     worst = min(finished, key=lambda c: c[1], default=None)
     plain_done = sum(
@@ -580,10 +608,10 @@ def _targets(rows: list[dict[str, Any]]) -> list[str]:
         f"{len(slower)} of {len(finished)} below 1.0"
         + (": " + ", ".join(f"{case} {r:.2f}x" for case, r in slower) if slower else ""),
     )
-    behind = _behind_at_the_limit(rows)
+    behind = _behind_at_the_limit(rows, engine)
     open_cases = [
         (ours, plain)
-        for ours, plain in _pair([r for r in rows if _ok(r)])
+        for ours, plain in _pair([r for r in rows if _ok(r)], engine)
         if plain is not None and "error" not in plain and speedup(ours, plain) is None
     ]
     add(
@@ -595,11 +623,11 @@ def _targets(rows: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _behind_at_the_limit(rows: list[dict[str, Any]]) -> list[str]:
-    """Cases (not both proven) where mergeopt's bound or objective is worse than the
+def _behind_at_the_limit(rows: list[dict[str, Any]], engine: str = "mergeopt") -> list[str]:
+    """Cases (not both proven) where ``engine``'s bound or objective is worse than the
     baseline's, each with what is behind."""
     behind = []
-    for ours, plain in _pair([r for r in rows if _ok(r)]):
+    for ours, plain in _pair([r for r in rows if _ok(r)], engine):
         if plain is None or "error" in plain or speedup(ours, plain) is not None:
             continue
         bound = _relative(ours.get("bound"), plain.get("bound"), higher_is_better=True)
@@ -620,7 +648,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__)
     parser.add_argument("--only", default=",".join(FAMILIES), help="families, comma-separated")
     parser.add_argument("--cases", default="", help="case keys, e.g. 8,20 or QOP")
-    parser.add_argument("--engines", default=",".join(ENGINES))
+    parser.add_argument(
+        "--engines", default=",".join(ENGINES), help=f"comma-separated, of {KNOWN_ENGINES}"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "RESULTS.md")
     parser.add_argument("--json", type=Path, default=HERE / "results.json")
     parser.add_argument("--render", action="store_true", help="redraw RESULTS.md from JSON")
@@ -651,6 +681,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser.error(f"unknown families {unknown}; choose from {FAMILIES}")
     engines = [e for e in args.engines.split(",") if e]
+    if set(engines) - set(KNOWN_ENGINES):
+        parser.error(f"unknown engines {sorted(set(engines) - set(KNOWN_ENGINES))}")
     info = machine()
     rows: list[dict[str, Any]] = []
     chosen = [c for c in args.cases.split(",") if c] or None
