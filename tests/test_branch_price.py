@@ -5,29 +5,21 @@ No test here asserts a wall time: speed is measured by ``python -m benchmarks.ru
 
 from __future__ import annotations
 
-import importlib
 import itertools
 import math
-import sys
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from benchmarks import baseline, instances
 from mergeopt import heuristics
 from mergeopt.engine.strategies import _knapsack as kn
 from mergeopt.engine.strategies import branch_price
 from mergeopt.model import Instance, objective_value
-
-ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-baseline = importlib.import_module("benchmarks.baseline")
-instances = importlib.import_module("benchmarks.instances")
 
 
 def _later(seconds: float = 60.0) -> float:

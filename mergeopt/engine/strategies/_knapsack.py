@@ -255,8 +255,13 @@ def windows(ks: Knapsacks, r: Restriction) -> tuple[Vector, Vector, Vector, Vect
     lo = (ks.min_size - ks.base - forced) / ks.unit
     hi = (ks.cap - ks.base - forced) / ks.unit
     high = np.floor(hi + _TOL).astype(np.int64)
-    low = np.maximum(np.minimum(np.ceil(lo - _TOL).astype(np.int64), high), 0)
-    ok = (high >= 0) & ~r.hub_closed
+    need = np.ceil(lo - _TOL).astype(np.int64)
+    # no whole number of units within a real window [lo, hi]: a real load may still be
+    # there (between units), counted as floor(hi) by the knapsack; with exact units not
+    low = np.maximum(np.minimum(need, high), 0)
+    ok = (high >= 0) & (lo <= hi + _TOL) & ~r.hub_closed
+    if ks.exact:
+        ok &= need <= high
     # two forced items of a cannot-link pair in one hub
     for a, b in ks.cannot:
         both = r.arc_forced & np.isin(ks.arc_item, (a, b))
