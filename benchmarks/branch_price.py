@@ -21,6 +21,8 @@ from mergeopt.model import Instance, objective_value
 def solve_bnp(inst: Instance, *, time_limit: float) -> dict[str, Any]:
     """Solve ``inst`` by branch-and-price within ``time_limit`` seconds; the harness's
     row fields (status, objective, bound, gap, build_seconds, detail)."""
+    if not branch_price.applies(inst):
+        return {"error": "branch-and-price does not apply (max travel, contiguity or memory)"}
     deadline = time.time() + time_limit
     coupled = inst.count_min is not None or inst.count_max is not None
     regions = [np.arange(inst.n)] if coupled else inst.regions()
