@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from mergeopt.engine.instance import Instance, objective_value
 from mergeopt.engine.strategies import branch_price
-from mergeopt.model import Instance, objective_value
 
 
 def solve_bnp(inst: Instance, *, time_limit: float) -> dict[str, Any]:
@@ -30,7 +30,7 @@ def solve_bnp(inst: Instance, *, time_limit: float) -> dict[str, Any]:
     hub_of = np.full(inst.n, -1, dtype=np.int64)
     bounds: list[float | None] = []
     statuses: set[str] = set()
-    nodes, left = 0, float(weight.sum())
+    left = float(weight.sum())
     for k in np.argsort(weight, kind="stable").tolist():
         region = regions[k]
         share = (deadline - time.time()) * weight[k] / max(left, 1e-12)
@@ -39,13 +39,14 @@ def solve_bnp(inst: Instance, *, time_limit: float) -> dict[str, Any]:
         found = branch_price.solve(sub, deadline=time.time() + max(share, 0.0))
         statuses.add(found.status)
         bounds.append(found.bound)
-        nodes += found.nodes
         if found.hub_of is not None:
             hub_of[region] = region[found.hub_of]
         if found.status == "infeasible":
             break
-    detail = f"branch-and-price, {nodes} nodes" + (
-        f" ({len(regions)} independent regions)" if len(regions) > 1 else ""
+    detail = (
+        f"branch-and-price, {len(regions)} independent regions"
+        if len(regions) > 1
+        else found.stopped_by
     )
     row: dict[str, Any] = {"build_seconds": 0.0, "detail": detail, "gap": None}
     bound = sum(b for b in bounds if b is not None) if None not in bounds else None

@@ -16,10 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from benchmarks import baseline, instances
-from mergeopt import heuristics
+from mergeopt.engine.instance import Instance, feasible, objective_value
 from mergeopt.engine.strategies import _knapsack as kn
-from mergeopt.engine.strategies import branch_price
-from mergeopt.model import Instance, objective_value
+from mergeopt.engine.strategies import branch_price, heuristics
 
 
 def _later(seconds: float = 60.0) -> float:
@@ -76,7 +75,7 @@ def _brute_force(inst: Instance) -> float:
     best = math.inf
     for hub_of in itertools.product(range(inst.n), repeat=inst.n):
         grouping = np.asarray(hub_of)
-        if heuristics.feasible(inst, grouping):
+        if feasible(inst, grouping):
             best = min(best, objective_value(inst, grouping))
     return best
 
@@ -94,7 +93,7 @@ def test_optimum_matches_the_plain_model(inst: Instance):
     plain = baseline.solve_plain(inst, time_limit=30)
     assert (ours.status == "infeasible") == (plain.status == "infeasible")
     if ours.hub_of is not None:
-        assert heuristics.feasible(inst, ours.hub_of)
+        assert feasible(inst, ours.hub_of)
         assert ours.objective == pytest.approx(objective_value(inst, ours.hub_of))
     if plain.status == "optimal":
         assert ours.status == "optimal"

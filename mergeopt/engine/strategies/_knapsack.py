@@ -19,7 +19,7 @@ programme choosing, within :math:`[\min(\lceil a \rceil, \lfloor b \rfloor), \lf
 \rfloor]` for the real window :math:`[a, b]` in units: every real group still fits, so
 :math:`v_j` is a lower bound on the best real column (a relaxation), never above it.
 
-The Lagrangian value (family 1 of :mod:`mergeopt.model` relaxed with multipliers *u*)
+The Lagrangian value (family 1 of :mod:`mergeopt.engine.formulation` relaxed with multipliers *u*)
 is :math:`L(u) = \sum_i u_i +` the cheapest choice of hubs within the group count,
 hubs forced open included: a proven lower bound for any *u*, exact knapsack or not.
 
@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mergeopt.model import Instance
+from mergeopt.engine.instance import Instance
 
 Vector = np.ndarray
 

@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from mergeopt._highs import quiet_highs
+from mergeopt.engine.solvers.highs import quiet_highs
 from mergeopt.engine.strategies._knapsack import Knapsacks, Restriction
 
 Vector = np.ndarray
