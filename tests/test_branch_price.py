@@ -291,3 +291,41 @@ def test_hub_choice_matches_brute_force(values: list[float], data: st.DataObject
     for k in range(h):
         assert choice.if_open[k] == brute(k, None)
         assert choice.if_closed[k] == brute(None, k)
+
+
+def test_the_restricted_masters_mip_takes_the_columns_of_least_reduced_cost(monkeypatch):
+    """A pool larger than the MIP may take gives it the cheapest columns at the last
+    duals (and the start's): HiGHS's MIP presolve once ran minutes past its limit on a
+    pool of many thousand columns."""
+    from mergeopt.engine.strategies import _master
+
+    inst = instances.pmedcap(1).instance
+    start = heuristics.construct(inst)
+    search = branch_price._Search(
+        inst=inst,
+        ks=kn.build(inst),
+        master=None,  # type: ignore[arg-type]
+        count=(5, 5),
+        deadline=_later(),
+        integral=True,
+        gap=1e-6,
+        on_incumbent=None,
+        on_bound=None,
+    )
+    search.master = _master.Master(search.ks, (5, 5), branch_price._big(inst, search.ks))
+    search.offer(start)
+    rng = np.random.default_rng(3)
+    ks = search.ks
+    while search.master.size < 300:
+        h = int(rng.integers(ks.num_hubs))
+        items = rng.choice(ks.arc_item[ks.by_hub[h]], size=3, replace=False)
+        if search.master.feasible(h, items):
+            search.master.add(h, items)
+    search.master.solve(60.0)
+    monkeypatch.setattr(_master, "MIP_COLUMNS", 40)
+    start_columns = branch_price._columns_of(search, start)
+    chosen = search.master.integer(30.0, start_columns, math.inf)
+    assert chosen is not None
+    found = search.grouping(chosen)
+    assert heuristics.feasible(inst, found)
+    assert objective_value(inst, found) <= objective_value(inst, start)

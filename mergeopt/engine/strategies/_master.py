@@ -28,6 +28,8 @@ from mergeopt.engine.strategies._knapsack import Knapsacks, Restriction
 
 Vector = np.ndarray
 _TOL = 1e-9
+#: Most columns the restricted master's MIP takes (those of least reduced cost).
+MIP_COLUMNS = 4000
 
 
 class Master:
@@ -64,6 +66,7 @@ class Master:
         self.upper = np.zeros(0)
         self._incidence: csr_matrix | None = None
         self._primal = False  # columns were added since the last solve (else bounds changed)
+        self.last_dual = np.zeros(0)  # practice duals of the last solve
 
     @property
     def size(self) -> int:
@@ -172,6 +175,7 @@ class Master:
         values = np.asarray(solution.col_value)
         value = float(self.highs.getInfo().objective_function_value)
         n = self.ks.n
+        self.last_dual = dual[:n]
         return (
             True,
             value,
@@ -181,6 +185,13 @@ class Master:
             float(values[: self.first].sum()),
         )
 
+    def _row_sums(self, cols: Vector, dual: Vector) -> Vector:
+        """Per column of ``cols``, the sum of ``dual`` over the practices it covers."""
+        item_u = np.bincount(self.ks.item_of, weights=dual, minlength=len(self.ks.items))
+        own = item_u[self.ks.hub_item[np.asarray(self.hub)[cols]]]
+        members = np.asarray([item_u[self.items[c]].sum() for c in cols.tolist()])
+        return np.asarray(own + members, dtype=float)
+
     def integer(self, time_limit: float, start: Vector | None, cutoff: float) -> Vector | None:
         """The best set of open columns that partitions the practices (a MIP over the pool,
         artificials left out), or None: indices of the columns chosen."""
@@ -189,6 +200,11 @@ class Master:
         cols = np.flatnonzero(self.upper > 0)
         if len(cols) == 0 or time_limit <= 0.05:
             return None
+        if len(cols) > MIP_COLUMNS and len(self.last_dual):
+            # the columns of least reduced cost at the last duals, and the start's
+            reduced = np.asarray(self.cost)[cols] - self._row_sums(cols, self.last_dual)
+            keep = cols[np.argsort(reduced, kind="stable")[:MIP_COLUMNS]]
+            cols = np.union1d(keep, start if start is not None else np.zeros(0, np.int64))
         m = self.size
         rows_of = [
             np.sort(
@@ -209,6 +225,9 @@ class Master:
         index = np.concatenate(rows_of).astype(np.int32)
         mip: Any = quiet_highs()
         mip.setOptionValue("time_limit", float(time_limit))
+        # HiGHS's MIP presolve does not look at the clock: on a pool of many thousand
+        # columns it ran minutes past the limit
+        mip.setOptionValue("presolve", "off")
         mip.setOptionValue("mip_rel_gap", 1e-6)
         if math.isfinite(cutoff):
             mip.setOptionValue("objective_bound", float(cutoff))
