@@ -21,11 +21,12 @@ from mergeopt.engine.strategies import branch_price
 def solve_bnp(inst: Instance, *, time_limit: float) -> dict[str, Any]:
     """Solve ``inst`` by branch-and-price within ``time_limit`` seconds; the harness's
     row fields (status, objective, bound, gap, build_seconds, detail)."""
-    if not branch_price.applies(inst):
-        return {"error": "branch-and-price does not apply (max travel, contiguity or memory)"}
     deadline = time.time() + time_limit
     coupled = inst.count_min is not None or inst.count_max is not None
     regions = [np.arange(inst.n)] if coupled else inst.regions()
+    subs = [inst] if len(regions) == 1 else [inst.subset(r) for r in regions]
+    if not all(branch_price.applies(sub) for sub in subs):
+        return {"error": "branch-and-price does not apply (max travel, contiguity or memory)"}
     weight = np.asarray([len(r) + float(inst.allowed[np.ix_(r, r)].sum()) / 100 for r in regions])
     hub_of = np.full(inst.n, -1, dtype=np.int64)
     bounds: list[float | None] = []
@@ -35,8 +36,7 @@ def solve_bnp(inst: Instance, *, time_limit: float) -> dict[str, Any]:
         region = regions[k]
         share = (deadline - time.time()) * weight[k] / max(left, 1e-12)
         left -= weight[k]
-        sub = inst if len(regions) == 1 else inst.subset(region)
-        found = branch_price.solve(sub, deadline=time.time() + max(share, 0.0))
+        found = branch_price.solve(subs[k], deadline=time.time() + max(share, 0.0))
         statuses.add(found.status)
         bounds.append(found.bound)
         if found.hub_of is not None:
