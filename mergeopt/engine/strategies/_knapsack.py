@@ -73,7 +73,7 @@ class Knapsacks:
     arc_item: Vector  # (a,)
     arc_hub: Vector  # (a,) index into hubs
     arc_cost: Vector  # (a,) objective of the item joining the hub
-    min_size: float
+    min_size: Vector  # (h,) L, or 0 for a practice that stands alone
     unit: float
     exact: bool
     width: int
@@ -179,7 +179,7 @@ def build(inst: Instance) -> Knapsacks:
         arc_item=np.asarray(arc_item, dtype=np.int64),
         arc_hub=np.asarray(arc_hub, dtype=np.int64),
         arc_cost=np.asarray(arc_cost, dtype=float),
-        min_size=float(inst.min_size),
+        min_size=np.where(inst.standing_alone()[hubs], 0.0, float(inst.min_size)),
         unit=unit,
         exact=exact,
         width=width,

@@ -85,7 +85,7 @@ class Master:
             return False
         load = float(ks.base[h] + ks.item_size[items].sum())
         tol = 1e-9 * max(1.0, load)
-        if load < ks.min_size - tol or load > ks.cap[h] + tol:
+        if load < ks.min_size[h] - tol or load > ks.cap[h] + tol:
             return False
         inside = {int(ks.hub_item[h]), *items.tolist()}
         return not any(a in inside and b in inside for a, b in ks.cannot)

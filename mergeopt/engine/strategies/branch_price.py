@@ -244,8 +244,10 @@ def _count_range(inst: Instance, ks: kn.Knapsacks) -> tuple[int, int]:
     high = inst.count_max if inst.count_max is not None else ks.num_hubs
     if len(ks.cap):
         low = max(low, math.ceil(total / float(ks.cap.max()) - 1e-9))
-    if inst.min_size > 0:
-        high = min(high, math.floor(total / inst.min_size + 1e-9))
+    if inst.min_size > 0:  # practices that stand alone are groups below the minimum
+        alone = inst.standing_alone()
+        rest = total - float(inst.size[alone].sum())
+        high = min(high, math.floor(rest / inst.min_size + 1e-9) + int(alone.sum()))
     return int(low), int(high)
 
 
@@ -614,7 +616,7 @@ def _repair(
         if not drop:
             return None
         chosen.remove(max(drop, key=lambda k: rc[k] / max(float(ks.item_size[k]), 1e-9)))
-    while load() < ks.min_size - 1e-9:
+    while load() < ks.min_size[h] - 1e-9:
         room = ks.cap[h] - load()
         extra = [k for k in rc if k not in chosen and ks.item_size[k] <= room + 1e-9]
         if not extra:

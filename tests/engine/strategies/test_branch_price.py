@@ -195,7 +195,7 @@ def _best_column(ks: kn.Knapsacks, h: int, u: np.ndarray, exact_sizes: bool) -> 
         for pick in itertools.combinations(arcs.tolist(), r):
             chosen = ks.arc_item[list(pick)]
             load = ks.base[h] + ks.item_size[chosen].sum()
-            if load < ks.min_size - 1e-9 or load > ks.cap[h] + 1e-9:
+            if load < ks.min_size[h] - 1e-9 or load > ks.cap[h] + 1e-9:
                 continue
             inside = {own, *chosen.tolist()}
             if any(a in inside and b in inside for a, b in ks.cannot):
@@ -329,3 +329,36 @@ def test_the_restricted_masters_mip_takes_the_columns_of_least_reduced_cost(monk
     found = search.grouping(chosen)
     assert heuristics.feasible(inst, found)
     assert objective_value(inst, found) <= objective_value(inst, start)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instances(rules=False), st.data())
+def test_practices_that_stand_alone_are_groups_below_the_minimum(
+    inst: Instance, data: st.DataObject
+):
+    """A practice standing alone (self arc only, its own size as bound, exempt from the
+    minimum) is a group of its own: the optimum is brute force's."""
+    alone = np.zeros(inst.n, dtype=bool)
+    alone[data.draw(st.integers(0, inst.n - 1))] = True
+    allowed = inst.allowed.copy()
+    allowed[:, alone] = allowed[alone, :] = False
+    allowed[alone, alone] = True
+    lone = replace(
+        inst,
+        alone=alone,
+        allowed=allowed,
+        can_hub=inst.can_hub | alone,
+        must_hub=inst.must_hub | alone,
+        max_size=np.where(alone, inst.size, inst.max_size),
+        count_min=None,
+        count_max=None,
+    )
+    if lone.n > 6:
+        return
+    optimum = _brute_force(lone)
+    ours = branch_price.solve(lone, deadline=_later())
+    if math.isinf(optimum):
+        assert ours.status == "infeasible"
+    else:
+        assert ours.status == "optimal"
+        assert ours.objective == pytest.approx(optimum, abs=1e-6)
