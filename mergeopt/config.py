@@ -151,11 +151,30 @@ class Groups(_Strict):
         return self.count.min, self.count.max
 
 
+class RoadProfile(_Strict):
+    """Changes to the road network's speed profile (``travel.model: network``); a key left
+    out keeps its documented default (docs/travel_model.md)."""
+
+    speeds_kmh: dict[str, Annotated[float, Field(gt=0)]] = {}
+    maxspeed_factor: float | None = Field(default=None, gt=0)
+    offroad_kmh: float | None = Field(default=None, gt=0)
+    trip_minutes: float | None = Field(default=None, ge=0)
+    max_offroad_m: float | None = Field(default=None, gt=0)
+
+    def changes(self) -> dict[str, Any]:
+        """The keys given, as keyword arguments of the speed profile."""
+        given = self.model_dump(exclude_defaults=True)
+        return {key: value for key, value in given.items() if value is not None}
+
+
 class Travel(_Strict):
     """How travel to a hub is measured and how far it may be."""
 
-    model: Literal["road", "straight_line", "matrix"] = "road"
+    model: Literal["road", "straight_line", "matrix", "network"] = "road"
     matrix: Path | None = None
+    network: Path | None = None
+    profile: RoadProfile = RoadProfile()
+    cache_dir: Path | None = None
     max_minutes: float | None = Field(default=None, gt=0)
     max_km: float | None = Field(default=None, gt=0)
 
@@ -165,6 +184,15 @@ class Travel(_Strict):
             raise ValueError("model 'matrix' needs a 'matrix' file")
         if self.model != "matrix" and self.matrix is not None:
             raise ValueError("a 'matrix' file is only read with model: matrix")
+        if self.model == "network" and self.network is None:
+            raise ValueError(
+                "model 'network' needs a 'network' file (an OpenStreetMap .osm.pbf extract "
+                "or an OS Open Roads .gpkg)"
+            )
+        if self.model != "network" and self.network is not None:
+            raise ValueError("a 'network' file is only read with model: network")
+        if self.model != "network" and self.profile != RoadProfile():
+            raise ValueError("a speed 'profile' only applies with model: network")
         if self.model == "straight_line" and self.max_minutes is not None:
             raise ValueError("straight_line travel is in km: use max_km, not max_minutes")
         return self
@@ -173,6 +201,11 @@ class Travel(_Strict):
     def unit(self) -> str:
         """The unit of travel costs: 'km' for straight lines, else 'minutes'."""
         return "km" if self.model == "straight_line" else "minutes"
+
+    def files(self) -> dict[str, Path]:
+        """Every input file of this section, keyed by its config key."""
+        found = {"travel.matrix": self.matrix, "travel.network": self.network}
+        return {key: path for key, path in found.items() if path is not None}
 
 
 class Premises(_Strict):
@@ -435,7 +468,7 @@ def _check_paths(config: Config) -> None:
     """Every file a config names must exist (named by its key, as resolved)."""
     files = {
         **config.inputs.files(),
-        "travel.matrix": config.travel.matrix,
+        **config.travel.files(),
         "geography.boundary": config.geography.boundary,
         "geography.lsoa": config.geography.lsoa,
     }
@@ -458,7 +491,13 @@ def _resolve_paths(config: Config, base: Path) -> Config:
             "nhs": nhs,
         }
     )
-    travel = config.travel.model_copy(update={"matrix": resolve(config.travel.matrix)})
+    travel = config.travel.model_copy(
+        update={
+            "matrix": resolve(config.travel.matrix),
+            "network": resolve(config.travel.network),
+            "cache_dir": resolve(config.travel.cache_dir),
+        }
+    )
     geography = config.geography.model_copy(
         update={
             "boundary": resolve(config.geography.boundary),

@@ -711,3 +711,174 @@ def test_docs_hold_the_current_fit_output(capsys):
     assert doc[start:end].strip() == printed.strip(), (
         "re-run tools/fit_network_model.py into the doc"
     )
+
+
+# --- from a config -----------------------------------------------------------------------
+
+RUTLAND_CONFIG = ROOT / "configs" / "rutland_pcn_roads.yaml"
+
+
+def write_config(folder: Path, travel: str, *, extra: str = "") -> Path:
+    """A config over the four Rutland practices with the given travel block (YAML)."""
+    practices = ROOT / "data" / "england" / "practices.csv"
+    path = folder / "config.yaml"
+    path.write_text(
+        f"""name: roads_test
+inputs:
+  practices: {practices}
+  select:
+    practice_code: [C82010, C82044, C82077, C82649]
+groups:
+  min_list_size: 30000
+  max_list_size: 50000
+travel:
+{travel}
+{extra}""",
+        encoding="utf-8",
+    )
+    return path
+
+
+@pytest.mark.parametrize(
+    ("travel", "message"),
+    [
+        ("  model: network", r"key 'travel': model 'network' needs a 'network' file"),
+        (
+            f"  model: road\n  network: {RUTLAND_PBF}",
+            r"key 'travel': a 'network' file is only read with model: network",
+        ),
+        (
+            "  model: road\n  profile: {maxspeed_factor: 0.9}",
+            r"key 'travel': a speed 'profile' only applies with model: network",
+        ),
+        (
+            "  model: network\n  network: nowhere.osm.pbf",
+            r"key 'travel.network': no such file .*nowhere\.osm\.pbf",
+        ),
+        (
+            f"  model: network\n  network: {RUTLAND_PBF}\n  profile: {{offroad_kmh: 0}}",
+            r"key 'travel.profile.offroad_kmh': Input should be greater than 0",
+        ),
+        (
+            f"  model: network\n  network: {RUTLAND_PBF}\n  profile: {{speed: 3}}",
+            r"key 'travel.profile.speed': unknown key",
+        ),
+    ],
+)
+def test_config_travel_block_errors_name_the_key(tmp_path, travel, message):
+    from mergeopt.config import load_config
+
+    with pytest.raises(InputError, match=message):
+        load_config(write_config(tmp_path, travel))
+
+
+@needs_rutland
+def test_unknown_road_class_names_the_config_key(tmp_path):
+    from mergeopt import solve
+
+    travel = f"  model: network\n  network: {RUTLAND_PBF}\n  profile:\n    speeds_kmh: {{motorway: 100, busway: 30}}"
+    with pytest.raises(
+        InputError, match=r"config\.yaml: key 'travel.profile': unknown road class\(es\) busway"
+    ):
+        solve(write_config(tmp_path, travel))
+
+
+@needs_rutland
+def test_rutland_config_solves_on_the_road_network(monkeypatch):
+    from mergeopt import solve
+    from mergeopt.inputs.roads import network as roads
+
+    result = solve(RUTLAND_CONFIG)
+    assert result.status == "optimal"
+    assert result.groups["hub"].tolist() == ["C82010"]  # Oakham: within 20 minutes of all
+    routed = drive_minutes(
+        read_roads(RUTLAND_PBF),
+        RUTLAND_CODES,
+        RUTLAND_EAST,
+        RUTLAND_NORTH,
+        profile=SpeedProfile(),
+        limit=25.0,
+    )
+    by_code = result.assignments.set_index("practice_code")["travel"]
+    for k, code in enumerate(RUTLAND_CODES):
+        assert by_code[code] == pytest.approx(routed[k, 0], abs=1e-3)
+    # A sweep over the travel limit, or a re-run, routes nothing again.
+    monkeypatch.setattr(roads, "route", lambda *a, **k: pytest.fail("routed again"))
+    assert solve(RUTLAND_CONFIG, overrides={"travel.max_minutes": 18}).status == "optimal"
+
+
+@needs_rutland
+def test_nested_runs_route_region_by_region(tmp_path, monkeypatch):
+    import pandas as pd
+
+    from mergeopt.config import load_config
+    from mergeopt.inputs.roads import cache as road_cache
+    from mergeopt.inputs.roads import network as roads
+    from mergeopt.inputs.roads import readers as road_readers
+    from mergeopt.runs.problem import prepare_problem
+
+    table = pd.read_csv(ROOT / "data" / "england" / "practices.csv", dtype=str)
+    table = table[table["practice_code"].isin(RUTLAND_CODES)].assign(
+        area=["west", "east", "west", "east"]
+    )
+    table.to_csv(tmp_path / "practices.csv", index=False)
+    config = tmp_path / "nested.yaml"
+    config.write_text(
+        f"name: nested\ninputs:\n  practices: practices.csv\ntravel:\n  model: network\n  network: {RUTLAND_PBF}\n  max_minutes: 30\nrules:\n  nest_by: area\n",
+        encoding="utf-8",
+    )
+    reads, routed = [], []
+    real_read, real_route = road_readers.read_roads, roads.route
+    monkeypatch.setattr(
+        road_readers, "read_roads", lambda *a, **k: reads.append(1) or real_read(*a, **k)
+    )
+    monkeypatch.setattr(
+        roads, "route", lambda net, o, d, **k: routed.append(len(o)) or real_route(net, o, d, **k)
+    )
+    monkeypatch.setattr(road_cache, "read_roads", road_readers.read_roads)
+    problem, _ = prepare_problem(load_config(config))
+    codes = problem.codes
+    west = np.array([table.set_index("practice_code").loc[c, "area"] == "west" for c in codes])
+    assert reads == [1] and sorted(routed) == [2, 2]  # one read, two regions of two
+    assert np.all(np.isinf(problem.travel[np.ix_(west, ~west)]))
+    assert np.all(np.isfinite(problem.travel[np.ix_(west, west)]))
+
+
+def test_run_with_a_file_that_is_not_a_road_network_writes_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from mergeopt.cli import app
+
+    bad = tmp_path / "roads.osm.pbf"
+    bad.write_bytes(b"PK\x03\x04 a zip, not OpenStreetMap")
+    config = write_config(tmp_path, f"  model: network\n  network: {bad}\n  max_minutes: 20")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(config), "--out", str(out)])
+    assert result.exit_code == 2
+    assert f"error: {bad}: cannot be read as an OpenStreetMap file" in " ".join(
+        result.stderr.split()
+    )
+    assert result.stderr.strip().count("\n") == 0  # one line
+    assert not out.exists()
+
+
+@needs_rutland
+def test_run_with_practices_off_the_network_names_them_and_writes_nothing(tmp_path):
+    from typer.testing import CliRunner
+
+    from mergeopt.cli import app
+
+    config = write_config(
+        tmp_path, f"  model: network\n  network: {RUTLAND_PBF}\n  max_minutes: 20"
+    )
+    text = config.read_text(encoding="utf-8").replace("C82649]", "C82649, C83007, C82009]")
+    config.write_text(text, encoding="utf-8")
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["run", str(config), "--out", str(out)])
+    assert result.exit_code == 2
+    message = " ".join(result.stderr.split())
+    assert "practices not on this road network" in message
+    assert "outside the area its roads cover: C82009" in message  # Market Harborough
+    assert "C83007 (0.9 km)" in message  # Stamford
+    assert result.stderr.strip().count("\n") == 0
+    assert not out.exists()

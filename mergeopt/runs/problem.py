@@ -75,6 +75,8 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         cost = road_minutes(easting, northing)
     elif config.travel.model == "straight_line":
         cost = km
+    elif config.travel.model == "network":
+        cost = _network_minutes(config, codes, easting, northing, practices["region"])
     else:
         assert config.travel.matrix is not None  # the schema guarantees it
         cost = read_travel_matrix(config.travel.matrix, codes)
@@ -150,6 +152,34 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         oversize_alone=groups.oversize == "alone",
     )
     return Problem(config, practices, cost, km, instance)
+
+
+def _network_minutes(
+    config: Config,
+    codes: list[str],
+    easting: np.ndarray,
+    northing: np.ndarray,
+    region: pd.Series,
+) -> np.ndarray:
+    """Minutes routed on the config's road network; region by region when nested."""
+    from mergeopt.inputs.roads.cache import network_minutes
+    from mergeopt.inputs.roads.network import SpeedProfile, search_limit
+
+    assert config.travel.network is not None  # the schema guarantees it
+    try:
+        profile = SpeedProfile(**config.travel.profile.changes())
+    except ValueError as error:
+        raise InputError(f"{config.source}: key 'travel.profile': {error}") from None
+    return network_minutes(
+        config.travel.network,
+        codes,
+        easting,
+        northing,
+        profile=profile,
+        limit=search_limit(config.travel.max_minutes),
+        regions=region.tolist() if config.rules.nest_by is not None else None,
+        cache=config.travel.cache_dir,
+    )
 
 
 def _adjacency(

@@ -23,6 +23,7 @@ import os
 import tempfile
 import warnings
 import zipfile
+from collections.abc import Sequence
 from dataclasses import replace
 from functools import lru_cache
 from pathlib import Path
@@ -32,10 +33,10 @@ import numpy as np
 import numpy.typing as npt
 
 from mergeopt._errors import InputWarning
-from mergeopt.inputs.roads.network import RoadNetwork
+from mergeopt.inputs.roads.network import RoadNetwork, SpeedProfile, drive_minutes
 from mergeopt.inputs.roads.readers import READER_VERSION, file_digest, read_roads
 
-__all__ = ["CACHE_ENV", "MinuteCache", "cache_root", "load_network"]
+__all__ = ["CACHE_ENV", "MinuteCache", "cache_root", "load_network", "network_minutes"]
 
 #: Environment variable naming the cache folder when the config does not.
 CACHE_ENV = "MERGEOPT_CACHE_DIR"
@@ -87,6 +88,39 @@ def _load_network(path: Path, size: int, mtime_ns: int, root: Path) -> RoadNetwo
     network = read_roads(path, digest=digest)
     _write_npz(saved, network.arrays())
     return network
+
+
+def network_minutes(
+    path: Path,
+    codes: Sequence[str],
+    easting: npt.ArrayLike,
+    northing: npt.ArrayLike,
+    *,
+    profile: SpeedProfile,
+    limit: float | None,
+    regions: Sequence[object] | None = None,
+    cache: Path | None = None,
+) -> FloatArray:
+    """Door-to-door minutes between practices on the road network of ``path``, read and
+    routed only where the cache does not hold them already (see
+    :func:`~mergeopt.inputs.roads.network.drive_minutes` for the parameters and the result).
+
+    Raises
+    ------
+    InputError
+        The file cannot be read as a road network, or practices lie off it.
+    """
+    network = load_network(path, cache=cache)
+    return drive_minutes(
+        network,
+        codes,
+        easting,
+        northing,
+        profile=profile,
+        limit=limit,
+        regions=regions,
+        store=MinuteCache(cache),
+    )
 
 
 class MinuteCache:
