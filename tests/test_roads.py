@@ -844,6 +844,18 @@ def test_nested_runs_route_region_by_region(tmp_path, monkeypatch):
     assert np.all(np.isfinite(problem.travel[np.ix_(west, west)]))
 
 
+@needs_rutland
+def test_run_records_the_road_network_hash(tmp_path):
+    from mergeopt import solve
+    from mergeopt.inputs.hashes import input_hashes
+    from mergeopt.inputs.roads.readers import file_digest
+
+    result = solve(RUTLAND_CONFIG, overrides={"maps": False})
+    network = str(RUTLAND_PBF.resolve())
+    assert result.inputs[network] == file_digest(RUTLAND_PBF)
+    assert input_hashes(result.config)[network] == file_digest(RUTLAND_PBF)
+
+
 def test_run_with_a_file_that_is_not_a_road_network_writes_nothing(tmp_path):
     from typer.testing import CliRunner
 

@@ -10,8 +10,8 @@ from mergeopt.config import Config
 
 def input_hashes(config: Config) -> dict[str, str]:
     """SHA-256 of every input file the config reads, keyed by path."""
-    paths = [*config.inputs.files().values(), config.travel.matrix]
-    return {str(path): _sha256(path) for path in paths if path is not None}
+    paths = [*config.inputs.files().values(), *config.travel.files().values()]
+    return {str(path): _sha256(path) for path in paths}
 
 
 def _sha256(path: Path) -> str:

@@ -108,7 +108,9 @@ def finished_record(
         return None
     if record.get("config_hash") != config_hash(config):
         return None
-    paths = tuple(str(p) for p in (*config.inputs.files().values(), config.travel.matrix))
+    paths = tuple(
+        str(p) for p in (*config.inputs.files().values(), *config.travel.files().values())
+    )
     if paths not in hashes:
         hashes[paths] = input_hashes(config)
     return record if record.get("inputs") == hashes[paths] else None
