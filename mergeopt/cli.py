@@ -24,7 +24,13 @@ from mergeopt.inputs.nhs.assembly import prepare as prepare_table
 from mergeopt.inputs.nhs.assembly import write_prepared
 from mergeopt.runs.folders import check_writable
 from mergeopt.runs.results import RunResult
-from mergeopt.runs.run import check_config, evaluate_config, explain_config, solve_config
+from mergeopt.runs.run import (
+    check_config,
+    evaluate_config,
+    explain_config,
+    solve_config,
+    write_travel,
+)
 from mergeopt.runs.rundir import default_run_dir, load_run, redraw, write_run
 from mergeopt.runs.sweep.run import SweepInterrupted, SweepResult, run_sweep
 from mergeopt.runs.sweep.table import SOLVED
@@ -126,6 +132,29 @@ def validate(config: ConfigArg) -> None:
         lines = [f"{config}: valid; {len(problem.codes)} practices, {total:,} patients"]
         lines += [f"  warning: {finding}" for finding in findings]
         return "\n".join(lines)
+
+    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def travel(
+    config: ConfigArg,
+    out: Annotated[
+        Path,
+        typer.Option("--out", "-o", help="CSV to write: origin,destination,minutes."),
+    ],
+    force: Annotated[bool, typer.Option("--force", help="Replace the file if it exists.")] = False,
+) -> None:
+    """Write the drive minutes a run would use (origin, destination, minutes), to inspect
+    or reuse with travel.model: matrix; a road network is routed (or read from the cache)."""
+
+    def action() -> str:
+        cfg = load_config(config)
+        practices, pairs = write_travel(cfg, out, force=force)
+        return (
+            f"{pairs:,} pairs among {practices} practices ({cfg.travel.model} travel) "
+            f"written to {out}"
+        )
 
     out_console.print(_guarded(action), highlight=False, soft_wrap=True)
 

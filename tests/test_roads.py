@@ -894,3 +894,77 @@ def test_run_with_practices_off_the_network_names_them_and_writes_nothing(tmp_pa
     assert "C83007 (0.9 km)" in message  # Stamford
     assert result.stderr.strip().count("\n") == 0
     assert not out.exists()
+
+
+# --- mergeopt travel, and the maps' credit line -------------------------------------------
+
+
+def invoke(*args: object):
+    from typer.testing import CliRunner
+
+    from mergeopt.cli import app
+
+    result = CliRunner().invoke(app, [str(a) for a in args])
+    return result.exit_code, result.stdout, " ".join(result.stderr.split())
+
+
+@needs_rutland
+def test_travel_command_writes_the_matrix_a_run_uses(tmp_path):
+    from mergeopt.config import load_config
+    from mergeopt.inputs.matrix import read_travel_matrix
+    from mergeopt.runs.problem import prepare_problem
+
+    out = tmp_path / "minutes.csv"
+    code, stdout, stderr = invoke("travel", RUTLAND_CONFIG, "--out", out)
+    assert code == 0, stderr
+    assert f"10 pairs among 4 practices (network travel) written to {out}" in " ".join(
+        stdout.split()
+    )
+    assert out.read_text(encoding="utf-8").splitlines()[0] == "origin,destination,minutes"
+    problem, _ = prepare_problem(load_config(RUTLAND_CONFIG))
+    again = read_travel_matrix(out, problem.codes)
+    # Uppingham <-> Market Overton (25.3 minutes) is beyond the 25-minute search: left out.
+    assert np.array_equal(np.isinf(again), np.isinf(problem.travel))
+    assert np.allclose(again[np.isfinite(again)], problem.travel[np.isfinite(again)], atol=5e-4)
+
+
+@needs_rutland
+def test_travel_command_never_replaces_a_file_unless_forced(tmp_path):
+    out = tmp_path / "minutes.csv"
+    out.write_text("mine\n", encoding="utf-8")
+    code, _, stderr = invoke("travel", RUTLAND_CONFIG, "--out", out)
+    assert code == 2
+    assert stderr == f"error: {out}: file exists; use --force to replace it"
+    assert out.read_text(encoding="utf-8") == "mine\n"
+    code, _, _ = invoke("travel", RUTLAND_CONFIG, "--out", out, "--force")
+    assert code == 0
+    assert out.read_text(encoding="utf-8").startswith("origin,destination,minutes\n")
+
+
+def test_travel_command_bad_input_writes_nothing(tmp_path):
+    bad = tmp_path / "roads.osm.pbf"
+    bad.write_text("not roads", encoding="utf-8")
+    out = tmp_path / "minutes.csv"
+    network = write_config(tmp_path, f"  model: network\n  network: {bad}\n  max_minutes: 20")
+    code, _, stderr = invoke("travel", network, "--out", out)
+    assert code == 2 and stderr.startswith(
+        f"error: {bad}: cannot be read as an OpenStreetMap file"
+    )
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".minutes")]
+    straight = write_config(tmp_path, "  model: straight_line")
+    code, _, stderr = invoke("travel", straight, "--out", out)
+    assert (
+        code == 2 and "straight_line travel is in km, and a travel matrix holds minutes" in stderr
+    )
+    code, _, stderr = invoke("travel", straight, "--out", tmp_path / "no" / "such" / "m.csv")
+    assert code == 2
+    assert not out.exists()
+
+
+def test_travel_command_writes_the_road_model_too(tmp_path):
+    out = tmp_path / "minutes.csv"
+    code, _, stderr = invoke("travel", write_config(tmp_path, "  model: road"), "--out", out)
+    assert code == 0, stderr
+    table = np.loadtxt(out, delimiter=",", skiprows=1, usecols=2)
+    assert len(table) == 12 and np.all(table > ROAD_MODEL.intercept_minutes)

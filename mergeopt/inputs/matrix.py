@@ -3,6 +3,7 @@
 From OSRM, r5py, openrouteservice or a commercial service, as a long CSV with columns
 ``origin``, ``destination``, ``minutes`` (:func:`read_travel_matrix`). A pair that is not
 in the file cannot be travelled: ``np.inf``, which the model never turns into an arc.
+:func:`travel_matrix_table` lays a matrix out in that same form (``mergeopt travel``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 from mergeopt._errors import InputError, describe_rows
 from mergeopt.inputs.tables import printable
 
-__all__ = ["MAX_MINUTES", "TRAVEL_MATRIX_COLUMNS", "read_travel_matrix"]
+__all__ = ["MAX_MINUTES", "TRAVEL_MATRIX_COLUMNS", "read_travel_matrix", "travel_matrix_table"]
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -82,6 +83,33 @@ def read_travel_matrix(path: Path, codes: Sequence[str]) -> FloatArray:
     if problems:
         raise InputError(f"{path}: " + "; ".join(problems))
     return _assemble(origin.map(index), destination.map(index), minutes, len(index))
+
+
+def travel_matrix_table(
+    codes: Sequence[str], minutes: npt.ArrayLike, *, decimals: int = 3
+) -> pd.DataFrame:
+    """A matrix as the long table :func:`read_travel_matrix` reads.
+
+    One row per pair of different practices that can be travelled (finite minutes), in
+    the order of ``codes``, origin first; the diagonal and unreachable pairs are left out,
+    so reading the table back gives the same matrix (to ``decimals``).
+
+    >>> travel_matrix_table(["A", "B"], [[0.0, 12.34567], [np.inf, 0.0]])
+      origin destination  minutes
+    0      A           B   12.346
+    """
+    matrix = np.asarray(minutes, dtype=np.float64)
+    if matrix.shape != (len(codes), len(codes)):
+        raise ValueError(f"minutes must be {len(codes)} x {len(codes)}, not {matrix.shape}")
+    origin, destination = np.nonzero(np.isfinite(matrix) & ~np.eye(len(codes), dtype=bool))
+    labels = np.asarray([str(code) for code in codes], dtype=object)
+    return pd.DataFrame(
+        {
+            "origin": labels[origin],
+            "destination": labels[destination],
+            "minutes": np.round(matrix[origin, destination], decimals),
+        }
+    )
 
 
 def _code_index(codes: Sequence[str]) -> dict[str, int]:

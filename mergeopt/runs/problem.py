@@ -71,15 +71,7 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
     easting = practices["easting"].to_numpy(dtype=float)
     northing = practices["northing"].to_numpy(dtype=float)
     km = straight_line_km(easting, northing)
-    if config.travel.model == "road":
-        cost = road_minutes(easting, northing)
-    elif config.travel.model == "straight_line":
-        cost = km
-    elif config.travel.model == "network":
-        cost = _network_minutes(config, codes, easting, northing, practices["region"])
-    else:
-        assert config.travel.matrix is not None  # the schema guarantees it
-        cost = read_travel_matrix(config.travel.matrix, codes)
+    cost = km if config.travel.model == "straight_line" else travel_costs(config, practices)
 
     rules, groups = config.rules, config.groups
     size = practices["list_size"].to_numpy(dtype=float)
@@ -152,6 +144,27 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         oversize_alone=groups.oversize == "alone",
     )
     return Problem(config, practices, cost, km, instance)
+
+
+def travel_costs(config: Config, practices: pd.DataFrame) -> np.ndarray:
+    """(n, n) travel from each practice (row) to each (column), in ``config.travel.unit``.
+
+    Raises
+    ------
+    InputError
+        A supplied matrix or road network cannot be used (the message says why).
+    """
+    codes = [str(code) for code in practices.index]
+    easting = practices["easting"].to_numpy(dtype=float)
+    northing = practices["northing"].to_numpy(dtype=float)
+    if config.travel.model == "road":
+        return road_minutes(easting, northing)
+    if config.travel.model == "straight_line":
+        return straight_line_km(easting, northing)
+    if config.travel.model == "network":
+        return _network_minutes(config, codes, easting, northing, practices["region"])
+    assert config.travel.matrix is not None  # the schema guarantees it
+    return read_travel_matrix(config.travel.matrix, codes)
 
 
 def _network_minutes(

@@ -3,7 +3,8 @@
 :func:`solve_config` is what ``mergeopt run`` and the Python API call; it returns a
 :class:`~mergeopt.runs.results.RunResult` and writes nothing (see
 :mod:`mergeopt.runs.rundir`). :func:`evaluate_config` scores an existing grouping with the
-same metrics; :func:`explain_config` says why rules cannot all be met.
+same metrics; :func:`explain_config` says why rules cannot all be met;
+:func:`write_travel` writes the travel matrix a run would use, for inspection and reuse.
 """
 
 from __future__ import annotations
@@ -22,9 +23,11 @@ from mergeopt.engine.errors import SolverError as EngineSolverError
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome
 from mergeopt.engine.portfolio import solve_instance
-from mergeopt.inputs.practices import read_source
+from mergeopt.inputs.matrix import travel_matrix_table
+from mergeopt.inputs.practices import read_practices, read_source
 from mergeopt.runs.diagnose import Explanation, explain, precheck
-from mergeopt.runs.problem import Problem, prepare_problem
+from mergeopt.runs.folders import replace_file
+from mergeopt.runs.problem import Problem, prepare_problem, travel_costs
 from mergeopt.runs.results import RunResult, group_labels, hubs_for_grouping, result_for
 
 
@@ -162,3 +165,35 @@ def check_config(config: Config) -> tuple[Problem, list[str]]:
     """Read a config's inputs and build its problem without solving; what looks impossible."""
     problem, _ = prepare_problem(config)
     return problem, precheck(problem)
+
+
+def write_travel(config: Config, out: Path, *, force: bool = False) -> tuple[int, int]:
+    """Write the minutes a run of ``config`` would use to ``out``, as the CSV
+    ``travel.model: matrix`` reads (``origin,destination,minutes``; unreachable pairs,
+    such as those beyond a road network's search limit, left out).
+
+    Returns
+    -------
+    tuple of int
+        Practices and pairs written.
+
+    Raises
+    ------
+    InputError
+        ``out`` exists (without ``force``) or its folder does not; the travel model is
+        in km; or an input cannot be used. Nothing is written then.
+    """
+    if config.travel.unit != "minutes":
+        raise InputError(
+            f"{config.source}: key 'travel.model': {config.travel.model} travel is in "
+            f"{config.travel.unit}, and a travel matrix holds minutes"
+        )
+    if out.exists() and not force:
+        raise InputError(f"{out}: file exists; use --force to replace it")
+    if out.is_dir() or not out.parent.is_dir():
+        raise InputError(f"{out}: not a file in an existing folder")
+    practices = read_practices(config)
+    codes = [str(code) for code in practices.index]
+    table = travel_matrix_table(codes, travel_costs(config, practices))
+    replace_file(out, lambda path: table.to_csv(path, index=False))
+    return len(codes), len(table)
