@@ -968,3 +968,45 @@ def test_travel_command_writes_the_road_model_too(tmp_path):
     assert code == 0, stderr
     table = np.loadtxt(out, delimiter=",", skiprows=1, usecols=2)
     assert len(table) == 12 and np.all(table > ROAD_MODEL.intercept_minutes)
+
+
+@needs_rutland
+def test_maps_carry_the_road_network_credit(tmp_path):
+    out = tmp_path / "run"
+    code, _, stderr = invoke("run", RUTLAND_CONFIG, "--out", out)
+    assert code == 0, stderr
+    page = (out / "map.html").read_text(encoding="utf-8")
+    assert "Road network \\u00a9 OpenStreetMap contributors (ODbL)" in page  # JSON-escaped
+    assert (out / "map.png").stat().st_size > 0
+
+
+def test_static_map_credit_only_where_given():
+    import geopandas as gpd
+    import pandas as pd
+
+    from mergeopt.config import Geography
+    from mergeopt.geo.maps.layers import map_layers
+    from mergeopt.geo.maps.static import close, static_map
+
+    assignments = pd.DataFrame(
+        {
+            "practice_code": ["A", "B"],
+            "practice_name": ["a", "b"],
+            "list_size": [1000, 2000],
+            "group": ["A", "A"],
+            "hub": ["A", "A"],
+            "travel": [0.0, 5.0],
+            "current_group": [None, None],
+            "easting": [480_000.0, 482_000.0],
+            "northing": [300_000.0, 301_000.0],
+        }
+    )
+    texts = []
+    for credit in (None, "Road network © OpenStreetMap contributors (ODbL)"):
+        layers = map_layers(assignments, Geography(), name="t", unit="minutes", attribution=credit)
+        fig, ax = static_map(layers)
+        texts.append([t.get_text() for t in ax.texts])
+        close(fig)
+    assert not any("OpenStreetMap" in t for t in texts[0])
+    assert "Road network © OpenStreetMap contributors (ODbL)" in texts[1]
+    assert isinstance(layers.practices, gpd.GeoDataFrame)

@@ -15,13 +15,21 @@ if TYPE_CHECKING:
 
 
 def result_layers(result: RunResult) -> MapLayers:
-    """The geography of a result's grouping, ready to draw or save."""
+    """The geography of a result's grouping, ready to draw or save (with the road
+    network's credit line when travel was routed on one)."""
+    travel = result.config.travel
+    credit = None
+    if travel.model == "network" and travel.network is not None:
+        from mergeopt.inputs.roads.readers import attribution
+
+        credit = attribution(travel.network)
     return map_layers(
         result.assignments,
         result.config.geography,
         name=result.config.name,
-        unit=result.config.travel.unit,
+        unit=travel.unit,
         grouping=result.grouping,
+        attribution=credit,
     )
 
 

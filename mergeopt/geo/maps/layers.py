@@ -25,6 +25,8 @@ class MapLayers:
     point geometry), ``hubs`` (the hub practices), ``groups`` (group catchments with
     list_size, practices, area_km2, pieces), ``current`` (current networks' catchments,
     or None), ``lines`` (hub-practice lines), ``catchments`` (per practice).
+    ``attribution`` is the credit the data behind the map require, if any (e.g. a road
+    network's licence), shown on every map.
     """
 
     practices: gpd.GeoDataFrame
@@ -35,6 +37,7 @@ class MapLayers:
     catchments: Catchments
     title: str
     unit: str
+    attribution: str | None = None
 
 
 def map_layers(
@@ -44,6 +47,7 @@ def map_layers(
     name: str,
     unit: str,
     grouping: str | None = None,
+    attribution: str | None = None,
 ) -> MapLayers:
     """Build every layer of a grouping's maps.
 
@@ -60,6 +64,8 @@ def map_layers(
     grouping
         The column an existing grouping came from (``evaluate``), or None for a proposal:
         then the practices' current networks are a layer too.
+    attribution
+        A credit line the maps must carry (e.g. "© OpenStreetMap contributors").
     """
     table = assignments
     codes = table["practice_code"].astype(str).tolist()
@@ -121,4 +127,5 @@ def map_layers(
         catchments=catchments,
         title=title,
         unit=unit,
+        attribution=attribution,
     )

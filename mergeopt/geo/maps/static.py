@@ -76,6 +76,7 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
     )
     _scale_bar(ax)
     _north_arrow(ax)
+    _attribution(ax, layers.attribution)
     ax.set_title(layers.title, fontsize=13)
     ax.set_aspect("equal")
     ax.set_xticks([])
@@ -123,8 +124,19 @@ def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
         ax.set_axis_off()
         _scale_bar(ax)
         _north_arrow(ax)
+        _attribution(ax, layers.attribution)
     fig.suptitle(f"{layers.title.split(':')[0]}: today's networks and the proposal")
     return fig, axes
+
+
+def _attribution(ax: Axes, text: str | None) -> None:
+    """The data's credit line, small, in the map's bottom right corner."""
+    if text:
+        ax.text(
+            0.995, 0.005, text, transform=ax.transAxes, ha="right", va="bottom",
+            fontsize=7, color="#333",
+            bbox={"boxstyle": "square,pad=0.15", "fc": "white", "alpha": 0.7, "lw": 0},
+        )  # fmt: skip
 
 
 def _label_lifts(hubs: gpd.GeoDataFrame) -> list[int]:

@@ -74,6 +74,11 @@ def interactive_map(layers: MapLayers) -> PlotlyFigure:
         plot_bgcolor="white", hovermode="closest", height=800, showlegend=True,
         legend={"title": {"text": "layers"}},
     )  # fmt: skip
+    if layers.attribution:
+        fig.add_annotation(
+            text=layers.attribution, xref="paper", yref="paper", x=1, y=0,
+            xanchor="right", yanchor="bottom", showarrow=False, font={"size": 10},
+        )  # fmt: skip
     return fig
 
 

@@ -40,7 +40,7 @@ from mergeopt._errors import InputError
 from mergeopt.geo.crs import to_bng
 from mergeopt.inputs.roads.network import ROAD_CLASSES, RoadNetwork, build_network
 
-__all__ = ["NO_CARS", "READER_VERSION", "file_digest", "read_roads"]
+__all__ = ["NO_CARS", "READER_VERSION", "attribution", "file_digest", "read_roads"]
 
 #: Bumped when a reader would give a different graph from the same file (cache keys).
 READER_VERSION = "1"
@@ -75,6 +75,17 @@ def read_roads(path: Path, *, digest: str | None = None) -> RoadNetwork:
     if path.suffix.lower() == ".gpkg":
         return _read_open_roads(path, version)
     return _read_osm(path, version)
+
+
+def attribution(path: Path) -> str:
+    """The credit a map made with the roads of ``path`` must carry, by the file's kind.
+
+    >>> attribution(Path("rutland-latest.osm.pbf"))
+    'Road network © OpenStreetMap contributors (ODbL)'
+    """
+    if path.suffix.lower() == ".gpkg":
+        return "Road network: contains OS data © Crown copyright and database right"
+    return "Road network © OpenStreetMap contributors (ODbL)"
 
 
 def file_digest(path: Path) -> str:
