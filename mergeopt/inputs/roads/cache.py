@@ -1,7 +1,7 @@
 """Keep parsed road networks and routed minutes between runs, so nothing is routed twice.
 
-Everything lives in mergeopt's own cache folder, :func:`cache_root`: the folder the
-caller names, else ``$MERGEOPT_CACHE_DIR``, else
+Everything lives in mergeopt's own cache folder, :func:`cache_root`: the config's
+``travel.cache_dir`` if given, else ``$MERGEOPT_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/mergeopt``, else ``~/.cache/mergeopt``; never beside the user's data.
 Under its ``roads/`` folder:
 
