@@ -138,6 +138,36 @@ def test_excel_export_latin1_with_bom_and_thousands(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("separator", "encoding"),
+    [(";", "utf-8-sig"), (";", "cp1252"), (",", "utf-16"), ("\t", "utf-16"), (";", "utf-16")],
+    ids=["semicolons", "semicolons-cp1252", "utf16", "utf16-tabs", "utf16-semicolons"],
+)
+def test_practices_saved_by_excel_in_any_form_are_read(tmp_path, separator, encoding):
+    """As Excel saves a table in much of Europe (semicolons) or as "Unicode text"
+    (UTF-16): the practices table is read as the NHS files are, by the same reader."""
+    expected = read_practices(load_config(write_config(tmp_path, "")))
+    text = PRACTICES.replace("Alpha", "Alpha, Café").replace(",", separator)
+    if separator != ",":
+        text = text.replace(f"Alpha{separator} Café", '"Alpha, Café"')
+    else:
+        text = text.replace("Alpha, Café", '"Alpha, Café"')
+    (tmp_path / "practices.csv").write_bytes(text.replace("\n", "\r\n").encode(encoding))
+    table = read_practices(load_config(tmp_path / "config.yaml"))
+    assert table.loc["A1", "name"] == "Alpha, Café"
+    pd.testing.assert_frame_equal(table.drop(columns="name"), expected.drop(columns="name"))
+
+
+def test_rows_are_numbered_as_the_spreadsheet_shows_them(tmp_path):
+    """Blank rows count (as a spreadsheet shows them) and are not practices."""
+    bad = PRACTICES.replace("A2,", "\nA2,").replace(",9000,", ",-9000,")
+    with pytest.raises(InputError, match=r"column 'list_size' must be above 0 in row 4$"):
+        read_practices(load_config(write_config(tmp_path, "", bad)))
+    bad = PRACTICES.replace("A3,", "\n,,,,,,\nA3,").replace(",7000,", ",x,")
+    with pytest.raises(InputError, match=r"column 'list_size' is not a number in row 7$"):
+        read_practices(load_config(write_config(tmp_path, "", bad)))
+
+
+@pytest.mark.parametrize(
     ("text", "match"),
     [
         ("colour: blue\n", r"config.yaml: key 'colour': unknown key"),

@@ -8,19 +8,15 @@ in the file cannot be travelled: ``np.inf``, which the model never turns into an
 
 from __future__ import annotations
 
-import codecs
-import io
-import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from mergeopt._errors import InputError, describe_rows
-from mergeopt.inputs.tables import printable
+from mergeopt.inputs.tables import printable, read_csv
 
 __all__ = ["MAX_MINUTES", "TRAVEL_MATRIX_COLUMNS", "read_travel_matrix", "travel_matrix_table"]
 
@@ -48,7 +44,8 @@ def read_travel_matrix(path: Path, codes: Sequence[str]) -> FloatArray:
     Parameters
     ----------
     path : pathlib.Path
-        The CSV file as Excel or a script writes it: UTF-8 (a byte-order mark is fine),
+        The CSV file as Excel or a script writes it (read by
+        :func:`~mergeopt.inputs.tables.read_csv`): UTF-8 (a byte-order mark is fine),
         UTF-16 with a byte-order mark, or Latin-1; comma-separated, or semicolon- or
         tab-separated when the header has no comma; CRLF line endings and quoted cells.
     codes : sequence of str
@@ -121,8 +118,9 @@ def _code_index(codes: Sequence[str]) -> dict[str, int]:
 
 
 def _read_matrix_csv(path: Path) -> pd.DataFrame:
-    """Read the CSV as text, check its columns, index rows by spreadsheet row number."""
-    table = _read_csv_text(path)
+    """Read the CSV as text (the one tolerant reader: rows numbered as a spreadsheet shows
+    them, blank rows left out) and check its columns."""
+    table = read_csv(path, what="travel matrix file")
     expected = ", ".join(TRAVEL_MATRIX_COLUMNS)
     missing = [column for column in TRAVEL_MATRIX_COLUMNS if column not in table.columns]
     if missing:
@@ -131,74 +129,9 @@ def _read_matrix_csv(path: Path) -> pd.DataFrame:
             f"{path}: missing column(s) {', '.join(missing)}; "
             f"a travel matrix needs columns {expected} (found: {found})"
         )
-    repeated = [c for c in TRAVEL_MATRIX_COLUMNS if list(table.columns).count(c) > 1]
-    if repeated:
-        counts = ", ".join(f"'{c}' appears {list(table.columns).count(c)} times" for c in repeated)
-        raise InputError(f"{path}: column {counts} in the header (row 1); keep one of each")
-    table.index = table.index + 2  # row numbers as a spreadsheet shows them: header is row 1
-    blank = (table.map(str.strip) == "").all(axis=1)
-    if blank.all():
+    if table.empty:
         raise InputError(f"{path}: no rows; expected one row per origin-destination pair")
-    return table[~blank]
-
-
-def _read_csv_text(path: Path) -> pd.DataFrame:
-    """Every cell as text ('' when empty), or an InputError saying why the file can't be read.
-
-    Column names are stripped of spaces and kept as written (a repeated name stays
-    repeated, for the caller to refuse). The encoding and separator are those Excel
-    writes: UTF-8 (with or without a byte-order mark), UTF-16 with a byte-order mark
-    ("Unicode text"), else Latin-1; commas, or semicolons or tabs where the header has
-    no comma.
-    """
-    text = _decode(path)
-    first_line = text.split("\n", 1)[0]
-    separator = next((s for s in (",", ";", "\t") if s in first_line), ",")
-    try:
-        with warnings.catch_warnings():
-            # A first row longer than the header would otherwise be cut short with a warning.
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            options: dict[str, Any] = {
-                "sep": separator,
-                "dtype": str,
-                "index_col": False,
-                "keep_default_na": False,
-                "skip_blank_lines": False,
-            }
-            table: pd.DataFrame = pd.read_csv(io.StringIO(text), **options)
-            names: pd.DataFrame = pd.read_csv(io.StringIO(text), header=None, nrows=1, **options)
-    except pd.errors.EmptyDataError:
-        expected = ", ".join(TRAVEL_MATRIX_COLUMNS)
-        raise InputError(f"{path}: file is empty; expected columns {expected}") from None
-    except pd.errors.ParserWarning:
-        raise InputError(
-            f"{path}: cannot be read as CSV: the first row has more fields than the header"
-        ) from None
-    except pd.errors.ParserError as error:
-        reason = " ".join(str(error).split())
-        raise InputError(f"{path}: cannot be read as CSV ({reason})") from None
-    table.columns = pd.Index([str(name).strip() for name in names.iloc[0]])
     return table
-
-
-def _decode(path: Path) -> str:
-    """The file's text: UTF-16 if it starts with that byte-order mark, else UTF-8, else Latin-1."""
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path}: travel matrix file not found") from None
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16")
-        except UnicodeDecodeError:
-            raise InputError(
-                f"{path}: cannot be read as CSV: it starts as UTF-16 but is not valid "
-                "UTF-16 text (wrong encoding); save it as CSV UTF-8"
-            ) from None
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")  # older Excel "CSV (Comma delimited)"
 
 
 def _code_problems(column: pd.Series[str], name: str, index: dict[str, int]) -> list[str]:

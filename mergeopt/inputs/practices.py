@@ -22,7 +22,7 @@ hub_eligibility    str       ``must``, ``may`` or ``never``
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import geopandas as gpd
@@ -45,25 +45,20 @@ _LATLONG_BOX = ((49.8, 61.0), (-8.7, 2.0))
 
 
 class _Problems:
-    """Gathers every problem in one table, then raises them as one line."""
+    """Gathers every problem in one table, then raises them as one line.
 
-    def __init__(
-        self,
-        path: Path,
-        frame: pd.DataFrame,
-        *,
-        spreadsheet: bool,
-        positions: np.ndarray | None = None,
-    ) -> None:
-        self.path, self.frame, self.items = path, frame, list[str]()
-        self.offset = 2 if spreadsheet else 1
-        # each row's position in the file (rows kept by inputs.select keep their numbers)
-        self.positions = np.arange(len(frame)) if positions is None else positions
+    Rows are named by the frame's index: each row's number in the file (rows kept by
+    ``inputs.select`` keep their numbers).
+    """
+
+    def __init__(self, path: Path, frame: pd.DataFrame) -> None:
+        self.path, self.items = path, list[str]()
+        self.rows = np.asarray(frame.index, dtype=np.int64)
 
     def check(self, column: str, bad: pd.Series | np.ndarray, what: str) -> None:
         mask = np.asarray(bad, dtype=bool)
         if mask.any():
-            rows = [int(self.positions[pos]) + self.offset for pos in np.flatnonzero(mask)]
+            rows = [int(row) for row in self.rows[mask]]
             self.items.append(f"column '{column}' {what} in {describe_rows(rows)}")
 
     def add(self, text: str) -> None:
@@ -89,8 +84,8 @@ def read_practices(config: Config) -> pd.DataFrame:
     raw = read_source(config)
     if spec.premises is not None:
         raw = join_premises(raw, spec.premises, code=spec.columns.code, practices=path)
-    raw, positions = _select(raw, spec.select, path)
-    problems = _Problems(path, raw, spreadsheet=path.suffix.lower() == ".csv", positions=positions)
+    raw = select_rows(raw, spec.select, path)
+    problems = _Problems(path, raw)
     codes = _codes(raw, spec.columns.code, problems)
     table = pd.DataFrame(index=pd.Index(codes, name="code"))
     table["name"] = _text(raw, spec.columns.name, problems, default=codes)
@@ -108,7 +103,9 @@ def read_practices(config: Config) -> pd.DataFrame:
 def read_source(config: Config) -> pd.DataFrame:
     """The practices table as given, before validation: the file ``inputs.practices``, or
     the table built from NHS Digital's files (``inputs.nhs``), typed as it was built
-    (empty text as None, as a CSV's empty cells).
+    (empty text as None, as a CSV's empty cells). The index is each row's number in the
+    file, as :func:`~mergeopt.inputs.tables.read_table` gives it (for NHS files: in the
+    table ``mergeopt prepare`` would write).
 
     Practices the NHS files name but that cannot be used (no list size, postcode not
     found, closed) are reported in a warning, never dropped silently.
@@ -133,13 +130,20 @@ def read_source(config: Config) -> pd.DataFrame:
     table = prepared.practices.copy()
     text = table.select_dtypes(include="object").columns
     table[text] = table[text].where(table[text] != "", None)
+    table.index = pd.RangeIndex(2, len(table) + 2)  # as a CSV: the header is row 1
     return table
 
 
-def _select(
-    raw: pd.DataFrame, select: dict[str, list[str]], path: Path
-) -> tuple[pd.DataFrame, np.ndarray]:
-    """The rows ``inputs.select`` keeps, and their positions in the file."""
+def select_rows(
+    raw: pd.DataFrame, select: Mapping[str, Sequence[str]], path: Path
+) -> pd.DataFrame:
+    """The rows ``inputs.select`` keeps (each keeps its row number, the index).
+
+    Raises
+    ------
+    InputError
+        A column it names is missing, or no row has the values asked for.
+    """
     keep = np.ones(len(raw), dtype=bool)
     for column, values in select.items():
         if column not in raw.columns:
@@ -152,8 +156,7 @@ def _select(
     if not keep.any():
         wanted = "; ".join(f"{column} in {values}" for column, values in select.items())
         raise InputError(f"{path}: no practice has {wanted} (inputs.select)")
-    positions = np.flatnonzero(keep)
-    return raw.iloc[positions].reset_index(drop=True), positions
+    return raw.loc[keep]
 
 
 def _require(raw: pd.DataFrame, column: str, problems: _Problems) -> pd.Series | None:

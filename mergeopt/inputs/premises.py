@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from mergeopt._errors import InputError, describe_rows
@@ -19,16 +18,15 @@ def join_premises(
         raise InputError(f"{premises}: missing column '{code}' to join on {practices.name}")
     keys = table[code].astype("string").str.strip().str.upper()
     known = set(raw[code].astype("string").str.strip().str.upper()) if code in raw else set()
-    offset = 2 if premises.suffix.lower() == ".csv" else 1
-    unknown = [i + offset for i, k in enumerate(keys) if k not in known]
-    if unknown:
-        names = ", ".join(str(keys.iloc[r - offset]) for r in unknown[:5])
+    unknown = keys[~keys.isin(known)]  # the index: each row's number in the file
+    if len(unknown):
+        names = ", ".join(str(key) for key in unknown.iloc[:5])
         raise InputError(
             f"{premises}: column '{code}' has practices not in {practices.name} "
-            f"({names}) in {describe_rows(unknown)}"
+            f"({names}) in {describe_rows(unknown.index)}"
         )
-    repeated = [i + offset for i in np.flatnonzero(keys.duplicated(keep=False))]
-    if repeated:
+    repeated = keys.index[keys.duplicated(keep=False)]
+    if len(repeated):
         raise InputError(
             f"{premises}: column '{code}' has duplicated codes in {describe_rows(repeated)}"
         )
@@ -36,4 +34,5 @@ def join_premises(
     extra = extra.assign(**{code: keys.to_numpy()})
     left = raw.assign(_key=raw[code].astype("string").str.strip().str.upper())
     joined = left.merge(extra.rename(columns={code: "_key"}), on="_key", how="left")
+    joined.index = raw.index  # a left join keeps the practices' order: and their row numbers
     return joined.drop(columns="_key")

@@ -88,7 +88,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from mergeopt._errors import InputError
@@ -358,7 +357,7 @@ def _read_premises(path: Path) -> pd.DataFrame:
             f"{path.name}: {looks}expected {DESCRIPTIONS[PREMISES]}: a column named practice_code"
         )
     raw = read_csv(path, header=True, normalise=False)
-    raw["_line"] = np.arange(len(raw)) + 2
+    raw["_line"] = raw.index
     original = next(c for c in raw.columns if norm(c) == code_column)
     codes = practice_codes(raw, path, original)
     table = raw.drop(columns=[original, "_line"])

@@ -8,19 +8,17 @@ unknown) indexed by practice code, with each row's line number in the file.
 
 from __future__ import annotations
 
-import csv
 import re
-import warnings
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from mergeopt._errors import InputError, describe_rows
+from mergeopt.inputs import tables
 from mergeopt.inputs.tables import printable
 
 LIST_SIZES, MAPPING, EPRACCUR, EPCN = "list_sizes", "mapping", "epraccur", "epcn_partners"
@@ -92,109 +90,28 @@ def read_csv(
     usecols: Callable[[str], bool] | None = None,
     normalise: bool = True,
 ) -> pd.DataFrame:
-    """Read a CSV as strings, trying UTF-8 (BOM or not), then Latin-1; UTF-16 by its BOM.
-
-    Column names are normalised by :func:`norm` unless ``normalise`` is false (then
-    only a byte-order mark is removed); values are stripped of surrounding spaces. A file
-    saved by Excel with semicolons (its header has no comma) is read with semicolons. A
-    header naming a column twice (after normalising) is refused.
+    """An NHS file's cells as text, by the one tolerant reader
+    (:func:`~mergeopt.inputs.tables.read_csv`): UTF-8, UTF-16 or Latin-1, commas,
+    semicolons or tabs. Column names are normalised by :func:`norm` unless ``normalise``
+    is false; a header naming a column twice (after normalising) is refused. The index is
+    each row's line number in the file.
     """
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    encoding, separator = _sniff(path)
-    options: dict[str, Any] = {
-        "header": header,
-        "nrows": nrows,
-        "usecols": usecols,
-        "separator": separator,
-    }
-    try:
-        frame = _read_with_encoding(path, encoding, **options)
-    except UnicodeDecodeError:
-        if encoding != "utf-8-sig":
-            raise InputError(
-                f"{path.name}: starts as {encoding.upper()} text but is not valid "
-                f"{encoding.upper()} (wrong encoding); save it as CSV UTF-8"
-            ) from None
-        frame = _read_with_encoding(path, "latin-1", **options)
-    if not header and len(frame) and len(frame.columns):
-        frame.iloc[0, 0] = _strip_bom(frame.iloc[0, 0])
-    if header:
-        _check_header(path)
-        frame.columns = [norm(c) if normalise else _strip_bom(c).strip() for c in frame.columns]
-    for column in frame.columns:
-        frame[column] = frame[column].str.strip()
-    return frame
-
-
-def _sniff(path: Path) -> tuple[str, str]:
-    """The encoding to try first and the separator, from the file's first bytes."""
-    with path.open("rb") as file:
-        start = file.read(65536)
-    encoding = "utf-16" if start.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
-    first_line = start.decode(encoding, errors="replace").split("\n", 1)[0]
-    separator = ";" if ";" in first_line and "," not in first_line else ","
-    return encoding, separator
-
-
-def _check_header(path: Path) -> None:
-    """Refuse a header that names a column twice: which of them holds the data is a guess."""
-    names = [norm(name) for name in first_row(path)]
-    counts = pd.Series([n for n in names if n != ""], dtype=object).value_counts()
-    repeated = counts[counts > 1]
-    if len(repeated):
-        said = ", ".join(f"{name} appears {count} times" for name, count in repeated.items())
-        raise InputError(
-            f"{path.name}: column {printable(said)} in the header (line 1); keep one of each"
-        )
-
-
-def _read_with_encoding(
-    path: Path,
-    encoding: str,
-    *,
-    header: bool,
-    nrows: int | None,
-    usecols: Callable[[str], bool] | None,
-    separator: str,
-) -> pd.DataFrame:
-    try:
-        with warnings.catch_warnings():
-            # a row longer than the header would otherwise shift every value of it
-            warnings.simplefilter("error", pd.errors.ParserWarning)
-            return pd.read_csv(
-                path,
-                sep=separator,
-                dtype=str,
-                header=0 if header else None,
-                index_col=False,
-                nrows=nrows,
-                usecols=usecols,
-                encoding=encoding,
-                keep_default_na=False,
-                na_filter=False,
-                skipinitialspace=True,
-            )
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{path.name}: the file is empty") from None
-    except pd.errors.ParserWarning:
-        raise InputError(
-            f"{path.name}: cannot be read as CSV: line 2 has more fields than the header (line 1)"
-        ) from None
-    except (pd.errors.ParserError, csv.Error) as error:
-        reason = " ".join(str(error).split())
-        raise InputError(f"{path.name}: cannot be read as CSV: {reason}") from None
-
-
-def _strip_bom(value: object) -> str:
-    return str(value).replace("\ufeff", "").replace("ï»¿", "")
+    return tables.read_csv(
+        path,
+        header=header,
+        nrows=nrows,
+        usecols=usecols,
+        names=norm if normalise else str.strip,
+        label=path.name,
+        quote_names=False,
+    )
 
 
 def first_row(path: Path) -> list[str]:
     first = read_csv(path, header=False, nrows=1)
     if first.empty:
         raise InputError(f"{path.name}: the file is empty")
-    return [_strip_bom(v) for v in first.iloc[0].tolist()]
+    return [str(value) for value in first.iloc[0].tolist()]
 
 
 def first_present(columns: Iterable[str], names: Sequence[str]) -> str | None:
@@ -241,7 +158,7 @@ def read_expected(path: Path, role: str) -> pd.DataFrame:
             f"{missing_columns(role, fields)}"
         )
     frame = read_csv(path, header=role != EPRACCUR)
-    frame["_line"] = np.arange(len(frame)) + (1 if role == EPRACCUR else 2)
+    frame["_line"] = frame.index
     return frame
 
 

@@ -69,7 +69,7 @@ def read_postcodes(path: Path, wanted: set[str]) -> pd.DataFrame:
     }
     used = {n for n in names.values() if n is not None}
     raw = read_csv(path, header=True, usecols=lambda c: norm(c) in used)
-    raw["_line"] = np.arange(len(raw)) + 2
+    raw["_line"] = raw.index
     raw["_key"] = postcode_key(raw[str(names["postcode"])])
     raw = raw.loc[raw["_key"].isin(wanted)]
     lookup = pd.DataFrame(index=pd.Index(raw["_key"], name="postcode_key"))
