@@ -246,6 +246,27 @@ def test_split_by_column_with_empty_cells_is_refused(tmp_path):
         plan_sweep(regions_config(tmp_path, holes), split_by="region")
 
 
+def test_split_by_within_a_selection_uses_the_one_selection(tmp_path):
+    """The regions of a split are taken within ``inputs.select`` exactly as a run selects:
+    a column it names that is missing is an error (it was ignored, and every region of the
+    file planned), and an empty cell is named by its row in the file."""
+    config = load_config(regions_config(tmp_path))
+    missing = config.with_overrides(**{"inputs.select": {"zone": ["A"]}})
+    with pytest.raises(InputError, match=r"missing column 'zone' named by inputs\.select"):
+        plan_sweep(missing, split_by="region")
+    holes = REGIONS.replace(
+        "M3,Mid three,6500,449000,422500,P4,", "M3,Mid three,6500,449000,422500,,"
+    )
+    mid = load_config(regions_config(tmp_path, holes)).with_overrides(
+        **{"inputs.select": {"region": ["MID"]}}
+    )
+    with pytest.raises(InputError, match=r"column 'pcn_code' is empty in rows 8:"):
+        plan_sweep(mid, split_by="pcn_code")
+    nothing = config.with_overrides(**{"inputs.select": {"region": ["WEST"]}})
+    with pytest.raises(InputError, match=r"no practice has region in \['WEST'\]"):
+        plan_sweep(nothing, split_by="pcn_code")
+
+
 # ---------------------------------------------------------------------------------------
 # local executor
 

@@ -11,11 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from mergeopt._errors import InputError
 from mergeopt.config import Config, config_key_problem, load_config
-from mergeopt.inputs.practices import read_source
+from mergeopt.inputs.practices import read_source, select_rows
 from mergeopt.runs.sweep.table import COLUMNS
 
 
@@ -103,7 +101,8 @@ def _check_plan(base: Config, vary: dict[str, list[Any]], split_by: str | None) 
 
 
 def _regions(config: Config, column: str) -> list[str]:
-    """The values of a column of the practices table (within any existing selection)."""
+    """The values of a column of the practices table, within the config's own selection
+    (``inputs.select``, applied as every run applies it)."""
     path = config.inputs.source
     raw = read_source(config)
     if column not in raw.columns:
@@ -111,11 +110,9 @@ def _regions(config: Config, column: str) -> list[str]:
             f"{path}: missing column '{column}' named by split_by "
             f"(columns are: {', '.join(map(str, raw.columns))})"
         )
-    for name, values in config.inputs.select.items():
-        if name in raw.columns:
-            raw = raw[raw[name].astype("string").str.strip().isin(values).fillna(False)]
+    raw = select_rows(raw, config.inputs.select, path)
     text = raw[column].astype("string").str.strip()
-    empty = [int(k) + 2 for k in range(len(text)) if pd.isna(text.iloc[k]) or not text.iloc[k]]
+    empty = [int(row) for row in raw.index[(text.isna() | (text == "")).to_numpy()]]
     if empty:
         shown = ", ".join(map(str, empty[:5])) + (
             f" (+{len(empty) - 5} more)" if len(empty) > 5 else ""
