@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from mergeopt._errors import InputError
 from mergeopt.config import Config
@@ -176,7 +178,12 @@ def metrics(problem: Problem, hub_of: np.ndarray) -> dict[str, float | int]:
 
 
 def violations(problem: Problem, hub_of: np.ndarray) -> list[str]:
-    """Every rule of the config that this grouping breaks, in plain words."""
+    """Every rule of the config that this grouping breaks, in plain words.
+
+    The one rule checker of a run (``evaluate`` lists these); it finds a rule broken
+    exactly when the engine's feasibility test
+    (:func:`~mergeopt.engine.instance.broken_rules`) does.
+    """
     inst = problem.instance
     codes = problem.codes
     unit = problem.config.travel.unit
@@ -203,6 +210,7 @@ def violations(problem: Problem, hub_of: np.ndarray) -> list[str]:
                 "beyond the travel limit or across a nesting region"
             )
     found += _rule_breaks(problem, hub_of, len(hubs))
+    found += _split_groups(problem, hub_of)
     return found
 
 
@@ -247,6 +255,27 @@ def _rule_breaks(problem: Problem, hub_of: np.ndarray, count: int) -> list[str]:
         if hub_of[a] == hub_of[b]
     ]
     return found
+
+
+def _split_groups(problem: Problem, hub_of: np.ndarray) -> list[str]:
+    """Groups whose practices' catchments do not all touch, when they must
+    (``geography.contiguous``): connected through the adjacency within their group."""
+    inst = problem.instance
+    if not inst.contiguous:
+        return []
+    pairs = np.asarray(inst.adjacency, dtype=np.int64).reshape(-1, 2)
+    inside = pairs[hub_of[pairs[:, 0]] == hub_of[pairs[:, 1]]]
+    graph = coo_matrix(
+        (np.ones(len(inside)), (inside[:, 0], inside[:, 1])), shape=(inst.n, inst.n)
+    )
+    _, piece = connected_components(graph, directed=False)
+    pieces = pd.Series(piece).groupby(hub_of).nunique()
+    return [
+        f"group {problem.codes[hub]} is in {count} pieces: its practices' catchments do not "
+        "all touch (geography.contiguous)"
+        for hub, count in zip(pieces.index.tolist(), pieces.tolist(), strict=True)
+        if count > 1
+    ]
 
 
 def group_labels(labels: Sequence[object], codes: Sequence[str]) -> list[str]:
