@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
+
+from mergeopt.geo.catchments import group_catchments, practice_catchments
 from mergeopt.geo.maps.layers import MapLayers, map_layers
 from mergeopt.geo.maps.static import static_map
 from mergeopt.geo.maps.web import interactive_map
@@ -31,6 +34,20 @@ def result_layers(result: RunResult) -> MapLayers:
         grouping=result.grouping,
         attribution=credit,
     )
+
+
+def group_areas(result: RunResult) -> pd.DataFrame:
+    """Each group's catchment area (``area_km2``) and separate pieces (``pieces``),
+    indexed by group label, without drawing a map."""
+    table = result.assignments
+    catchments = practice_catchments(
+        result.config.geography,
+        table["practice_code"].astype(str).tolist(),
+        table["easting"].to_numpy(),
+        table["northing"].to_numpy(),
+    )
+    groups = group_catchments(catchments, table["group"].astype(str))
+    return pd.DataFrame(groups[["area_km2", "pieces"]])
 
 
 def explore(result: RunResult) -> Any:

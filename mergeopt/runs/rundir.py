@@ -27,7 +27,7 @@ from mergeopt.geo.maps.files import write_maps
 from mergeopt.geo.maps.layers import MapLayers
 from mergeopt.inputs.hashes import input_hashes
 from mergeopt.runs.folders import read_json, write_folder, write_json
-from mergeopt.runs.maps import result_layers
+from mergeopt.runs.maps import group_areas, result_layers
 from mergeopt.runs.problem import prepare_problem
 from mergeopt.runs.results import RunResult, result_for
 
@@ -61,9 +61,9 @@ def write_run(
 ) -> Path:
     """Write a complete run directory at ``out``, atomically; return its path.
 
-    With ``maps``, the maps too (groups.gpkg, map.png, map.html, map_compare.png), and
-    groups.csv gains each group's catchment area and pieces. ``extra`` writers add files
-    to the staging folder before the directory is renamed into place.
+    groups.csv has each group's catchment area and pieces, maps or not. With ``maps``, the
+    maps too (groups.gpkg, map.png, map.html, map_compare.png). ``extra`` writers add
+    files to the staging folder before the directory is renamed into place.
     """
 
     def fill(staging: Path) -> None:
@@ -119,11 +119,10 @@ def redraw(result: RunResult, folder: Path) -> Path:
 
 
 def _groups(result: RunResult, layers: MapLayers | None) -> pd.DataFrame:
-    """The groups table, with each group's catchment area and pieces when maps are drawn."""
+    """groups.csv: the groups table with each group's catchment area and pieces (from the
+    maps' layers when maps are drawn; the same figures without them)."""
     table = result.groups
-    if layers is None:
-        return table
-    geo = layers.groups[["area_km2", "pieces"]]
+    geo = group_areas(result) if layers is None else layers.groups[["area_km2", "pieces"]]
     table = table.merge(geo, left_on=table["group"].astype(str), right_index=True, how="left")
     return table.drop(columns="key_0", errors="ignore")
 
