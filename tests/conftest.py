@@ -1,13 +1,15 @@
-"""Shared pytest hooks: the repository root on ``sys.path``, the ``--slow`` option, and
-tallies printed at the end of a run.
+"""Shared pytest hooks: the repository root on ``sys.path``, the ``--slow`` option,
+tallies printed at the end of a run, and the Hull run the map tests read.
 
 The root on ``sys.path`` lets tests import the ``benchmarks/`` folder (not an installed
-package) as ``from benchmarks import instances``, the engine tests' shared instance
-builders as ``from tests.engine.cases import ...`` and the independent reference model
-as ``from tests.reference import ...``. ``--slow`` runs the property tests against the
-reference (``tests/test_reference_model.py``) with ten times as many examples; the
-hypothesis profile ``mergeopt-reference`` holds their settings. A test module hands a
-``Counter`` to ``config._mergeopt_tallies`` (by title) to have it printed.
+package) as ``from benchmarks import instances``, and shared test helpers: the engine
+tests' instance builders (``from tests.engine.cases import ...``), the independent
+reference model (``from tests.reference import ...``) and the hostile inputs of the
+reliability tests (``from tests.hostile import ...``, whose tally is printed).
+``--slow`` runs the property tests against the reference (``tests/test_reference_model.py``)
+with ten times as many examples; the hypothesis profile ``mergeopt-reference`` holds
+their settings. A test module hands a ``Counter`` to ``config._mergeopt_tallies`` (by
+title) to have it printed.
 """
 
 from __future__ import annotations
@@ -48,12 +50,29 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
+    from tests.hostile import TALLY
+
     tallies: dict[str, Counter[str]] = dict(getattr(config, "_mergeopt_tallies", {}))
-    reliability: Counter[str] | None = getattr(config, "_mergeopt_tally", None)
-    if reliability:
-        tallies["reliability tally"] = reliability
+    if TALLY:
+        tallies["reliability tally"] = TALLY
     for title, tally in sorted(tallies.items()):
         if tally:
             terminalreporter.section(title)
             for key, count in sorted(tally.items()):
                 terminalreporter.write_line(f"{key}: {count}")
+
+
+@pytest.fixture(scope="session")
+def hull_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """configs/hull_pcn.yaml run through the command line, maps drawn: one run directory
+    for the tests that read its maps (``mergeopt map`` redraws them in place)."""
+    from typer.testing import CliRunner
+
+    from mergeopt.cli import app
+
+    out = tmp_path_factory.mktemp("maps") / "run"
+    result = CliRunner().invoke(
+        app, ["run", str(ROOT / "configs/hull_pcn.yaml"), "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.stderr
+    return out

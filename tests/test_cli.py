@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -11,7 +12,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from mergeopt.cli import app
+from mergeopt._errors import InputError
+from mergeopt.cli import app, parse_groups, parse_vary
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"
@@ -63,7 +65,6 @@ def test_hull_pcn_run_writes_the_contract(hull_run):
 
 def test_run_directory_is_readable_by_colleagues(hull_run):
     """Written under a private temporary name, but renamed with ordinary permissions."""
-    import os
 
     mask = os.umask(0)
     os.umask(mask)
@@ -257,3 +258,53 @@ def test_map_of_a_run_without_a_grouping_says_why(tmp_path):
     code, _, stderr = invoke("map", folder)
     assert code == 2
     assert "has no grouping (infeasible: only 8 practices can host a group)" in stderr
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("6..10", [6, 7, 8, 9, 10]),
+        ("8", [8]),
+        ("6,8,10", [6, 8, 10]),
+        (" 7 .. 9 ", [7, 8, 9]),
+    ],
+)
+def test_groups_flag_parses_ranges_and_lists(text, expected):
+    assert parse_groups(text) == expected
+
+
+@pytest.mark.parametrize("text", ["10..6", "six", "6.5", "", "6..x", "true"])
+def test_groups_flag_rejects_what_is_not_group_counts(text):
+    with pytest.raises(InputError, match="--groups"):
+        parse_groups(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("travel.max_minutes=15,20", ("travel.max_minutes", [15, 20])),
+        ("groups.count=6..8", ("groups.count", [6, 7, 8])),
+        ("groups.count={min: 6, max: 9},8", ("groups.count", [{"min": 6, "max": 9}, 8])),
+        ("objective.moved_patients=0,0.5", ("objective.moved_patients", [0, 0.5])),
+        ("solver.gap=1e-4", ("solver.gap", [1e-4])),
+        ("maps=true,false", ("maps", [True, False])),
+        ("inputs.select={region: [MID]}", ("inputs.select", [{"region": ["MID"]}])),
+    ],
+)
+def test_vary_flag_reads_typed_values(text, expected):
+    assert parse_vary(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("groups.count", "give KEY=V1,V2"),
+        ("=6,7", "give KEY=V1,V2"),
+        ("groups.cont=6,7", "config key 'groups.cont': no such key 'cont' in 'groups'"),
+        ("maps.colour=1", "'maps' is a value, not a section"),
+        ("sweep.workers=1,2", "cannot vary its own sweep block"),
+    ],
+)
+def test_vary_flag_rejects_bad_keys(text, message):
+    with pytest.raises(InputError, match=message):
+        parse_vary(text)

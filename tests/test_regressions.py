@@ -2,7 +2,7 @@
 example, through the command line (exit code and one-line message) or the public API.
 
 The property tests that found them (``tests/test_reference_model.py``,
-``tests/test_reliability.py``) draw at random; these keep each case checked every run.
+``tests/test_config.py``) draw at random; these keep each case checked every run.
 """
 
 from __future__ import annotations

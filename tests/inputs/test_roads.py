@@ -34,7 +34,7 @@ from mergeopt.inputs.travel import ROAD_MODEL
 
 osmium = pytest.importorskip("osmium", reason="the roads extra (pyosmium) is not installed")
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 RUTLAND_PBF = ROOT.parent / "shared" / "data" / "roads" / "rutland-latest.osm.pbf"
 TRAVEL_DIR = ROOT / "data" / "travel"
 TOOL = ROOT / "tools" / "fit_network_model.py"

@@ -9,7 +9,7 @@ import numpy as np
 from mergeopt.config import load_config
 from mergeopt.runs.problem import prepare_problem
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_instance_keeps_the_configs_rule_values():

@@ -1,16 +1,18 @@
-"""Tests for mergeopt.nhs: NHS files as downloaded -> the practices table.
-
-The real files in data/nhs are small enough to read in every test; odd inputs are
-written to tmp_path from rows of those files.
-"""
+"""NHS Digital's files as downloaded -> the practices table (prepare): what is read, which
+file wins, which practices are left out and why, and hostile files."""
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mergeopt._errors import InputError
 from mergeopt.inputs.nhs.assembly import (
@@ -20,16 +22,35 @@ from mergeopt.inputs.nhs.assembly import (
     prepare,
     write_prepared,
 )
+from tests.hostile import EXCEL_STYLES, TALLY, check_error, corrupt, serialise
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[3]
+
+
 DATA = ROOT / "data"
+
+
 NHS = DATA / "nhs"
+
+
 LIST_2026 = NHS / "gp-reg-pat-prac-all_2026-02_hull_somerset.csv"
+
+
 LIST_2021 = NHS / "gp-reg-pat-prac-all.csv"
+
+
 MAP = NHS / "gp-reg-pat-prac-map.csv"
+
+
 EPRACCUR = NHS / "epraccur.csv"
+
+
 PARTNERS = NHS / "ePCN_PCN_Core_Partner_Details.csv"
+
+
 DETAILS = NHS / "ePCN_PCNDetails.csv"
+
+
 LOOKUP = NHS / "practice_postcodes_latlon_nspl_may2025.csv"
 
 
@@ -55,9 +76,6 @@ def hull() -> Prepared:
 @pytest.fixture(scope="module")
 def england_2021() -> Prepared:
     return prepare(list_sizes=LIST_2021, mapping=MAP, postcodes=LOOKUP)
-
-
-# --- the published figures ----------------------------------------------------------------
 
 
 def test_hull_counts_and_total_match_the_publication(hull: Prepared) -> None:
@@ -126,9 +144,6 @@ def test_older_list_sizes_report_practices_closed_since_the_mapping(
     assert set(kept["list_size_date"]) == {"2021-01"}
 
 
-# --- selection -----------------------------------------------------------------------------
-
-
 def test_select_by_icb_code_or_ons_code(hull: Prepared) -> None:
     by_code = prepare(list_sizes=LIST_2021, mapping=MAP, postcodes=LOOKUP, icb=["qsl"])
     by_ons = prepare(list_sizes=LIST_2021, mapping=MAP, postcodes=LOOKUP, icb=["E54000038"])
@@ -186,9 +201,6 @@ def test_list_file_alone_selects_by_ccg_code() -> None:
     assert (table["sub_icb_code"] == "03F").all()
     assert (table["practice_name"] == "").all() and (table["pcn_code"] == "").all()
     assert len(table) + len(hull_2021.excluded) == 32
-
-
-# --- the other files -------------------------------------------------------------------------
 
 
 def test_epraccur_closures_apply_only_when_it_is_newer() -> None:
@@ -293,9 +305,6 @@ def test_premises_columns_are_appended(tmp_path: Path) -> None:
     clash = _write(tmp_path / "premises.csv", ["practice_code,list_size", "B81008,3"])
     with pytest.raises(InputError, match=r"premises\.csv: column\(s\) list_size would replace"):
         prepare(list_sizes=LIST_2026, postcodes=LOOKUP, premises=clash, sub_icb=["03F"])
-
-
-# --- bad or odd input ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -451,9 +460,6 @@ def test_nothing_usable_is_an_error() -> None:
         _published(practices=["B81052"])
 
 
-# --- writing ---------------------------------------------------------------------------------
-
-
 def test_write_prepared_writes_table_and_report_beside_it(tmp_path: Path, hull: Prepared) -> None:
     table, report = write_prepared(hull, tmp_path / "out" / "practices.csv")
     assert report == tmp_path / "out" / "practices_excluded.csv"
@@ -471,7 +477,6 @@ def test_write_prepared_writes_table_and_report_beside_it(tmp_path: Path, hull: 
 
 
 def test_gpkg_output(tmp_path: Path, hull: Prepared) -> None:
-    import geopandas as gpd
 
     path, _ = write_prepared(hull, tmp_path / "practices.gpkg")
     back = gpd.read_file(path)
@@ -521,12 +526,212 @@ def test_a_config_can_name_the_nhs_files_directly(tmp_path: Path) -> None:
     assert any(path.endswith("gp-reg-pat-prac-map.csv") for path in record["inputs"])
 
 
-def test_a_config_names_one_source_of_practices(tmp_path: Path) -> None:
-    from mergeopt.config import load_config
+NHS = ROOT / "data" / "nhs"
 
-    text = (ROOT / "configs/hull_pcn_from_nhs_files.yaml").read_text()
-    both = text.replace("inputs:\n", f"inputs:\n  practices: {ROOT / 'data/hull/practices.csv'}\n")
-    path = tmp_path / "both.yaml"
-    path.write_text(both.replace("../data", str(ROOT / "data")))
-    with pytest.raises(InputError, match=r"both.yaml.*inputs.*either practices .* or nhs"):
-        load_config(path)
+
+NHS_CODES = ("B81008", "B81011", "B81018")
+
+
+NHS_POSTCODES = ("HU9 2LJ", "HU3 5QE", "HU6 9BS")
+
+
+def _real_table(name: str, *, header: bool, key: int) -> tuple[list[str] | None, list[list[str]]]:
+    """The header and the rows of a shipped NHS file for the three Hull practices."""
+    with (NHS / name).open(encoding="utf-8", newline="") as file:
+        lines = list(csv.reader(file))
+    wanted = {*NHS_CODES, *NHS_POSTCODES}
+    body = [line for line in lines[1 if header else 0 :] if line[key] in wanted]
+    return (lines[0] if header else None), body
+
+
+NHS_FILES = {
+    "list sizes 2026": (
+        "sizes.csv",
+        _real_table("gp-reg-pat-prac-all_2026-02_hull_somerset.csv", header=True, key=5),
+    ),
+    "list sizes 2021": ("sizes.csv", _real_table("gp-reg-pat-prac-all.csv", header=True, key=5)),
+    "mapping": ("map.csv", _real_table("gp-reg-pat-prac-map.csv", header=True, key=2)),
+    "epraccur": ("epraccur.csv", _real_table("epraccur.csv", header=False, key=0)),
+    "postcodes": (
+        "lookup.csv",
+        _real_table("practice_postcodes_latlon_nspl_may2025.csv", header=True, key=0),
+    ),
+}
+
+
+CLEAN_STYLE = {"sep": ",", "crlf": False, "quote_all": False, "encoding": "utf-8"}
+
+
+@st.composite
+def corrupted_nhs_files(draw: st.DrawFn) -> tuple[str, str, dict[str, bytes], dict]:
+    sizes = draw(st.sampled_from(["list sizes 2026", "list sizes 2021"]))
+    target = draw(st.sampled_from([sizes, "mapping", "epraccur", "postcodes"]))
+    optional = [n for n in ("mapping", "epraccur") if n == target or draw(st.booleans())]
+    roles = [sizes, *optional, "postcodes"]
+    files, tables = {}, {}
+    for role in roles:
+        _name, (header, rows) = NHS_FILES[role]
+        header = None if header is None else list(header)
+        rows = [list(row) for row in rows]
+        style = CLEAN_STYLE
+        if role == target:
+            names = header or ["A"]
+            corrupt(draw, header, rows, [*names, "CODE", "POSTCODE", "LAT"])
+            style = draw(EXCEL_STYLES)
+        files[role] = serialise(header, rows, style)
+        tables[role] = (header, rows)
+    return target, sizes, files, tables
+
+
+def _cell(header: list[str] | None, row: list[str], name: str | int) -> str:
+    """A row's cell under ``name``; empty where the row was cut short before it."""
+    if header is None:
+        at = int(name)
+    else:
+        at = [" ".join(h.split()).upper() for h in header].index(str(name))
+    return row[at].strip() if at < len(row) else ""
+
+
+def _check_prepared(prepared, target: str, sizes: str, tables: dict) -> None:
+    table = prepared.practices
+    assert list(table.columns) == [*CANONICAL_COLUMNS, "list_size_date"]
+    codes = table["practice_code"]
+    assert codes.is_unique and codes.str.fullmatch(r"[A-Z][A-Z0-9]{5}").all()
+    assert table["list_size"].dtype == np.int64 and (table["list_size"] > 0).all()
+    numbers = table[["lat", "long", "easting", "northing"]].to_numpy(dtype=float)
+    assert np.isfinite(numbers).all()
+    assert table["lat"].between(49, 61).all() and table["long"].between(-9, 2).all()
+    assert table["easting"].between(0, 700_000).all()
+    assert table["northing"].between(0, 1_300_000).all()
+    assert set(codes).isdisjoint(prepared.excluded["practice_code"])
+    assert (prepared.excluded["reason"] != "").all()
+    # no column shifted or misread: each list size is the one written in the file
+    header, rows = tables[sizes]
+    for code, size in zip(codes, table["list_size"], strict=True):
+        mine = [row for row in rows if row and _cell(header, row, "CODE").upper() == code]
+        assert len(mine) == 1
+        assert float(_cell(header, mine[0], "NUMBER_OF_PATIENTS")) == size
+    if target != "postcodes":  # the lookup is untouched: the coordinates are its own
+        lookup = {row[0]: (int(row[3]), int(row[4])) for row in NHS_FILES["postcodes"][1][1]}
+        for postcode, east, north in table[["postcode", "easting", "northing"]].itertuples(
+            index=False
+        ):
+            assert lookup[postcode] == (east, north)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(corrupted_nhs_files())
+def test_corrupted_nhs_files_fail_clearly_or_read_correctly(tmp_path, case):
+    target, sizes, files, tables = case
+    paths = {}
+    for role, data in files.items():
+        paths[role] = tmp_path / NHS_FILES[role][0]
+        paths[role].write_bytes(data)
+    what = f"bad NHS files ({target.removesuffix(' 2026').removesuffix(' 2021')})"
+    TALLY[f"{what} tried"] += 1
+    try:
+        prepared = prepare(
+            list_sizes=paths[sizes],
+            mapping=paths.get("mapping"),
+            epraccur=paths.get("epraccur"),
+            postcodes=paths["postcodes"],
+        )
+    except InputError as exc:
+        check_error(str(exc), NHS_FILES[target][0], what)
+    else:
+        _check_prepared(prepared, target, sizes, tables)
+        TALLY[f"{what}: read, every invariant held"] += 1
+
+
+def _nhs_case(tmp_path: Path, role: str, header, rows, style=CLEAN_STYLE) -> dict[str, Path]:
+    """The three Hull practices' files, one of them replaced."""
+    paths = {}
+    for name in ("list sizes 2026", "mapping", "postcodes"):
+        file_name, (clean_header, clean_rows) = NHS_FILES[name]
+        paths[name] = tmp_path / file_name
+        if name == role:
+            paths[name].write_bytes(serialise(header, rows, style))
+        else:
+            paths[name].write_bytes(serialise(clean_header, clean_rows, CLEAN_STYLE))
+    return paths
+
+
+def _edited(role: str, edit) -> tuple[list[str], list[list[str]]]:
+    _name, (header, rows) = NHS_FILES[role]
+    header, rows = list(header), [list(row) for row in rows]
+    edit(header, rows)
+    return header, rows
+
+
+@pytest.mark.parametrize(
+    ("role", "edit", "match"),
+    [
+        # a first row longer than the header shifted every value one column left
+        ("list sizes 2026", lambda h, r: r[0].append("x"), r"sizes\.csv: .*line 2 has more"),
+        ("mapping", lambda h, r: r[1].append("x"), r"map\.csv: .*Expected 17 fields in line 3"),
+        ("list sizes 2026", lambda h, r: h.__setitem__(0, "code"), r"column CODE appears 2"),
+        ("postcodes", lambda h, r: h.__setitem__(5, "LAT "), r"lookup\.csv: column LAT appears"),
+        ("list sizes 2026", lambda h, r: r[0].__setitem__(9, "1e308"), r"more patients than"),
+        ("list sizes 2026", lambda h, r: r[0].__setitem__(9, "9" * 40), r"row 2 \(9999"),
+        ("mapping", lambda h, r: r[0].__setitem__(2, "=1+1"), r"PRACTICE_CODE: not a practice"),
+        ("list sizes 2026", lambda h, r: r[2].__setitem__(5, "B8\n1"), r"at row 4 \(B8\\n1\)"),
+        ("postcodes", lambda h, r: r[0].__setitem__(3, "inf"), r"EASTING_OSGB: not a number"),
+        ("postcodes", lambda h, r: r[0].__setitem__(1, "0"), r"LAT: lat outside the UK"),
+        ("postcodes", lambda h, r: r[1].__setitem__(4, "-5"), r"NORTHING_OSGB: northing outs"),
+        ("list sizes 2026", lambda h, r: [x.pop(5) for x in [h, *r]], r"no column CODE$"),
+        ("postcodes", lambda h, r: [x.pop(0) for x in [h, *r]], r"no column PCDS or PCD$"),
+    ],
+    ids=[
+        "long-first-row",
+        "long-later-row",
+        "dup-header",
+        "dup-header-spaced",
+        "huge-size",
+        "40-digit-size",
+        "excel-formula-code",
+        "newline-in-code",
+        "inf-easting",
+        "zero-lat",
+        "negative-northing",
+        "no-code-column",
+        "no-postcode-column",
+    ],
+)
+def test_nhs_regressions(tmp_path, role, edit, match):
+    paths = _nhs_case(tmp_path, role, *_edited(role, edit))
+    what = f"bad NHS files ({role.removesuffix(' 2026')})"
+    TALLY[f"{what} tried"] += 1
+    with pytest.raises(InputError, match=match) as info:
+        prepare(
+            list_sizes=paths["list sizes 2026"],
+            mapping=paths["mapping"],
+            postcodes=paths["postcodes"],
+        )
+    check_error(str(info.value), NHS_FILES[role][0], what)
+
+
+@pytest.mark.parametrize(
+    "style",
+    [
+        {"sep": ";", "crlf": True, "quote_all": True, "encoding": "utf-8-sig"},
+        {"sep": ",", "crlf": True, "quote_all": False, "encoding": "utf-16"},
+        {"sep": ";", "crlf": False, "quote_all": False, "encoding": "cp1252"},
+    ],
+    ids=["excel-semicolons", "utf16", "cp1252-semicolons"],
+)
+@pytest.mark.parametrize("role", ["list sizes 2026", "mapping", "postcodes"])
+def test_nhs_excel_exports_are_read(tmp_path, role, style):
+    _name, (header, rows) = NHS_FILES[role]
+    paths = _nhs_case(tmp_path, role, header, rows, style)
+    what = f"bad NHS files ({role.removesuffix(' 2026')})"
+    TALLY[f"{what} tried"] += 1
+    prepared = prepare(
+        list_sizes=paths["list sizes 2026"], mapping=paths["mapping"], postcodes=paths["postcodes"]
+    )
+    tables = {"list sizes 2026": NHS_FILES["list sizes 2026"][1]}
+    _check_prepared(prepared, "", "list sizes 2026", tables)
+    assert list(prepared.practices["practice_code"]) == list(NHS_CODES)
+    assert prepared.practices["practice_name"].str.len().gt(0).all()
+    TALLY[f"{what}: read, every invariant held"] += 1

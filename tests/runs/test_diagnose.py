@@ -9,7 +9,7 @@ import pytest
 import mergeopt
 from mergeopt import InfeasibleError
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HULL = ROOT / "configs" / "hull_pcn.yaml"
 SOMERSET = ROOT / "configs" / "somerset_yeovil_takeover.yaml"
 

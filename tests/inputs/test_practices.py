@@ -1,19 +1,25 @@
-"""Config loading and the practices table: the contract and every bad-input message."""
+"""The practices table a config names: read, joined with premises, selected and validated
+as a whole (one error naming the file, the columns and the rows)."""
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from mergeopt._errors import InputError
-from mergeopt.config import Config, load_config
+from mergeopt.config import load_config
 from mergeopt.inputs.practices import read_practices
+from tests.hostile import GOOD_ROW, HEADER, NASTY, TALLY, check_table
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
+
 
 PRACTICES = """practice_code,practice_name,list_size,easting,northing,pcn_code,hub_eligibility
 A1,Alpha,12000,510000,430000,N1,may
@@ -38,12 +44,6 @@ def test_reads_the_contract(tmp_path):
     assert table.loc["A3", "hub_eligibility"] == "must"
     assert table.loc["A1", "current_group"] == "N1"
     assert table["capacity"].isna().all()
-
-
-def test_paths_resolve_relative_to_the_config(tmp_path, monkeypatch):
-    path = write_config(tmp_path, "")
-    monkeypatch.chdir("/")
-    assert load_config(path).inputs.practices == tmp_path / "practices.csv"
 
 
 def test_latlong_and_geometry_locations_agree(tmp_path):
@@ -167,54 +167,9 @@ def test_rows_are_numbered_as_the_spreadsheet_shows_them(tmp_path):
         read_practices(load_config(write_config(tmp_path, "", bad)))
 
 
-@pytest.mark.parametrize(
-    ("text", "match"),
-    [
-        ("colour: blue\n", r"config.yaml: key 'colour': unknown key"),
-        (
-            "groups:\n  min_list_size: 50000\n  max_list_size: 30000\n",
-            r"key 'groups': min_list_size \(50,000\) is above max_list_size \(30,000\)",
-        ),
-        (
-            "groups:\n  count: {min: 9, max: 6}\n",
-            r"key 'groups.count.*min \(9\) is above max \(6\)",
-        ),
-        ("travel:\n  max_minutes: -5\n", r"key 'travel.max_minutes'"),
-        ("solver:\n  name: gurobi\n", r"key 'solver.name'"),
-        ("groups: [1, 2\n", r"config.yaml: line \d+ is not valid YAML"),
-    ],
-)
-def test_bad_config_names_file_and_key(tmp_path, text, match):
-    with pytest.raises(InputError, match=match):
-        load_config(write_config(tmp_path, text))
-
-
-def test_missing_config_file(tmp_path):
-    with pytest.raises(InputError, match=r"nope.yaml: cannot read config"):
-        load_config(tmp_path / "nope.yaml")
-
-
-def test_overrides_are_validated():
-    config = Config.model_validate({"name": "t", "inputs": {"practices": "p.csv"}})
-    with pytest.raises(InputError, match=r"key 'groups.colour': no such key"):
-        config.with_overrides(**{"groups.colour": 1})
-    with pytest.raises(InputError, match=r"key 'groups.count'"):
-        config.with_overrides(**{"groups.count": "many"})
-
-
-def test_config_paths_are_checked_and_named_by_key(tmp_path):
-    path = write_config(tmp_path, "")
-    path.write_text(path.read_text().replace("practices.csv", "missing.csv"))
-    with pytest.raises(
-        InputError, match=r"config.yaml: key 'inputs.practices': no such file .*missing.csv"
-    ):
-        load_config(path)
-
-
 def test_nhs_files_are_handed_on_typed_not_as_text():
     """A table built from NHS Digital's files reaches validation with its own types (no
     text round trip): whole numbers stay integers, and it reads as the prepared CSV does."""
-    import warnings
 
     from mergeopt.inputs.practices import read_source
 
@@ -229,3 +184,49 @@ def test_nhs_files_are_handed_on_typed_not_as_text():
     prepared = read_practices(load_config(ROOT / "configs" / "hull_pcn.yaml"))
     shared = ["name", "list_size", "easting", "northing", "current_group", "region"]
     pd.testing.assert_frame_equal(table[shared], prepared.loc[table.index, shared])
+
+
+@st.composite
+def corrupted_tables(draw: st.DrawFn) -> tuple[bytes, str]:
+    rows = [list(GOOD_ROW)]
+    for k in range(draw(st.integers(0, 4))):
+        rows.append([f"A{k + 2}", f"P{k}", str(1000 + k), str(510000 + k), str(430000 + k), "N1"])
+    header = list(HEADER)
+    for _ in range(draw(st.integers(1, 4))):
+        r = draw(st.integers(0, len(rows) - 1))
+        c = draw(st.integers(0, len(header) - 1))
+        rows[r][c] = draw(st.sampled_from(NASTY) | st.text(max_size=8))
+    if draw(st.booleans()):
+        header[draw(st.integers(0, len(header) - 1))] = draw(st.sampled_from(HEADER))
+    if draw(st.booleans()):
+        rows[0] = rows[0][: draw(st.integers(0, len(header)))]
+    text = "\n".join(",".join(row) for row in [header, *rows]) + "\n"
+    encoding = draw(st.sampled_from(["utf-8", "utf-8-sig", "latin-1", "utf-16"]))
+    try:
+        data = text.encode(encoding)
+    except UnicodeEncodeError:
+        data = text.encode("utf-8")
+        encoding = "utf-8"
+    return data, encoding
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(corrupted_tables())
+def test_corrupted_practice_tables_fail_clearly_or_read_correctly(tmp_path, case):
+    data, _ = case
+    folder = tmp_path / f"t{TALLY['bad practice tables tried']}"
+    folder.mkdir()
+    (folder / "practices.csv").write_bytes(data)
+    (folder / "c.yaml").write_text("name: t\ninputs:\n  practices: practices.csv\n")
+    TALLY["bad practice tables tried"] += 1
+    try:
+        table = read_practices(load_config(folder / "c.yaml"))
+    except InputError as exc:
+        message = str(exc)
+        assert "\n" not in message and "practices.csv" in message
+        TALLY["bad practice tables: clear one-line error"] += 1
+    else:
+        check_table(table)
+        TALLY["bad practice tables: read, every invariant held"] += 1

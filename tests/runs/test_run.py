@@ -3,6 +3,9 @@ solver failure leaves the engine as the run's SolverError (exit code 5)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,8 +16,9 @@ from mergeopt.engine import errors as engine_errors
 from mergeopt.engine.options import SolveOptions
 from mergeopt.runs import run as runs
 from mergeopt.runs.problem import prepare_problem
+from tests.hostile import TALLY
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_solver_block_becomes_plain_options(monkeypatch: pytest.MonkeyPatch):
@@ -33,3 +37,24 @@ def test_the_solver_block_becomes_plain_options(monkeypatch: pytest.MonkeyPatch)
         runs.solve_problem(problem)
     assert seen == [SolveOptions(solver="cbc", time_limit=7, gap=0.01, threads=1, log=False)]
     assert isinstance(caught.value, MergeoptError) and caught.value.exit_code == 5
+
+
+def test_same_config_and_inputs_give_identical_tables(tmp_path):
+    config = ROOT / "configs" / "somerset_yeovil_takeover.yaml"
+    for name in ("a", "b"):
+        command = [
+            sys.executable,
+            "-m",
+            "mergeopt",
+            "run",
+            str(config),
+            "--out",
+            str(tmp_path / name),
+        ]
+        subprocess.run(command, check=True, capture_output=True)
+    TALLY["repeat runs compared"] += 1
+    for table in ("assignments.csv", "groups.csv"):
+        assert (tmp_path / "a" / table).read_bytes() == (tmp_path / "b" / table).read_bytes()
+    first, second = (json.loads((tmp_path / n / "run.json").read_text()) for n in ("a", "b"))
+    for key in ("status", "objective", "bound", "metrics", "config_hash", "inputs"):
+        assert first[key] == second[key]

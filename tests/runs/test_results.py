@@ -14,7 +14,7 @@ import mergeopt
 from mergeopt.engine.instance import broken_rules
 from mergeopt.runs.results import violations
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 HULL = ROOT / "configs" / "hull_pcn.yaml"
 CONTIGUOUS = {"geography.contiguous": True, "maps": False}
 
