@@ -225,3 +225,16 @@ def test_yaml_is_loaded_safely(tmp_path):
     with pytest.raises(InputError, match=r"evil\.yaml: line 1 is not valid YAML"):
         load_config(path)
     TALLY["unsafe YAML: refused"] += 1
+
+
+def test_a_config_rebuilt_from_data_knows_its_source(tmp_path):
+    """As a run directory or a sweep task holds a config: the data and the file it came
+    from; '<config>' (unknown) stays unknown."""
+    from mergeopt.config import Config
+
+    config = load_config(write_config(tmp_path, ""))
+    data = config.model_dump(mode="json")
+    again = Config.from_data(data, source=config.source)
+    assert again == config and again.source == config.source
+    assert Config.from_data(data, source="<config>").source == "<config>"
+    assert Config.from_data(data).source == "<config>"
