@@ -57,6 +57,29 @@ def test_doni1_reads_as_published() -> None:
     assert np.all(inst.max_size == 200) and np.all(inst.size == 1)
 
 
+# (points, medians, capacity, characters) of each doni file shipped, as
+# benchmarks/data/README.md gives them; every point has demand 1
+DONI_SHAPES = {
+    1: (1000, 6, 200, 39_008),
+    3: (3000, 8, 400, 117_008),
+}
+
+
+@pytest.mark.parametrize("number", sorted(DONI_SHAPES))
+def test_shipped_doni_file_is_the_published_copy(number: int) -> None:
+    """Size, line ends, header and columns as documented; parsed here, not solved."""
+    n, p, capacity, characters = DONI_SHAPES[number]
+    raw = (instances.BENCH / "doni" / f"doni{number}.dat").read_bytes()
+    assert len(raw) == characters  # the source's length, Windows line ends kept
+    lines = raw.split(b"\r\n")
+    assert lines[-1] == b"" and len(lines) == n + 2 and b"\n" not in b"".join(lines)
+    assert lines[0].split() == [str(n).encode(), str(p).encode()]
+    points = np.array([line.split() for line in lines[1:-1]], dtype=float)
+    assert points.shape == (n, 4)
+    assert np.all(points[:, 2] == capacity) and np.all(points[:, 3] == 1)
+    assert points[:, 3].sum() == n <= p * capacity
+
+
 def test_a_missing_instance_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match=r"doni9\.dat.*README"):
         instances.lorena_senne(tmp_path / "doni9.dat", "doni9")
