@@ -142,7 +142,7 @@ def ta(points: int) -> Case:
 
 
 def doni(number: int) -> Case:
-    """doni instance ``number`` (1-7); doni1, doni3 and doni4 are shipped, the others not."""
+    """doni instance ``number`` (1-7); doni1 and doni3-doni5 are shipped, the others not."""
     return lorena_senne(BENCH / "doni" / f"doni{number}.dat", f"doni{number}")
 
 
