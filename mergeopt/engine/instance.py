@@ -47,8 +47,10 @@ class Instance:
     The rule values behind the arrays, as the user gave them (for reports and
     explanations; the solve reads only the arrays above):
 
-    max_list_size : the maximum list size *U* of a group, or None for no limit (a hub's
-        bound ``max_size`` is ``min(U, C_j)``, or a lone oversize practice's own size)
+    min_list_size, max_list_size : the list-size bounds *L* and *U* of a group as given
+        (a config's whole numbers stay whole), or None where not given; the MIP reads
+        ``min_size`` and each hub's bound ``max_size``, which is ``min(U, C_j)``, or a
+        lone oversize practice's own size
     premises : patients each practice's premises can serve as a hub, :math:`C_j` (n,),
         ``inf`` where the premises set no limit; empty when not given
     max_minutes : the drive-time limit in minutes, or None; arcs beyond it are not
@@ -85,6 +87,7 @@ class Instance:
     adjacency: tuple[tuple[int, int], ...] = ()
     contiguous: bool = False
     region: tuple[str, ...] = ()
+    min_list_size: float | None = None
     max_list_size: float | None = None
     premises: Vector = field(default_factory=lambda: np.zeros(0))
     max_minutes: float | None = None

@@ -17,7 +17,8 @@ def test_the_instance_keeps_the_configs_rule_values():
     problem, _ = prepare_problem(config)
     inst = problem.instance
     assert inst.max_list_size == config.groups.max_list_size == 50000
-    assert inst.min_size == config.groups.min_list_size
+    assert inst.min_size == inst.min_list_size == config.groups.min_list_size
+    assert isinstance(inst.min_list_size, int) and isinstance(inst.max_list_size, int)
     assert inst.max_minutes == config.travel.max_minutes and inst.max_km == config.travel.max_km
     assert inst.travel_unit == config.travel.unit == "minutes"
     assert inst.oversize_alone and inst.oversize().tolist() == problem.oversize.tolist()
