@@ -4,8 +4,7 @@
 in one call, solves it (from a start grouping, if given) and reads HiGHS's own model
 status, bound and gap; the grouping's objective is recomputed from the instance.
 
-A HiGHS object that prints nothing: no banner, no log unless asked.
-
+Every HiGHS object here is made by :func:`quiet_highs`: no banner, no log unless asked.
 ``highspy.Highs()`` prints "Running HiGHS ... Copyright ..." to standard output as it is
 made (its Python ``__init__`` enables callbacks before ``output_flag`` can be set). The
 compiled class underneath, ``highspy._core._Highs``, has every method mergeopt calls and
