@@ -115,6 +115,12 @@ class Instance:
         moved: Vector = (gi >= 0) & (gi != self.group_id[None, :])
         return moved
 
+    def list_size_bounds(self) -> tuple[float, float | None]:
+        """The list-size bounds (*L*, *U*) as the user gave them: ``min_list_size`` (else
+        the MIP's ``min_size``) and ``max_list_size`` (None for no maximum)."""
+        low = self.min_list_size if self.min_list_size is not None else self.min_size
+        return low, self.max_list_size
+
     def oversize(self) -> Vector:
         """(n,) bool: practices larger than the maximum list size *U* on their own."""
         if self.max_list_size is None:

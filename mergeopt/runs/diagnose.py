@@ -36,15 +36,16 @@ def _names(problem: Problem, positions: np.ndarray, limit: int = 6) -> str:
 
 
 def _oversize(problem: Problem) -> list[str]:
-    groups = problem.config.groups
-    if groups.oversize == "alone" or groups.max_list_size is None:
+    inst = problem.instance
+    _, upper = inst.list_size_bounds()
+    if inst.oversize_alone or upper is None:
         return []
-    size = problem.instance.size
+    size = inst.size
     return [
         f"{_name(problem, int(p))} has {int(size[p]):,} patients, more than the maximum "
-        f"list size of {groups.max_list_size:,}: raise groups.max_list_size to at least "
+        f"list size of {upper:,}: raise groups.max_list_size to at least "
         f"{int(size[p]):,}, or set groups.oversize: alone to let it form its own group"
-        for p in np.flatnonzero(problem.oversize)
+        for p in np.flatnonzero(inst.oversize())
     ]
 
 
@@ -77,12 +78,12 @@ def _unreachable(problem: Problem) -> list[str]:
     if not len(stranded):
         return []
     limits = []
-    if problem.config.travel.max_minutes is not None:
-        limits.append(f"{problem.config.travel.max_minutes:g} minutes")
-    if problem.config.travel.max_km is not None:
-        limits.append(f"{problem.config.travel.max_km:g} km")
+    if inst.max_minutes is not None:
+        limits.append(f"{inst.max_minutes:g} minutes")
+    if inst.max_km is not None:
+        limits.append(f"{inst.max_km:g} km")
     limit = " or ".join(limits) or "the allowed travel"
-    nested = f" in the same {problem.config.rules.nest_by}" if problem.config.rules.nest_by else ""
+    nested = f" in the same {inst.nest_by}" if inst.nest_by else ""
     return [
         f"practices {_names(problem, stranded)} are more than {limit} from every eligible "
         f"hub{nested}: raise the travel limit or allow more practices to host a hub"
@@ -92,7 +93,7 @@ def _unreachable(problem: Problem) -> list[str]:
 def _totals(problem: Problem) -> list[str]:
     inst = problem.instance
     total = float(inst.size.sum())
-    lower, upper = problem.config.groups.min_list_size, problem.config.groups.max_list_size
+    lower, upper = inst.list_size_bounds()
     findings = []
     if inst.count_min is not None and inst.count_min * lower > total:
         findings.append(
@@ -101,7 +102,7 @@ def _totals(problem: Problem) -> list[str]:
             f"count or groups.min_list_size"
         )
     if inst.count_max is not None and upper is not None:
-        lone = problem.oversize if problem.config.groups.oversize == "alone" else None
+        lone = inst.oversize() if inst.oversize_alone else None
         room = inst.count_max * upper
         need = total
         if lone is not None and lone.any():
@@ -130,7 +131,7 @@ def _fixed_groups(problem: Problem) -> list[str]:
         if a != b and not inst.allowed[a, b]:
             findings.append(
                 f"the takeover of {_name(problem, a)} by hub {_name(problem, b)} breaks the "
-                f"travel or nesting rule ({problem.travel[a, b]:.1f} {problem.config.travel.unit})"
+                f"travel or nesting rule ({problem.travel[a, b]:.1f} {inst.travel_unit})"
             )
     hubs_of: dict[int, set[int]] = {}
     for a, b in inst.fixed:
@@ -149,8 +150,8 @@ def _fixed_groups(problem: Problem) -> list[str]:
 
 
 def _regions(problem: Problem) -> list[str]:
-    column = problem.config.rules.nest_by
-    lower = problem.config.groups.min_list_size
+    column = problem.instance.nest_by
+    lower, _ = problem.instance.list_size_bounds()
     if column is None or lower <= 0:
         return []
     sizes = problem.practices.groupby("region")["list_size"].sum()
@@ -187,7 +188,8 @@ def explain(problem: Problem) -> Explanation:
     to say (a hub both forced and forbidden).
     """
     findings, overrides = _forced_and_forbidden(problem)
-    elastic = solve_elastic(problem.instance, max_list_size=problem.config.groups.max_list_size)
+    _, upper = problem.instance.list_size_bounds()
+    elastic = solve_elastic(problem.instance, max_list_size=upper)
     if elastic is not None:
         for part in (_loads, _travel, _count, _named_rules):
             more, changes = part(problem, elastic)
@@ -255,7 +257,7 @@ def _loads(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, Any
 
 
 def _lone_oversize(problem: Problem, elastic: Elastic, j: int) -> bool:
-    upper = problem.config.groups.max_list_size
+    _, upper = problem.instance.list_size_bounds()
     members = np.flatnonzero(elastic.hub_of == j)
     return upper is not None and problem.instance.size[j] > upper and list(members) == [j]
 
@@ -271,14 +273,14 @@ def _travel(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, An
     far = np.flatnonzero(elastic.far)
     if not len(far):
         return [], {}
-    config = problem.config
+    config, inst = problem.config, problem.instance
     hubs = elastic.hub_of[far]
-    region = problem.practices["region"].to_numpy()
-    if config.rules.nest_by is not None and (region[far] != region[hubs]).any():
+    region = np.asarray(inst.region, dtype=object)
+    if inst.nest_by is not None and (region[far] != region[hubs]).any():
         return (
             [
                 f"practices {_names(problem, far)} have no eligible hub in their own "
-                f"{config.rules.nest_by}: let groups cross it (drop rules.nest_by)"
+                f"{inst.nest_by}: let groups cross it (drop rules.nest_by)"
             ],
             {"rules.nest_by": None},
         )
@@ -290,26 +292,27 @@ def _travel(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, An
             f"practices {_names(problem, far[~np.isfinite(trips)])} have no travel time in "
             f"{matrix} to any hub they could join: add those pairs to the matrix"
         )
-    elif config.travel.max_minutes is not None:
+    elif inst.max_minutes is not None:
         needed = float(np.ceil(trips.max() * 10) / 10)
-        limit = config.travel.max_minutes
+        limit = inst.max_minutes
         overrides["travel.max_minutes"] = needed
         findings.append(
-            f"practices {_names(problem, far)} are more than {limit:g} {config.travel.unit} "
+            f"practices {_names(problem, far)} are more than {limit:g} {inst.travel_unit} "
             f"from every hub they could join: raise the travel limit to {needed:g}"
         )
-    if config.travel.max_km is not None:
+    if inst.max_km is not None:
         needed_km = float(np.ceil(problem.km[far, hubs].max() * 10) / 10)
         overrides["travel.max_km"] = needed_km
         findings.append(
-            f"practices {_names(problem, far)} are more than {config.travel.max_km:g} km from "
+            f"practices {_names(problem, far)} are more than {inst.max_km:g} km from "
             f"every hub they could join: raise travel.max_km to {needed_km:g}"
         )
     return findings, overrides
 
 
 def _count(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, Any]]:
-    inst, groups = problem.instance, problem.config.groups
+    inst = problem.instance
+    lower, _ = inst.list_size_bounds()
     if not (elastic.count_short or elastic.count_over):
         return [], {}
     low = None if inst.count_min is None else inst.count_min - elastic.count_short
@@ -317,20 +320,20 @@ def _count(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[str, Any
     total = float(inst.size.sum())
     usable = int(inst.hubs_usable().sum())
     if elastic.count_short and inst.count_min is not None:
-        if inst.count_min * groups.min_list_size > total:
+        if inst.count_min * lower > total:
             why = (
-                f"{inst.count_min} groups of at least {groups.min_list_size:,} need "
-                f"{inst.count_min * groups.min_list_size:,} patients; there are {total:,.0f}"
+                f"{inst.count_min} groups of at least {lower:,} need "
+                f"{inst.count_min * lower:,} patients; there are {total:,.0f}"
             )
         elif usable < inst.count_min:
             why = (
                 f"only {usable} practices can host a group (premises that serve at least "
-                f"{groups.min_list_size:,} patients, not forbidden as hubs), so "
+                f"{lower:,} patients, not forbidden as hubs), so "
                 f"{inst.count_min} groups cannot be formed"
             )
         else:
             why = (
-                f"{inst.count_min} groups of at least {groups.min_list_size:,} patients "
+                f"{inst.count_min} groups of at least {lower:,} patients "
                 "cannot all be formed within the other rules (travel limit, premises, "
                 "eligible hubs)"
             )
@@ -373,14 +376,14 @@ def _named_rules(problem: Problem, elastic: Elastic) -> tuple[list[str], dict[st
 
 
 def _generic(problem: Problem) -> str:
-    config = problem.config
-    upper = config.groups.max_list_size
-    rules = [f"list sizes {config.groups.min_list_size:,}-{f'{upper:,}' if upper else 'any'}"]
-    low, high = config.groups.count_range
+    config, inst = problem.config, problem.instance
+    lower, upper = inst.list_size_bounds()
+    rules = [f"list sizes {lower:,}-{f'{upper:,}' if upper else 'any'}"]
+    low, high = inst.count_min, inst.count_max
     if low is not None or high is not None:
         rules.append(f"group count {low or 1}-{high or 'any'}")
-    if config.travel.max_minutes or config.travel.max_km:
-        rules.append(f"travel limit {config.travel.max_minutes or config.travel.max_km:g}")
+    if inst.max_minutes or inst.max_km:
+        rules.append(f"travel limit {inst.max_minutes or inst.max_km:g}")
     if config.premises.rule != "none":
         rules.append(f"premises rule '{config.premises.rule}'")
     if config.rules.fixed or config.rules.must_link or config.rules.cannot_link:

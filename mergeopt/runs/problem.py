@@ -43,9 +43,7 @@ class Problem:
     @property
     def oversize(self) -> np.ndarray:
         """(n,) bool: practices larger than the maximum list size."""
-        upper = self.config.groups.max_list_size
-        size = self.practices["list_size"].to_numpy()
-        return size > upper if upper is not None else np.zeros(len(size), dtype=bool)
+        return self.instance.oversize()
 
 
 def prepare_problem(config: Config) -> tuple[Problem, dict[str, float]]:

@@ -124,15 +124,15 @@ def groups_table(
     """One row per group, largest first."""
     inst = problem.instance
     table = assignments_table(problem, hub_of, labels=labels)
-    lower = problem.config.groups.min_list_size
-    upper = problem.config.groups.max_list_size
+    lower, upper = inst.list_size_bounds()
+    oversize = inst.oversize()
     position = {code: k for k, code in enumerate(problem.codes)}
     rows = []
     for hub, members in table.groupby("hub", sort=False):
         j = position[str(hub)]
         size = int(members["list_size"].sum())
         weights = members["list_size"].to_numpy(dtype=float)
-        capacity = problem.practices["capacity"].iloc[j]
+        capacity = inst.premises[j]
         rows.append(
             {
                 "group": members["group"].iloc[0],
@@ -143,12 +143,12 @@ def groups_table(
                 "list_size": size,
                 "slack_to_min": size - lower,
                 "slack_to_max": (upper - size) if upper is not None else None,
-                "premises_capacity": None if np.isnan(capacity) else float(capacity),
-                "premises_use": None if np.isnan(capacity) else round(size / capacity, 4),
+                "premises_capacity": float(capacity) if np.isfinite(capacity) else None,
+                "premises_use": round(size / capacity, 4) if np.isfinite(capacity) else None,
                 "mean_travel": round(float(np.average(members["travel"], weights=weights)), 3),
                 "max_travel": float(members["travel"].max()),
                 "region": members["region"].iloc[0],
-                "oversize_alone": bool(problem.oversize[j] and inst.max_size[j] == inst.size[j]),
+                "oversize_alone": bool(oversize[j] and inst.max_size[j] == inst.size[j]),
             }
         )
     groups = pd.DataFrame(rows)
@@ -186,7 +186,7 @@ def violations(problem: Problem, hub_of: np.ndarray) -> list[str]:
     """
     inst = problem.instance
     codes = problem.codes
-    unit = problem.config.travel.unit
+    unit = inst.travel_unit
     found: list[str] = []
     hubs = sorted(set(hub_of.tolist()))
     load = pd.Series(inst.size).groupby(hub_of).sum()
@@ -215,8 +215,8 @@ def violations(problem: Problem, hub_of: np.ndarray) -> list[str]:
 
 
 def _over(problem: Problem, j: int, load: float) -> str:
-    upper = problem.config.groups.max_list_size
-    capacity = problem.practices["capacity"].iloc[j]
+    _, upper = problem.instance.list_size_bounds()
+    capacity = problem.instance.premises[j]
     code = problem.codes[j]
     if upper is not None and load > upper:
         return f"group {code} has {load:,.0f} patients, above the maximum {upper:,}"

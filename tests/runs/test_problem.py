@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 
 from mergeopt.config import load_config
+from mergeopt.runs.diagnose import precheck
 from mergeopt.runs.problem import prepare_problem
+from mergeopt.runs.results import groups_table, violations
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -41,3 +44,33 @@ def test_nested_regions_are_named_in_the_instance():
     assert inst.nest_by == "pcn_code"
     assert inst.region == tuple(str(r) for r in problem.practices["region"])
     assert len(set(inst.region)) > 1
+
+
+def test_reports_read_the_rule_values_from_the_instance():
+    """The tables, the rules broken and the pre-checks take the list-size bounds, the
+    premises, the travel limit and the nesting from the instance, not from the config: the
+    same problem told by a config with other values reports the same."""
+    config = load_config(ROOT / "configs" / "hull_pcn.yaml")
+    problem, _ = prepare_problem(config)
+    other = config.with_overrides(
+        **{
+            "groups.min_list_size": 1,
+            "groups.max_list_size": 90000,
+            "groups.oversize": "stop",
+            "travel.max_minutes": 99,
+            "rules.nest_by": "pcn_code",
+        }
+    )
+    told = dataclasses.replace(problem, config=other)
+    alone = np.arange(problem.instance.n)  # every practice its own group: rules break
+    assert groups_table(told, alone).equals(groups_table(problem, alone))
+    assert violations(told, alone) == violations(problem, alone)
+    assert any("below the minimum" in found for found in violations(problem, alone))
+    assert precheck(told) == precheck(problem)
+    assert told.oversize.tolist() == problem.oversize.tolist()
+    stranded = dataclasses.replace(
+        problem.instance, allowed=np.eye(problem.instance.n, dtype=bool), can_hub=alone == 0
+    )
+    far = dataclasses.replace(problem, instance=stranded)
+    assert precheck(dataclasses.replace(far, config=other)) == precheck(far)
+    assert any("more than 20 minutes from every eligible hub" in f for f in precheck(far))
