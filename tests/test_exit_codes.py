@@ -187,11 +187,6 @@ def _cbc_undefined(self, lp, **kwargs):
     return lp.status
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known fault: a CBC that fails raises PulpSolverError (exit 1, a traceback), or is "
-    "reported as 'no grouping found within the time limit' (exit 4); README promises exit 5",
-)
 @pytest.mark.parametrize("fault", [_cbc_fails, _cbc_undefined], ids=["crashed", "undefined"])
 def test_cbc_failing_exits_5_never_as_a_time_limit(tmp_path, monkeypatch, fault):
     monkeypatch.setattr(pulp.PULP_CBC_CMD, "actualSolve", fault)

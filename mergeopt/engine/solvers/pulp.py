@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import pulp
 
+from mergeopt.engine.errors import SolverError
 from mergeopt.engine.formulation import model_arrays
 from mergeopt.engine.instance import Instance
 from mergeopt.engine.options import SolveOptions
@@ -132,8 +133,15 @@ def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
             threads=options.threads,
             logPath=str(log),
         )
-        model.problem.solve(solver)
+        try:
+            model.problem.solve(solver)
+        except pulp.PulpSolverError as error:  # CBC crashed or could not be run
+            raise SolverError(
+                f"CBC failed on this model ({error}); nothing was written"
+            ) from error
         text = log.read_text(errors="replace") if log.exists() else ""
+    if model.problem.status == pulp.LpStatusUndefined:  # not a time limit: CBC said nothing
+        raise SolverError("CBC failed on this model (status Undefined); nothing was written")
     sol = model.problem.sol_status
     if sol == pulp.LpSolutionInfeasible:
         return infeasible("infeasible")
