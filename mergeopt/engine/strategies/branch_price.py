@@ -293,10 +293,11 @@ def _tree(search: _Search, root: kn.Restriction) -> Outcome:
     note = "tree searched"
     while heap:
         bound_now = min([heap[0].bound, *stuck])
-        if bound_now > best_bound:
-            best_bound = bound_now
+        shared = min(_rounded(search, bound_now), search.value)
+        if shared > best_bound:  # each better bound once (rounded, as it is shared)
+            best_bound = shared
             if search.on_bound is not None:
-                search.on_bound(min(_rounded(search, bound_now), search.value))
+                search.on_bound(shared)
         if search.left() <= 0:
             return _outcome(search, bound_now, finished=False, note="time limit reached")
         node = heapq.heappop(heap)
