@@ -25,8 +25,10 @@ How one node is solved (:func:`_node`):
    of *s* patients) an integral node that is not yet proven branches on one of its arcs.
 
 Nodes are taken best bound first (deeper first on ties). Groupings come from the start
-given (or the greedy of :mod:`.heuristics`), from integral nodes, and from the
-restricted master solved as a MIP by HiGHS over the columns so far, now and then. The
+given (or the greedy of :mod:`.heuristics`), from integral nodes, from diving on the
+master (:func:`_dive`, at the root and every :data:`DIVE_EVERY` nodes: the columns the LP
+takes most of are fixed and columns generated again until the master is integral), and
+from the restricted master solved as a MIP by HiGHS over the columns so far, now and then. The
 bound reported is the least bound of the open nodes, never above the best grouping; with
 whole-number objectives it is raised to the next whole number.
 
@@ -82,6 +84,8 @@ CONVERGED = 1e-7
 MIP_EVERY, MIP_SHARE = 5.0, 0.2
 #: Largest share of the time so far that primal heuristics may have taken.
 HEURISTIC_SHARE = 0.15
+#: Nodes between dives (:func:`_dive`) after the root's.
+DIVE_EVERY = 20
 
 OnIncumbent = Callable[[Vector, float], None]
 OnBound = Callable[[float], None]
@@ -139,6 +143,7 @@ class _Search:
     value: float = math.inf
     nodes: int = 0
     last_mip: float = 0.0
+    last_dive: int = 0
     supports: set[bytes] = field(default_factory=set)
     began: float = field(default_factory=time.time)
     heuristic_seconds: float = 0.0
@@ -151,6 +156,15 @@ class _Search:
 
     def left(self) -> float:
         return self.deadline - time.time()
+
+    def dive_turn(self) -> bool:
+        """Whether to dive from this node: at the root, then every :data:`DIVE_EVERY`
+        nodes while primal heuristics have their share of the time."""
+        due = self.nodes == 0 or self.nodes - self.last_dive >= DIVE_EVERY
+        if due and self.heuristic_turn():
+            self.last_dive = self.nodes
+            return True
+        return False
 
     def cutoff(self) -> float:
         """Nodes bounded at or above this hold no grouping better than the best."""
@@ -405,6 +419,9 @@ def _node(search: _Search, node: _Node) -> list[_Child] | float | None:
         return cg
     if search.left() <= 0:
         return cg.bound
+    if search.dive_turn():
+        _dive(search, r, cg)
+        search.master.restrict(r)
     looks = _looks(search, r, cg.priced)
     if _fix(search, r, looks) and _uses_removed(search, r, cg.lam):
         return [_Child(cg.bound, r, cg.centre)]  # fixing took part of the LP's solution
@@ -460,6 +477,41 @@ def _generate(
     if best is None:
         return bound
     return _Generated(bound, best.u, best, lam, art, False)
+
+
+def _dive(search: _Search, r: kn.Restriction, cg: _Generated) -> None:
+    """Diving on the master for a grouping: fix every column the LP takes whole and the
+    one it takes most of the rest (its hub opened, its members forced in), generate
+    columns again, and go on until the master is integral (a grouping, offered), no
+    grouping better than the best is left below, or the deadline."""
+    ks, master = search.ks, search.master
+    began = time.time()
+    r = r.copy()
+    lam, art = cg.lam, cg.art
+    for _ in range(ks.num_hubs):
+        used = np.flatnonzero(lam > 1e-9)
+        if art < 1e-6 and np.all(lam[used] > 1 - 1e-6):
+            search.offer(search.grouping(used))
+            break
+        new = [c for c in used.tolist() if not _fixed_column(ks, r, master, c)]
+        if not new:
+            break  # artificials only beside fixed columns: nothing to fix
+        whole = [c for c in new if lam[c] > 1 - 1e-6]
+        for c in whole or [max(new, key=lambda c: float(lam[c]))]:
+            kn.open_hub(ks, r, master.hub[c])
+            for arc in master.arcs[c].tolist():
+                kn.force_arc(ks, r, int(arc))
+        master.restrict(r)
+        cg_next = _generate(search, r, cg.bound, cg.centre)
+        if not isinstance(cg_next, _Generated):
+            break  # infeasible, or nothing better than the best below, or the deadline
+        lam, art = cg_next.lam, cg_next.art
+    search.heuristic_seconds += time.time() - began
+
+
+def _fixed_column(ks: kn.Knapsacks, r: kn.Restriction, master: Master, c: int) -> bool:
+    """Whether column ``c``'s hub is forced open with every member forced in."""
+    return bool(r.hub_open[master.hub[c]] and r.arc_forced[master.arcs[c]].all())
 
 
 @dataclass(frozen=True)

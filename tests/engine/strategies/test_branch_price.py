@@ -363,3 +363,27 @@ def test_practices_that_stand_alone_are_groups_below_the_minimum(
     else:
         assert ours.status == "optimal"
         assert ours.objective == pytest.approx(optimum, abs=1e-6)
+
+
+def test_diving_from_the_root_finds_a_grouping_without_any_start(monkeypatch):
+    """The dive alone (no start, no greedy, no restricted MIP, no hub-support MIP) turns
+    the root's fractional master into a grouping that keeps every rule; the tree then
+    proves the published optimum."""
+    case = instances.pmedcap(3)
+    monkeypatch.setattr(heuristics, "construct", lambda inst: None)
+    monkeypatch.setattr(branch_price, "_maybe_mip", lambda search: None)
+    monkeypatch.setattr(branch_price, "_support_heuristic", lambda search, y: None)
+    dived: list[float] = []
+    dive = branch_price._dive
+
+    def spy(search: branch_price._Search, r: kn.Restriction, cg: branch_price._Generated):
+        assert search.best is None or dived  # the first dive starts with no grouping
+        dive(search, r, cg)
+        dived.append(search.value)
+
+    monkeypatch.setattr(branch_price, "_dive", spy)
+    found = branch_price.solve(case.instance, deadline=_later(120))
+    assert dived and math.isfinite(dived[0]), "the root's dive found a grouping"
+    assert dived[0] >= case.optimum
+    assert found.status == "optimal" and found.objective == case.optimum == found.bound
+    assert feasible(case.instance, found.hub_of)
