@@ -13,8 +13,9 @@ How one node is solved (:func:`_node`):
    **Lagrangian bound** :math:`L(u)` (family 1 relaxed, the hub choice within the group
    count), a proven bound for the node at every iteration, exact pricing or not: the
    node's bound never waits for convergence. The node ends when the bound meets the
-   master's value (converged), when it reaches the cut-off of the best grouping (pruned),
-   or at the deadline.
+   master's value (converged; with whole-number objectives, once both round up to the
+   same whole number), when it reaches the cut-off of the best grouping (pruned), or at
+   the deadline.
 2. **Reduced-cost fixing** below the cut-off, at the best duals: hubs that no better
    grouping of the subtree opens are closed, hubs all of them open are forced, and arcs
    no better grouping uses are removed.
@@ -466,7 +467,7 @@ def _generate(
                 bound, centre = value, u
         if bound >= search.cutoff() or not math.isfinite(bound):
             return None
-        if bound >= z - CONVERGED * max(1.0, abs(z)):
+        if _met(search, bound, z):
             return _Generated(bound, best.u, best, lam, art, True)
         if _add_columns(search, r, priced, u_m, sigma):
             alpha = SMOOTHING
@@ -512,6 +513,15 @@ def _dive(search: _Search, r: kn.Restriction, cg: _Generated) -> None:
 def _fixed_column(ks: kn.Knapsacks, r: kn.Restriction, master: Master, c: int) -> bool:
     """Whether column ``c``'s hub is forced open with every member forced in."""
     return bool(r.hub_open[master.hub[c]] and r.arc_forced[master.arcs[c]].all())
+
+
+def _met(search: _Search, bound: float, z: float) -> bool:
+    """Whether the node's bound has met the restricted master's value ``z``: within the
+    LP's tolerance, or, with whole-number objectives, rounded up to the same whole number
+    (the node's LP value lies between them, so more columns cannot raise its bound)."""
+    if bound >= z - CONVERGED * max(1.0, abs(z)):
+        return True
+    return search.integral and math.ceil(bound - 1e-6) >= math.ceil(z - 1e-6)
 
 
 @dataclass(frozen=True)

@@ -387,3 +387,30 @@ def test_diving_from_the_root_finds_a_grouping_without_any_start(monkeypatch):
     assert dived[0] >= case.optimum
     assert found.status == "optimal" and found.objective == case.optimum == found.bound
     assert feasible(case.instance, found.hub_of)
+
+
+@pytest.mark.parametrize(
+    ("bound", "z", "integral", "met"),
+    [
+        (964.2, 964.9, True, True),  # both round up to 965: more columns cannot help
+        (964.2, 964.9, False, False),
+        (963.9, 964.1, True, False),  # 964 against 965: the node's bound may still rise
+        (964.0, 964.0 + 1e-9, False, True),  # within the LP's tolerance
+        (963.0 + 1e-9, 964.0, True, False),
+    ],
+)
+def test_column_generation_stops_once_the_rounded_bound_meets_the_master(
+    bound: float, z: float, integral: bool, met: bool
+):
+    search = branch_price._Search(
+        inst=None,  # type: ignore[arg-type]
+        ks=None,  # type: ignore[arg-type]
+        master=None,  # type: ignore[arg-type]
+        count=(1, 1),
+        deadline=_later(),
+        integral=integral,
+        gap=1e-6,
+        on_incumbent=None,
+        on_bound=None,
+    )
+    assert branch_price._met(search, bound, z) is met
