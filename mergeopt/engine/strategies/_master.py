@@ -41,21 +41,9 @@ class Master:
         self.ks = ks
         self.count = count
         self.big = big
-        self.highs: Any = quiet_highs()
-        self.highs.setOptionValue("presolve", "off")
         self.inf = highspy.kHighsInf
-        n = ks.n
-        lower = np.concatenate([np.ones(n), [float(count[0])]])
-        upper = np.concatenate([np.ones(n), [float(count[1])]])
-        self.highs.addRows(
-            n + 1, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0)
-        )
-        # artificials: one per practice row, and one each way on the count row
-        rows = [*([r] for r in range(n)), [n], [n]]
-        values = [*([1.0] for _ in range(n)), [1.0], [-1.0]]
-        for r, v in zip(rows, values, strict=True):
-            self.highs.addCol(big, 0.0, self.inf, 1, np.asarray(r, np.int32), np.asarray(v))
-        self.first = n + 2  # columns before this are artificial
+        self.highs: Any = self._empty_lp()
+        self.first = ks.n + 2  # columns before this are artificial
         self.arc_id = np.full((len(ks.items), ks.num_hubs), -1, dtype=np.int64)
         self.arc_id[ks.arc_item, ks.arc_hub] = np.arange(ks.num_arcs)
         self.hub: list[int] = []
@@ -68,9 +56,45 @@ class Master:
         self._primal = False  # columns were added since the last solve (else bounds changed)
         self.last_dual = np.zeros(0)  # practice duals of the last solve
 
+    def _empty_lp(self) -> Any:
+        """A HiGHS LP with the rows and the artificial columns only."""
+        highs = quiet_highs()
+        highs.setOptionValue("presolve", "off")
+        n = self.ks.n
+        lower = np.concatenate([np.ones(n), [float(self.count[0])]])
+        upper = np.concatenate([np.ones(n), [float(self.count[1])]])
+        highs.addRows(
+            n + 1, lower, upper, 0, np.zeros(1, np.int32), np.zeros(0, np.int32), np.zeros(0)
+        )
+        # artificials: one per practice row, and one each way on the count row
+        rows = [*([r] for r in range(n)), [n], [n]]
+        values = [*([1.0] for _ in range(n)), [1.0], [-1.0]]
+        for r, v in zip(rows, values, strict=True):
+            highs.addCol(self.big, 0.0, self.inf, 1, np.asarray(r, np.int32), np.asarray(v))
+        return highs
+
     @property
     def size(self) -> int:
         return len(self.hub)
+
+    def purge(self, keep: int) -> None:
+        """Keep the ``keep`` columns of least reduced cost at the last duals, drop the
+        others (a pool of many thousand columns made each LP solve several times slower);
+        the LP is rebuilt, so column indices change and the next solve starts afresh."""
+        if self.size <= keep or not len(self.last_dual):
+            return
+        every = np.arange(self.size)
+        reduced = np.asarray(self.cost) - self._row_sums(every, self.last_dual)
+        kept = np.sort(np.argsort(reduced, kind="stable")[:keep]).tolist()
+        hub = [self.hub[c] for c in kept]
+        items = [self.items[c] for c in kept]
+        self.highs = self._empty_lp()
+        self.hub, self.items, self.cost, self.arcs = [], [], [], []
+        self.keys = set()
+        self.upper = np.zeros(0)
+        self._incidence = None
+        for h, its in zip(hub, items, strict=True):
+            self.add(h, its)
 
     # -- columns -----------------------------------------------------------------------
 

@@ -15,7 +15,8 @@ How one node is solved (:func:`_node`):
    node's bound never waits for convergence. The node ends when the bound meets the
    master's value (converged; with whole-number objectives, once both round up to the
    same whole number), when it reaches the cut-off of the best grouping (pruned), or at
-   the deadline.
+   the deadline. The pool keeps its :data:`POOL_KEEP` cheapest columns once it passes
+   :data:`POOL_MOST` (a pool of many thousand made every LP solve slower).
 2. **Reduced-cost fixing** below the cut-off, at the best duals: hubs that no better
    grouping of the subtree opens are closed, hubs all of them open are forced, and arcs
    no better grouping uses are removed.
@@ -85,6 +86,8 @@ CONVERGED = 1e-7
 MIP_EVERY, MIP_SHARE = 5.0, 0.2
 #: Largest share of the time so far that primal heuristics may have taken.
 HEURISTIC_SHARE = 0.15
+#: Columns in the pool at which the worst are dropped, and how many are kept.
+POOL_MOST, POOL_KEEP = 3000, 1500
 #: Nodes between dives (:func:`_dive`) after the root's.
 DIVE_EVERY = 20
 
@@ -414,6 +417,10 @@ def _node(search: _Search, node: _Node) -> list[_Child] | float | None:
     bound if it was cut short by the deadline or cannot be settled, else its children.
     """
     r = node.restriction
+    if search.master.size > POOL_MOST:
+        search.master.purge(POOL_KEEP)
+        if search.best is not None:
+            search.offer(search.best)  # the best grouping's columns, for the MIP's start
     search.master.restrict(r)
     cg = _generate(search, r, node.bound, node.centre)
     if cg is None or isinstance(cg, float):

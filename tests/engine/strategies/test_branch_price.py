@@ -101,6 +101,25 @@ def test_optimum_matches_the_plain_model(inst: Instance):
         assert ours.bound <= plain.objective + 1e-6
 
 
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(small_instances())
+def test_a_pool_cut_down_at_every_node_keeps_the_optimum(inst: Instance):
+    """Columns dropped from the pool (down to a handful at every node) are priced again
+    where needed: the same optimum and verdict as the plain model, the bound below it."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(branch_price, "POOL_MOST", 4)
+        patch.setattr(branch_price, "POOL_KEEP", 2)
+        ours = branch_price.solve(inst, deadline=_later())
+    plain = baseline.solve_plain(inst, time_limit=30)
+    assert (ours.status == "infeasible") == (plain.status == "infeasible")
+    if ours.hub_of is not None:
+        assert feasible(inst, ours.hub_of)
+    if plain.status == "optimal":
+        assert ours.status == "optimal"
+        assert ours.objective == pytest.approx(plain.objective, abs=1e-6)
+        assert ours.bound <= plain.objective + 1e-6
+
+
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(small_instances(rules=False), st.sampled_from([137.3, 1000.0 / 7.0]))
 def test_relaxed_knapsacks_keep_the_bound_below_the_optimum(inst: Instance, factor: float):
@@ -387,6 +406,33 @@ def test_diving_from_the_root_finds_a_grouping_without_any_start(monkeypatch):
     assert dived[0] >= case.optimum
     assert found.status == "optimal" and found.objective == case.optimum == found.bound
     assert feasible(case.instance, found.hub_of)
+
+
+def test_a_purged_pool_keeps_the_columns_of_least_reduced_cost():
+    """The pool cut down to its cheapest columns at the last duals: exactly those are
+    kept (no other, none twice), and the master still solves, no lower than before."""
+    from mergeopt.engine.strategies import _master
+
+    inst = instances.pmedcap(1).instance
+    ks = kn.build(inst)
+    master = _master.Master(ks, (5, 5), branch_price._big(inst, ks))
+    rng = np.random.default_rng(5)
+    while master.size < 200:
+        h = int(rng.integers(ks.num_hubs))
+        items = rng.choice(ks.arc_item[ks.by_hub[h]], size=int(rng.integers(1, 8)), replace=False)
+        if master.feasible(h, items):
+            master.add(h, items)
+    solved, before, dual, *_ = master.solve(60.0)
+    assert solved
+    every = np.arange(master.size)
+    reduced = np.asarray(master.cost) - master._row_sums(every, dual)
+    cheapest = np.argsort(reduced, kind="stable")[:50]
+    expected = {(master.hub[c], tuple(master.items[c].tolist())) for c in cheapest.tolist()}
+    master.purge(50)
+    kept = {(h, tuple(items.tolist())) for h, items in zip(master.hub, master.items, strict=True)}
+    assert master.size == 50 and kept == expected
+    solved, after, *_ = master.solve(60.0)
+    assert solved and after >= before - 1e-6
 
 
 @pytest.mark.parametrize(
