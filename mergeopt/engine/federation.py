@@ -51,7 +51,8 @@ hub and :math:`\psi` a weight per federation.
                                     in its federation
  16   ``c16_fed_carry_<j>_<h>``     :math:`q_{jh} \le B_j v_{jh}` (:math:`B_j` the most
                                     patients network *j* can hold) and
-      ``c16_fed_least_<j>_<h>``     :math:`q_{jh} \ge L\, v_{jh}`: patients go only with
+      ``c16_fed_least_<j>_<h>``     :math:`q_{jh} \ge L_j v_{jh}` (:math:`L_j = L`, or
+                                    a lone practice's own size): patients go only with
                                     their network
  17   ``c17_fed_load_<j>``          :math:`\sum_h q_{jh} = \sum_i w_i x_{ij}`: all of a
                                     network's patients go into its federation
@@ -66,8 +67,8 @@ hub and :math:`\psi` a weight per federation.
                                     at most its patients over :math:`L^F`
  23   ``c23_fed_networks_min/max_   networks per federation implied by list sizes:
       <h>``                         :math:`\lceil L^F / \max_j B_j \rceil u_h \le
-                                    \sum_j v_{jh} \le \lfloor \min(U^F, C^F_h) / L
-                                    \rfloor u_h`
+                                    \sum_j v_{jh} \le \lfloor \min(U^F, C^F_h) /
+                                    \min_j L_j \rfloor u_h`
 ====  ============================  ======================================================
 
 With :math:`v` integral, 16 and 17 make :math:`q_{jh}` network *j*'s list size if it is
@@ -586,14 +587,21 @@ def _carry_rows(
     label = [f"{a}_{b}" for a, b in zip(codes[pair_j], codes[pair_h], strict=True)]
     rows.add([f"c16_fed_carry_{p}" for p in label], -np.inf, 0.0, both,
              np.concatenate([q_col, v_col]), np.concatenate([ones, -most[pair_j]]))  # fmt: skip
-    if inst.min_size > 0:
+    least = _least_networks(inst)
+    if least.max(initial=0.0) > 0:
         rows.add([f"c16_fed_least_{p}" for p in label], 0.0, np.inf, both,
                  np.concatenate([q_col, v_col]),
-                 np.concatenate([ones, np.full(len(pair_j), -inst.min_size)]))  # fmt: skip
+                 np.concatenate([ones, -least[pair_j]]))  # fmt: skip
     rows.add([f"c17_fed_load_{c}" for c in codes[hubs]], 0.0, 0.0,
              np.concatenate([np.searchsorted(hubs, pair_j), np.searchsorted(hubs, network.arc_j)]),
              np.concatenate([q_col, network.x_col]),
              np.concatenate([ones, -inst.size[network.arc_i]]))  # fmt: skip
+
+
+def _least_networks(inst: Instance) -> Vector:
+    """(n,) the fewest patients a network with hub *j* holds: *L*, or the practice's own
+    list size if it stands alone (a network of its own, exempt from *L*)."""
+    return np.where(inst.standing_alone(), np.minimum(inst.size, inst.min_size), inst.min_size)
 
 
 def _federation_load_rows(
@@ -623,8 +631,9 @@ def _federation_load_rows(
         rows.add([f"c23_fed_networks_min_{c}" for c in codes[fed_hubs]], 0.0, np.inf, into,
                  np.concatenate([v_col, u_col[fed_hubs]]),
                  np.concatenate([ones, np.full(len(fed_hubs), -float(fewest))]))  # fmt: skip
-    if inst.min_size > 0:
-        most_networks = np.floor(cap / inst.min_size + 1e-9)
+    smallest = float(_least_networks(inst)[np.unique(pair_j)].min(initial=np.inf))
+    if 0 < smallest < np.inf:
+        most_networks = np.floor(cap / smallest + 1e-9)
         rows.add([f"c23_fed_networks_max_{c}" for c in codes[fed_hubs]], -np.inf, 0.0, into,
                  np.concatenate([v_col, u_col[fed_hubs]]),
                  np.concatenate([ones, -most_networks]))  # fmt: skip

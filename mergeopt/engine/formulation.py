@@ -43,7 +43,11 @@ practice *i* would leave its current group (hub *j*'s current group differs from
 A practice larger than *U* that may form a group alone (``oversize: alone``) arrives here
 as a forced hub whose upper bound :math:`\min(U, C_j)` is replaced by its own list size,
 so nobody else fits in its group. Candidate hubs whose bound is below their own list size
-or below *L* cannot host a group and get no arcs.
+or below *L* cannot host a group and get no arcs. A practice that stands alone
+(:attr:`~mergeopt.engine.instance.Instance.alone`, with its self arc only) has no
+family-4 minimum and counts as a group of its own in family 12; the portfolio sets such
+practices aside before building a model, the joint federation model
+(:mod:`mergeopt.engine.federation`) keeps them in.
 
 Family 2 is the strong (disaggregated) linking: it is implied by 5 for integer solutions
 but makes the LP relaxation much tighter, which is what lets HiGHS prove optimality fast.
@@ -294,8 +298,9 @@ def _load_rows(
     local = np.searchsorted(hubs, aj)  # arc -> hub row
     members = (local, x_col, inst.size[ai].astype(float))
     span = np.arange(len(hubs))
-    if inst.min_size > 0:  # 4
-        entries = _stack(members, (span, y_col[hubs], np.full(len(hubs), -inst.min_size)))
+    if inst.min_size > 0:  # 4, but for practices that stand alone
+        least = np.where(inst.standing_alone()[hubs], 0.0, inst.min_size)
+        entries = _stack(members, (span, y_col[hubs], -least))
         rows.add([f"c4_min_{c}" for c in codes[hubs]], 0.0, np.inf, entries)
     bounded = np.isfinite(inst.max_size[hubs])  # 5
     keep = np.flatnonzero(bounded)
@@ -449,7 +454,13 @@ def _implied_count_rows(
         caps = np.sort(inst.max_size[here])[::-1]
         fits = np.cumsum(caps) >= total * (1 - 1e-9)
         low = int(np.argmax(fits)) + 1 if fits.any() else len(here)
-        high = int(np.floor(total / inst.min_size * (1 + 1e-9))) if inst.min_size > 0 else None
+        alone = region[inst.standing_alone()[region]]  # groups of their own, of any size
+        rest = total - float(inst.size[alone].sum())
+        high = (
+            len(alone) + int(np.floor(rest / inst.min_size * (1 + 1e-9)))
+            if inst.min_size > 0
+            else None
+        )
         entries = (np.zeros(len(here), np.int64), y_col[here], np.ones(len(here)))
         if low > 1:
             rows.add([f"c12_groups_min_{k}"], float(low), np.inf, entries)

@@ -87,13 +87,14 @@ def two_level_instances(draw: st.DrawFn) -> tuple[Instance, FederationRules]:
     high = low + draw(st.integers(6, 16))
     cost = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
     mostly = st.lists(st.sampled_from([True, True, True, False]), min_size=n, max_size=n)
-    inst = instance(
-        xy, sizes,
-        min_size=low,
-        max_size=np.full(n, high),
-        can_hub=np.asarray(draw(mostly)),
-        allowed=cost <= draw(st.sampled_from([np.inf, 10.0, 14.0])),
-    )  # fmt: skip
+    allowed = cost <= draw(st.sampled_from([np.inf, 10.0, 14.0]))
+    alone = np.zeros(n, dtype=bool)
+    alone[: draw(st.sampled_from([0, 0, 0, 1]))] = True  # a remote practice on its own
+    allowed[alone, :] = allowed[:, alone] = False
+    allowed[alone, alone] = True
+    can_hub = np.asarray(draw(mostly)) | alone
+    inst = instance(xy, sizes, min_size=low, max_size=np.full(n, high), can_hub=can_hub,
+                    allowed=allowed, alone=alone)  # fmt: skip
     f_low = float(draw(st.integers(0, total // 2)))
     f_high = f_low + draw(st.integers(total // 3, total))
     count = draw(st.sampled_from([(None, None), (None, None), (1, 1), (2, 2), (1, 2), (2, None)]))
@@ -121,6 +122,7 @@ def test_joint_optimum_is_the_brute_force_optimum_and_beats_sequential(
     best = brute_force(inst, fed)
     joint = solve_joint(inst, fed, FAST)
     event("feasible" if np.isfinite(best) else "infeasible")
+    event("a practice alone" if inst.standing_alone().any() else "none alone")
     if not np.isfinite(best):
         assert joint.status == "infeasible" and joint.hub_of is None
         return
