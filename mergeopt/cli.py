@@ -102,14 +102,22 @@ def evaluate(
     grouping: Annotated[
         str, typer.Option("--grouping", "-g", help="Column holding the existing groups.")
     ] = "pcn_code",
+    federations: Annotated[
+        str | None,
+        typer.Option(
+            "--federations",
+            help="Column holding existing federations (needs a federations block).",
+        ),
+    ] = None,
     out: OutOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Score an existing grouping (e.g. today's networks) and list every rule it breaks."""
+    """Score an existing grouping (e.g. today's networks), and existing federations of it,
+    and list every rule they break."""
 
     def action() -> tuple[RunResult, Path]:
         cfg = load_config(config)
-        result = evaluate_config(cfg, grouping)
+        result = evaluate_config(cfg, grouping, federations=federations)
         target = out or default_run_dir(cfg.name, grouping)
         check_writable(target, force=force)
         return result, write_run(result, target, force=force, maps=cfg.maps)
@@ -364,6 +372,8 @@ def _summarise(result: RunResult, written: Path) -> None:
             f"{row.max_travel:.1f}",
         )
     out_console.print(table)
+    if result.federations is not None:
+        out_console.print(_federations_grid(result))
     m = result.metrics
     out_console.print(
         f"[bold]{result.status_text()}[/]\n"
@@ -373,6 +383,29 @@ def _summarise(result: RunResult, written: Path) -> None:
         f"written to {written}",
         highlight=False,
     )
+
+
+def _federations_grid(result: RunResult) -> Table:
+    assert result.federations is not None
+    unit = result.config.travel.unit
+    federations = result.federations.table
+    grid = Table(title=f"{len(federations)} federations (travel to the federation hub, {unit})")
+    grid.add_column("federation")
+    grid.add_column("hub", max_width=30, no_wrap=True)
+    for column in ("networks", "practices", "patients", "mean", "max", "hub max"):
+        grid.add_column(column, justify="right", no_wrap=True)
+    for row in federations.itertuples():
+        grid.add_row(
+            str(row.federation),
+            f"{row.hub} {str(row.hub_name).title()}",
+            str(row.networks),
+            str(row.practices),
+            f"{row.list_size:,}",
+            f"{row.mean_travel:.1f}",
+            f"{row.max_travel:.1f}",
+            f"{row.max_hub_travel:.1f}",
+        )
+    return grid
 
 
 # ---------------------------------------------------------------------------------------

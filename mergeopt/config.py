@@ -242,6 +242,69 @@ class Geography(_Strict):
         return self
 
 
+class FederationPremises(_Strict):
+    """Whether a federation hub's premises must be able to serve its whole federation
+    (space for community specialists and shared staff), as ``premises`` is for networks.
+
+    ``capacity``: patients the premises can serve as a federation hub, in the column
+    ``capacity_column`` (of the practices or premises table); ``floor_area``: the floor
+    area column (``inputs.columns.floor_area``) divided by ``m2_per_patient``.
+    """
+
+    rule: Literal["none", "capacity", "floor_area"] = "none"
+    m2_per_patient: float | None = Field(default=None, gt=0)
+    capacity_column: str = "federation_capacity"
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FederationPremises:
+        if self.rule == "floor_area" and self.m2_per_patient is None:
+            raise ValueError("rule 'floor_area' needs m2_per_patient")
+        return self
+
+
+class Federations(_Strict):
+    """The second level: networks grouped whole into federations (primary care homes).
+
+    ``mode``: ``today`` groups today's networks (the current-group column), ``proposed``
+    solves the networks first and then groups them, ``joint`` chooses both levels in one
+    model. Travel limits run from each network's hub to its federation's hub; a
+    federation hub is the hub of one of its networks. ``nest_by`` names a column whose
+    values no federation (and so no network) may cross. ``hub_column`` names an optional
+    column saying which practices may host a federation hub (``must``, ``may`` or
+    ``never``; empty is ``may``).
+    """
+
+    mode: Literal["today", "proposed", "joint"] = "joint"
+    min_list_size: int = Field(default=0, ge=0)
+    max_list_size: int | None = Field(default=None, gt=0)
+    count: int | CountRange | None = None
+    max_minutes: float | None = Field(default=None, gt=0)
+    max_km: float | None = Field(default=None, gt=0)
+    nest_by: str | None = None
+    premises: FederationPremises = FederationPremises()
+    hub_column: str | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Federations:
+        if self.max_list_size is not None and self.min_list_size > self.max_list_size:
+            raise ValueError(
+                f"min_list_size ({self.min_list_size:,}) is above "
+                f"max_list_size ({self.max_list_size:,})"
+            )
+        if isinstance(self.count, int) and self.count < 1:
+            raise ValueError(f"count must be at least 1, not {self.count}")
+        return self
+
+    @property
+    def count_range(self) -> tuple[int | None, int | None]:
+        """The federation count as (min, max), None where open."""
+        if self.count is None:
+            return None, None
+        if isinstance(self.count, int):
+            return self.count, self.count
+        return self.count.min, self.count.max
+
+
 class FixedGroup(_Strict):
     """A takeover: these practices must join the group whose hub is `hub`."""
 
@@ -268,6 +331,8 @@ class Objective(_Strict):
     moved_patients: float = Field(default=0.0, ge=0)
     groups: float = Field(default=0.0, ge=0)
     max_travel: float = Field(default=0.0, ge=0)
+    federation_travel: float = Field(default=1.0, ge=0)
+    federations: float = Field(default=0.0, ge=0)
 
 
 class Solver(_Strict):
@@ -313,6 +378,7 @@ class Config(_Strict):
     travel: Travel = Travel()
     premises: Premises = Premises()
     rules: Rules = Rules()
+    federations: Federations | None = None
     geography: Geography = Geography()
     maps: bool = True
     objective: Objective = Objective()
@@ -428,7 +494,7 @@ def config_hash(config: Config) -> str:
 
 def _validate(data: dict[str, Any], *, source: str) -> Config:
     try:
-        return Config.model_validate(data)
+        config = Config.model_validate(data)
     except ValidationError as exc:
         errors = _by_key(exc)
         key, first = next(iter(errors.items()))
@@ -441,6 +507,23 @@ def _validate(data: dict[str, Any], *, source: str) -> Config:
         more = len(errors) - 1
         extra = f" (+{more} more problem{'s' if more > 1 else ''})" if more else ""
         raise InputError(f"{source}: key '{key}': {message}{extra}") from None
+    _check_federations(config, source)
+    return config
+
+
+def _check_federations(config: Config, source: str) -> None:
+    """Rules of the federations block that depend on other sections."""
+    federations = config.federations
+    if federations is None:
+        return
+    problem = None
+    if config.travel.model == "straight_line" and federations.max_minutes is not None:
+        key, problem = "max_minutes", "straight_line travel is in km: use max_km"
+    elif federations.mode == "today" and config.inputs.columns.current_group is None:
+        key = "mode"
+        problem = "mode 'today' groups today's networks: name them in inputs.columns.current_group"
+    if problem is not None:
+        raise InputError(f"{source}: key 'federations.{key}': {problem}")
 
 
 def _by_key(exc: ValidationError) -> dict[str, Any]:

@@ -370,8 +370,9 @@ def solve_sequential(
     rest = max(options.time_limit - (time.perf_counter() - started), 0.1)
     second = federate(inst, fed, networks.hub_of, replace(options, time_limit=rest))
     levels = {"networks": networks, **second.levels}
-    outcome = _sequential("proposed", second.hub_of, second.federation_of, inst, fed, levels,
-                          started)  # fmt: skip
+    outcome = _sequential(
+        "proposed", second.hub_of, second.federation_of, inst, fed, levels, started
+    )
     return replace(outcome, solver=networks.solver)
 
 
@@ -390,12 +391,24 @@ def _sequential(
     notes = "; ".join(f"{name}: {level.stopped_by}" for name, level in levels.items())
     seconds = time.perf_counter() - started
     if hub_of is None or federation_of is None:
-        return TwoLevelOutcome(mode, status, None, None, None, None, None, None, notes, levels,
-                               seconds=seconds)  # fmt: skip
+        return TwoLevelOutcome(
+            mode, status, None, None, None, None, None, None, notes, levels, seconds=seconds
+        )
     network = objective_value(inst, hub_of)
     federation = federation_value(inst, fed, hub_of, federation_of)
-    return TwoLevelOutcome(mode, status, hub_of, federation_of, network + federation, network,
-                           federation, None, notes, levels, seconds=seconds)  # fmt: skip
+    return TwoLevelOutcome(
+        mode,
+        status,
+        hub_of,
+        federation_of,
+        network + federation,
+        network,
+        federation,
+        None,
+        notes,
+        levels,
+        seconds=seconds,
+    )
 
 
 # ---------------------------------------------------------------------------------------
@@ -487,11 +500,23 @@ def _with_columns(
     if base is None:
         none, nothing = np.zeros(0, np.int64), np.zeros(0)
         base = Arrays(
-            col_names=[], col_cost=nothing, col_lower=nothing, col_upper=nothing,
-            integer=np.zeros(0, bool), row_names=[], row_lower=nothing, row_upper=nothing,
-            row_start=np.zeros(1, np.int64), row_index=none, row_value=nothing,
-            arc_i=none, arc_j=none, y_col=none, x_col=none, z_col=None,
-        )  # fmt: skip
+            col_names=[],
+            col_cost=nothing,
+            col_lower=nothing,
+            col_upper=nothing,
+            integer=np.zeros(0, bool),
+            row_names=[],
+            row_lower=nothing,
+            row_upper=nothing,
+            row_start=np.zeros(1, np.int64),
+            row_index=none,
+            row_value=nothing,
+            arc_i=none,
+            arc_j=none,
+            y_col=none,
+            x_col=none,
+            z_col=None,
+        )
     start, index, value = rows.csr(int(base.row_start[-1]))
     return replace(
         base,
@@ -537,8 +562,13 @@ def joint_arrays(inst: Instance, fed: FederationRules) -> JointArrays:
     names = [f"u_{c}" for c in codes[fed_hubs]] + [f"v_{p}" for p in label]
     names += [f"q_{p}" for p in label]
     binary = len(fed_hubs) + len(pair_j)
-    cost = np.concatenate([np.full(len(fed_hubs), fed.count_weight), np.zeros(len(pair_j)),
-                           fed.travel_weight * inst.cost[pair_j, pair_h]])  # fmt: skip
+    cost = np.concatenate(
+        [
+            np.full(len(fed_hubs), fed.count_weight),
+            np.zeros(len(pair_j)),
+            fed.travel_weight * inst.cost[pair_j, pair_h],
+        ]
+    )
     upper = np.concatenate([np.ones(binary), most[pair_j]])
     integer = np.concatenate([np.ones(binary, bool), np.zeros(len(pair_j), bool)])
     arrays = _with_columns(network, rows, names, cost, upper, integer)
@@ -557,17 +587,27 @@ def _membership_rows(
 ) -> None:
     """Families 13 (one federation per network), 14 and 15 (open hubs; a hub's own)."""
     ones = np.ones(len(pair_j))
-    rows.add([f"c13_fed_assign_{c}" for c in codes[hubs]], 0.0, 0.0,
-             np.concatenate([np.searchsorted(hubs, pair_j), np.arange(len(hubs))]),
-             np.concatenate([v_col, y_col[hubs]]),
-             np.concatenate([ones, -np.ones(len(hubs))]))  # fmt: skip
+    rows.add(
+        [f"c13_fed_assign_{c}" for c in codes[hubs]],
+        0.0,
+        0.0,
+        np.concatenate([np.searchsorted(hubs, pair_j), np.arange(len(hubs))]),
+        np.concatenate([v_col, y_col[hubs]]),
+        np.concatenate([ones, -np.ones(len(hubs))]),
+    )
     own = pair_j == pair_h
     each = np.arange(len(pair_j))
-    rows.add([f"c15_fed_self_{b}" if a == b else f"c14_fed_link_{a}_{b}"
-              for a, b in zip(codes[pair_j], codes[pair_h], strict=True)],
-             np.where(own, 0.0, -np.inf), 0.0,
-             np.concatenate([each, each]), np.concatenate([v_col, u_col[pair_h]]),
-             np.concatenate([ones, -ones]))  # fmt: skip
+    rows.add(
+        [
+            f"c15_fed_self_{b}" if a == b else f"c14_fed_link_{a}_{b}"
+            for a, b in zip(codes[pair_j], codes[pair_h], strict=True)
+        ],
+        np.where(own, 0.0, -np.inf),
+        0.0,
+        np.concatenate([each, each]),
+        np.concatenate([v_col, u_col[pair_h]]),
+        np.concatenate([ones, -ones]),
+    )
 
 
 def _carry_rows(
@@ -585,17 +625,32 @@ def _carry_rows(
     both = np.concatenate([each, each])
     ones = np.ones(len(pair_j))
     label = [f"{a}_{b}" for a, b in zip(codes[pair_j], codes[pair_h], strict=True)]
-    rows.add([f"c16_fed_carry_{p}" for p in label], -np.inf, 0.0, both,
-             np.concatenate([q_col, v_col]), np.concatenate([ones, -most[pair_j]]))  # fmt: skip
+    rows.add(
+        [f"c16_fed_carry_{p}" for p in label],
+        -np.inf,
+        0.0,
+        both,
+        np.concatenate([q_col, v_col]),
+        np.concatenate([ones, -most[pair_j]]),
+    )
     least = _least_networks(inst)
     if least.max(initial=0.0) > 0:
-        rows.add([f"c16_fed_least_{p}" for p in label], 0.0, np.inf, both,
-                 np.concatenate([q_col, v_col]),
-                 np.concatenate([ones, -least[pair_j]]))  # fmt: skip
-    rows.add([f"c17_fed_load_{c}" for c in codes[hubs]], 0.0, 0.0,
-             np.concatenate([np.searchsorted(hubs, pair_j), np.searchsorted(hubs, network.arc_j)]),
-             np.concatenate([q_col, network.x_col]),
-             np.concatenate([ones, -inst.size[network.arc_i]]))  # fmt: skip
+        rows.add(
+            [f"c16_fed_least_{p}" for p in label],
+            0.0,
+            np.inf,
+            both,
+            np.concatenate([q_col, v_col]),
+            np.concatenate([ones, -least[pair_j]]),
+        )
+    rows.add(
+        [f"c17_fed_load_{c}" for c in codes[hubs]],
+        0.0,
+        0.0,
+        np.concatenate([np.searchsorted(hubs, pair_j), np.searchsorted(hubs, network.arc_j)]),
+        np.concatenate([q_col, network.x_col]),
+        np.concatenate([ones, -inst.size[network.arc_i]]),
+    )
 
 
 def _least_networks(inst: Instance) -> Vector:
@@ -619,24 +674,45 @@ def _federation_load_rows(
     into = np.concatenate([np.searchsorted(fed_hubs, pair_h), np.arange(len(fed_hubs))])
     ones = np.ones(len(pair_j))
     if fed.min_size > 0:
-        rows.add([f"c18_fed_min_{c}" for c in codes[fed_hubs]], 0.0, np.inf, into,
-                 np.concatenate([q_col, u_col[fed_hubs]]),
-                 np.concatenate([ones, np.full(len(fed_hubs), -fed.min_size)]))  # fmt: skip
+        rows.add(
+            [f"c18_fed_min_{c}" for c in codes[fed_hubs]],
+            0.0,
+            np.inf,
+            into,
+            np.concatenate([q_col, u_col[fed_hubs]]),
+            np.concatenate([ones, np.full(len(fed_hubs), -fed.min_size)]),
+        )
     cap = np.minimum(fed.max_size[fed_hubs], float(inst.size.sum()))
-    rows.add([f"c19_fed_max_{c}" for c in codes[fed_hubs]], -np.inf, 0.0, into,
-             np.concatenate([q_col, u_col[fed_hubs]]), np.concatenate([ones, -cap]))  # fmt: skip
+    rows.add(
+        [f"c19_fed_max_{c}" for c in codes[fed_hubs]],
+        -np.inf,
+        0.0,
+        into,
+        np.concatenate([q_col, u_col[fed_hubs]]),
+        np.concatenate([ones, -cap]),
+    )
     biggest = float(most[np.unique(pair_j)].max()) if len(pair_j) else 0.0
     fewest = int(np.ceil(fed.min_size / biggest - 1e-9)) if biggest > 0 else 1
     if fewest > 1:
-        rows.add([f"c23_fed_networks_min_{c}" for c in codes[fed_hubs]], 0.0, np.inf, into,
-                 np.concatenate([v_col, u_col[fed_hubs]]),
-                 np.concatenate([ones, np.full(len(fed_hubs), -float(fewest))]))  # fmt: skip
+        rows.add(
+            [f"c23_fed_networks_min_{c}" for c in codes[fed_hubs]],
+            0.0,
+            np.inf,
+            into,
+            np.concatenate([v_col, u_col[fed_hubs]]),
+            np.concatenate([ones, np.full(len(fed_hubs), -float(fewest))]),
+        )
     smallest = float(_least_networks(inst)[np.unique(pair_j)].min(initial=np.inf))
     if 0 < smallest < np.inf:
         most_networks = np.floor(cap / smallest + 1e-9)
-        rows.add([f"c23_fed_networks_max_{c}" for c in codes[fed_hubs]], -np.inf, 0.0, into,
-                 np.concatenate([v_col, u_col[fed_hubs]]),
-                 np.concatenate([ones, -most_networks]))  # fmt: skip
+        rows.add(
+            [f"c23_fed_networks_max_{c}" for c in codes[fed_hubs]],
+            -np.inf,
+            0.0,
+            into,
+            np.concatenate([v_col, u_col[fed_hubs]]),
+            np.concatenate([ones, -most_networks]),
+        )
 
 
 def _federation_count_rows(
@@ -706,8 +782,14 @@ def _run_highs(arrays: Arrays, options: SolveOptions, limit: float, start: Vecto
         highs.run()
         status = highs.getModelStatus()
     reason = str(highs.modelStatusToString(status))
-    if status in (ms.kNotset, ms.kLoadError, ms.kModelError, ms.kPresolveError,
-                  ms.kSolveError, ms.kPostsolveError):  # fmt: skip
+    if status in (
+        ms.kNotset,
+        ms.kLoadError,
+        ms.kModelError,
+        ms.kPresolveError,
+        ms.kSolveError,
+        ms.kPostsolveError,
+    ):
         raise SolverError(f"HiGHS failed on the joint model ({reason}); nothing was written")
     if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
         return _Run("infeasible", None, None, reason)
@@ -853,15 +935,36 @@ def _joint_outcome(
     seconds = time.perf_counter() - started
     sequential = plan_value(inst, fed, *plan) if plan is not None else None
     if value is None:
-        joint = Outcome(worst, bound=bound, stopped_by=stopped_by, solver=_label(),
-                        build_seconds=build, solve_seconds=seconds - build)  # fmt: skip
-        return TwoLevelOutcome("joint", worst, None, None, None, None, None, bound,
-                               stopped_by, {**start.levels, "joint": joint}, sequential,
-                               _label(), seconds)  # fmt: skip
+        joint = Outcome(
+            worst,
+            bound=bound,
+            stopped_by=stopped_by,
+            solver=_label(),
+            build_seconds=build,
+            solve_seconds=seconds - build,
+        )
+        return TwoLevelOutcome(
+            "joint",
+            worst,
+            None,
+            None,
+            None,
+            None,
+            None,
+            bound,
+            stopped_by,
+            {**start.levels, "joint": joint},
+            sequential,
+            _label(),
+            seconds,
+        )
     hub_of, federation_of = found_plan
     bound = value if bound is None else min(bound, value)
-    joint = replace(found(hub_of, value, bound, stopped_by, build_seconds=build),
-                    solver=_label(), solve_seconds=seconds - build)  # fmt: skip
+    joint = replace(
+        found(hub_of, value, bound, stopped_by, build_seconds=build),
+        solver=_label(),
+        solve_seconds=seconds - build,
+    )
     return TwoLevelOutcome(
         mode="joint",
         status=joint.status,

@@ -16,6 +16,11 @@ current_group      object    current network/group code, or None (``U``: unalloc
 region             object    nesting region (``rules.nest_by``), or None when not nested
 capacity           float64   patients the premises can serve as a hub; NaN: no limit
 hub_eligibility    str       ``must``, ``may`` or ``never``
+federation_region  object    federation nesting region (``federations.nest_by``), or None
+federation_capacity float64  patients the premises can serve as a federation hub
+                             (``federations.premises``); NaN: no limit
+federation_hub     str       ``must``, ``may`` or ``never`` host a federation hub
+                             (``federations.hub_column``; ``may`` without one)
 =================  ========  ==========================================================
 """
 
@@ -96,6 +101,16 @@ def read_practices(config: Config) -> pd.DataFrame:
     table["region"] = _region(raw, config.rules.nest_by, problems)
     table["capacity"] = _capacity(raw, config, problems)
     table["hub_eligibility"] = _eligibility(raw, spec.columns.hub_eligibility, problems)
+    federations = config.federations
+    table["federation_region"] = [None] * len(table)
+    table["federation_capacity"] = np.nan
+    table["federation_hub"] = "may"
+    if federations is not None:
+        hub_column = federations.hub_column
+        table["federation_region"] = _region(raw, federations.nest_by, problems, "federations")
+        if hub_column is not None and _require(raw, hub_column, problems) is not None:
+            table["federation_hub"] = _eligibility(raw, hub_column, problems)
+        table["federation_capacity"] = _federation_capacity(raw, config, problems)
     problems.raise_if_any()
     return table
 
@@ -297,41 +312,67 @@ def _from_geometry(raw: pd.DataFrame, problems: _Problems) -> tuple[np.ndarray, 
     return easting, northing
 
 
-def _region(raw: pd.DataFrame, column: str | None, problems: _Problems) -> list[str | None]:
+def _region(
+    raw: pd.DataFrame, column: str | None, problems: _Problems, section: str = "rules"
+) -> list[str | None]:
     if column is None:
         return [None] * len(raw)
     values = _require(raw, column, problems)
     if values is None:
         return [None] * len(raw)
-    problems.check(column, values.isna(), "is empty (needed for rules.nest_by)")
+    problems.check(column, values.isna(), f"is empty (needed for {section}.nest_by)")
     return _optional_text(raw, column)
 
 
 def _capacity(raw: pd.DataFrame, config: Config, problems: _Problems) -> np.ndarray:
     rule, cols = config.premises.rule, config.inputs.columns
+    column = cols.capacity if rule == "capacity" else cols.floor_area
+    per_patient = config.premises.m2_per_patient
+    return _premises(raw, rule, column, per_patient, cols.hub_eligibility, problems, "premises")
+
+
+def _federation_capacity(raw: pd.DataFrame, config: Config, problems: _Problems) -> np.ndarray:
+    assert config.federations is not None  # called only with a federations block
+    premises, cols = config.federations.premises, config.inputs.columns
+    column = premises.capacity_column if premises.rule == "capacity" else cols.floor_area
+    eligibility = config.federations.hub_column
+    return _premises(raw, premises.rule, column, premises.m2_per_patient, eligibility, problems,
+                     "federations.premises")  # fmt: skip
+
+
+def _premises(
+    raw: pd.DataFrame,
+    rule: str,
+    column: str,
+    m2_per_patient: float | None,
+    eligibility_column: str | None,
+    problems: _Problems,
+    key: str,
+) -> np.ndarray:
+    """Patients each practice's premises can serve as a hub under ``rule`` (NaN: no
+    limit); a practice that may host (by ``eligibility_column``) must have a value."""
     if rule == "none":
         return np.full(len(raw), np.nan)
-    column = cols.capacity if rule == "capacity" else cols.floor_area
     values = _require(raw, column, problems)
     if values is None:
         return np.full(len(raw), np.nan)
     numbers = _numbers(values)
     problems.check(column, values.notna() & numbers.isna(), "is not a number")
     problems.check(column, numbers.notna() & (numbers < 0), "is negative")
-    eligibility = _optional_text(raw, cols.hub_eligibility)
+    eligibility = _optional_text(raw, eligibility_column)
     may_host = np.array([(e or "may").lower() != "never" for e in eligibility])
     problems.check(
         column,
         values.isna() & may_host,
-        f"is empty for a practice that may host a hub (premises rule '{rule}')",
+        f"is empty for a practice that may host a hub ({key} rule '{rule}')",
     )
     capacity = numbers.to_numpy(dtype=float)
     if rule == "floor_area":
-        assert config.premises.m2_per_patient is not None  # the schema guarantees it
+        assert m2_per_patient is not None  # the schema guarantees it
         # a group of s patients fits when s * m2_per_patient <= floor area; in floating
         # point 968.8 / 0.025 is 38751.99999999999, so the quotient is floored only after
         # forgiving a millionth of a patient (else 38,752 patients would not fit)
-        capacity = np.floor(capacity / config.premises.m2_per_patient + 1e-6)
+        capacity = np.floor(capacity / m2_per_patient + 1e-6)
     return capacity
 
 

@@ -16,6 +16,7 @@ import pandas as pd
 
 from mergeopt._errors import InputError
 from mergeopt.config import Config
+from mergeopt.engine.federation import FederationRules
 from mergeopt.engine.instance import Instance
 from mergeopt.inputs.matrix import read_travel_matrix
 from mergeopt.inputs.practices import UNALLOCATED, read_practices
@@ -28,6 +29,8 @@ class Problem:
 
     ``travel`` is in ``config.travel.unit`` (minutes, or km for straight lines) and
     ``km`` is always the straight-line distance; both are (n, n) in practice order.
+    ``federation`` holds the federation level's rules when the config has a
+    ``federations`` block.
     """
 
     config: Config
@@ -35,6 +38,7 @@ class Problem:
     travel: np.ndarray
     km: np.ndarray
     instance: Instance
+    federation: FederationRules | None = None
 
     @property
     def codes(self) -> list[str]:
@@ -142,7 +146,45 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         nest_by=config.rules.nest_by,
         oversize_alone=groups.oversize == "alone",
     )
-    return Problem(config, practices, cost, km, instance)
+    federation = _federation_rules(config, practices, cost, km)
+    return Problem(config, practices, cost, km, instance, federation)
+
+
+def _federation_rules(
+    config: Config, practices: pd.DataFrame, cost: np.ndarray, km: np.ndarray
+) -> FederationRules | None:
+    """The ``federations`` block as the engine's arrays (None without one): the window,
+    federation premises and eligibility, the travel limit from each network hub to its
+    federation hub, and the nesting regions."""
+    federations = config.federations
+    if federations is None:
+        return None
+    n = len(practices)
+    upper = np.inf if federations.max_list_size is None else float(federations.max_list_size)
+    capacity = practices["federation_capacity"].to_numpy(dtype=float)
+    eligibility = practices["federation_hub"].to_numpy()
+    allowed = np.isfinite(cost)
+    if federations.max_minutes is not None:
+        allowed &= cost <= federations.max_minutes + 1e-9
+    if federations.max_km is not None:
+        allowed &= km <= federations.max_km + 1e-9
+    names = practices["federation_region"].to_numpy()
+    nested = federations.nest_by is not None
+    region = pd.factorize(names)[0] if nested else np.zeros(n, dtype=np.int64)
+    low, high = federations.count_range
+    return FederationRules(
+        min_size=float(federations.min_list_size),
+        max_size=np.minimum(upper, np.where(np.isnan(capacity), np.inf, capacity)),
+        can_hub=eligibility != "never",
+        must_hub=eligibility == "must",
+        allowed=np.asarray(allowed, dtype=bool),
+        region=np.asarray(region, dtype=np.int64),
+        count_min=low,
+        count_max=high,
+        travel_weight=config.objective.federation_travel,
+        count_weight=config.objective.federations,
+        region_names=tuple(str(name) for name in names) if nested else (),
+    )
 
 
 def travel_costs(config: Config, practices: pd.DataFrame) -> np.ndarray:

@@ -28,6 +28,7 @@ from mergeopt.config import Config
 from mergeopt.engine.instance import objective_value
 from mergeopt.engine.outcome import Outcome
 from mergeopt.inputs.hashes import input_hashes
+from mergeopt.runs.federations import FederationPlan, with_federations
 from mergeopt.runs.problem import Problem
 
 
@@ -35,7 +36,9 @@ from mergeopt.runs.problem import Problem
 class RunResult:
     """A solved (or evaluated) grouping with its tables and what was proved.
 
-    ``report`` is None for an evaluated existing grouping.
+    ``report`` is None for an evaluated existing grouping. ``federations`` holds the
+    federation level of a two-level run (config ``federations``); its figures are in
+    ``metrics`` too, whose ``objective`` is then both levels'.
     """
 
     config: Config
@@ -49,6 +52,7 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     inputs: dict[str, str] = field(default_factory=dict)
     grouping: str | None = None
+    federations: FederationPlan | None = None
 
     @property
     def status(self) -> str:
@@ -60,6 +64,8 @@ class RunResult:
         if report is None:
             broken = len(self.violations)
             return f"existing grouping '{self.grouping}': {broken} rule(s) broken"
+        if self.federations is not None:
+            return self.federations.status_text()
         return report.status_line()
 
 
@@ -72,20 +78,30 @@ def result_for(
     *,
     grouping: str | None = None,
     labels: list[str] | None = None,
+    federations: FederationPlan | None = None,
 ) -> RunResult:
-    """Assemble the tables and figures of a grouping into a :class:`RunResult`."""
+    """Assemble the tables and figures of a grouping (and of its federations, if any)
+    into a :class:`RunResult`."""
+    assignments = assignments_table(problem, hub_of, labels=labels)
+    groups = groups_table(problem, hub_of, labels=labels)
+    figures, broken = metrics(problem, hub_of), violations(problem, hub_of)
+    if federations is not None:
+        assignments, groups = with_federations(assignments, groups, problem, federations)
+        figures |= federations.metrics
+        broken += federations.violations
     return RunResult(
         config=config,
         problem=problem,
         hub_of=hub_of,
-        assignments=assignments_table(problem, hub_of, labels=labels),
-        groups=groups_table(problem, hub_of, labels=labels),
-        metrics=metrics(problem, hub_of),
-        violations=violations(problem, hub_of),
+        assignments=assignments,
+        groups=groups,
+        metrics=figures,
+        violations=broken,
         report=report,
         timings={key: round(value, 4) for key, value in timings.items()},
         inputs=input_hashes(config),
         grouping=grouping,
+        federations=federations,
     )
 
 

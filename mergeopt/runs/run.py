@@ -26,6 +26,13 @@ from mergeopt.engine.portfolio import solve_instance
 from mergeopt.inputs.matrix import travel_matrix_table
 from mergeopt.inputs.practices import read_practices, read_source
 from mergeopt.runs.diagnose import Explanation, explain, precheck
+from mergeopt.runs.federation_explain import explain_federations
+from mergeopt.runs.federations import (
+    hubs_for_federations,
+    plan_of,
+    run_outcome,
+    solve_two_levels,
+)
 from mergeopt.runs.folders import replace_file
 from mergeopt.runs.problem import Problem, prepare_problem, travel_costs
 from mergeopt.runs.results import RunResult, group_labels, hubs_for_grouping, result_for
@@ -42,15 +49,21 @@ def solve(config: Config | Path | str, *, overrides: Mapping[str, Any] | None = 
 
 
 def evaluate(
-    config: Config | Path | str, grouping: str, *, overrides: Mapping[str, Any] | None = None
+    config: Config | Path | str,
+    grouping: str,
+    *,
+    federations: str | None = None,
+    overrides: Mapping[str, Any] | None = None,
 ) -> RunResult:
-    """Score an existing grouping (a column of the practices table) by a config's rules.
+    """Score an existing grouping (a column of the practices table) by a config's rules;
+    with ``federations``, a column of existing federations too (by its ``federations``
+    block).
 
     >>> today = evaluate("configs/hull_pcn.yaml", "pcn_code")
     >>> today.metrics["groups"], len(today.violations) > 0
     (9, True)
     """
-    return evaluate_config(_configured(config, overrides), grouping)
+    return evaluate_config(_configured(config, overrides), grouping, federations=federations)
 
 
 def _configured(config: Config | Path | str, overrides: Mapping[str, Any] | None) -> Config:
@@ -72,6 +85,8 @@ def solve_config(config: Config) -> RunResult:
     """
     started = time.perf_counter()
     problem, timings = prepare_problem(config)
+    if config.federations is not None:
+        return _solve_two_levels(problem, timings, started)
     if precheck(problem):
         raise _infeasible(problem)
     report = solve_problem(problem)
@@ -96,18 +111,57 @@ def solve_problem(problem: Problem) -> Outcome:
         The solver itself failed (not a time limit, not infeasible rules).
     """
     config = problem.config
+    try:
+        return solve_instance(problem.instance, solve_options(config), name=config.name)
+    except EngineSolverError as error:
+        raise SolverError(str(error)) from error
+
+
+def solve_options(config: Config) -> SolveOptions:
+    """The config's ``solver`` block as the engine's plain options."""
     solver = config.solver
-    options = SolveOptions(
+    return SolveOptions(
         solver=solver.name,
         time_limit=solver.time_limit,
         gap=solver.gap,
         threads=solver.threads,
         log=solver.log,
     )
+
+
+def _today(problem: Problem) -> tuple[list[str] | None, np.ndarray | None]:
+    """Today's networks (labels and hubs) when the federations are of them (mode
+    ``today``); else (None, None)."""
+    federations = problem.config.federations
+    if federations is None or federations.mode != "today":
+        return None, None
+    labels = group_labels(problem.practices["current_group"].tolist(), problem.codes)
+    return labels, hubs_for_grouping(problem, labels)
+
+
+def _solve_two_levels(problem: Problem, timings: dict[str, float], started: float) -> RunResult:
+    """Networks and federations (config ``federations``), in the config's mode."""
+    config = problem.config
+    labels, networks = _today(problem)
     try:
-        return solve_instance(problem.instance, options, name=config.name)
+        outcome = solve_two_levels(problem, solve_options(config), networks=networks)
     except EngineSolverError as error:
         raise SolverError(str(error)) from error
+    if outcome.hub_of is None or outcome.federation_of is None:
+        if outcome.status == "infeasible":
+            explanation = explain_federations(problem, solve_options(config))
+            raise InfeasibleError(str(explanation), overrides=explanation.overrides)
+        raise NoSolutionError(
+            f"no plan found within the time limit of {config.solver.time_limit:g} s "
+            f"({outcome.stopped_by}): raise solver.time_limit"
+        )
+    plan = plan_of(problem, outcome.hub_of, outcome.federation_of, outcome=outcome)
+    report = run_outcome(problem, plan, outcome.hub_of)
+    timings |= {"solve_seconds": outcome.seconds}
+    timings["total_seconds"] = time.perf_counter() - started
+    return result_for(
+        config, problem, outcome.hub_of, report, timings, labels=labels, federations=plan
+    )
 
 
 def _infeasible(problem: Problem) -> InfeasibleError:
@@ -115,21 +169,39 @@ def _infeasible(problem: Problem) -> InfeasibleError:
     return InfeasibleError(str(explanation), overrides=explanation.overrides)
 
 
-def evaluate_config(config: Config, grouping: str) -> RunResult:
-    """Score an existing grouping (a column of the practices table) by the config's rules."""
+def evaluate_config(config: Config, grouping: str, *, federations: str | None = None) -> RunResult:
+    """Score an existing grouping (a column of the practices table) by the config's rules;
+    with ``federations``, the existing federations in that column too (each practice's
+    federation label), by the config's ``federations`` block."""
     started = time.perf_counter()
     problem, timings = prepare_problem(config)
+    if federations is not None and config.federations is None:
+        raise InputError(
+            f"{config.source}: --federations {federations} needs a federations block in the "
+            "config (its rules score them)"
+        )
+    names = _column_labels(config, problem, grouping, "--grouping")
+    hub_of = hubs_for_grouping(problem, names)
+    plan = None
+    if federations is not None:
+        fed_names = _column_labels(config, problem, federations, "--federations")
+        federation_of = hubs_for_federations(problem, hub_of, fed_names)
+        plan = plan_of(problem, hub_of, federation_of, labels=fed_names, column=federations)
+    timings["total_seconds"] = time.perf_counter() - started
+    return result_for(
+        config, problem, hub_of, None, timings, grouping=grouping, labels=names, federations=plan
+    )
+
+
+def _column_labels(config: Config, problem: Problem, column: str, option: str) -> list[str]:
+    """Each practice's label in a column of the practices table (empty or ``U``: alone)."""
     path = config.inputs.source
     raw = read_source(config)
-    if grouping not in raw.columns:
-        raise InputError(f"{path}: missing column '{grouping}' named by --grouping")
+    if column not in raw.columns:
+        raise InputError(f"{path}: missing column '{column}' named by {option}")
     codes = raw[config.inputs.columns.code].astype("string").str.strip().str.upper()
-    labels = pd.Series(raw[grouping].to_numpy(), index=codes.to_numpy())
-    names = group_labels(labels.reindex(problem.practices.index).tolist(), problem.codes)
-    hub_of = hubs_for_grouping(problem, names)
-    return _result(
-        config, problem, hub_of, None, timings, started, grouping=grouping, labels=names
-    )
+    labels = pd.Series(raw[column].to_numpy(), index=codes.to_numpy())
+    return group_labels(labels.reindex(problem.practices.index).tolist(), problem.codes)
 
 
 def _result(
@@ -154,11 +226,26 @@ def explain_config(config: Config) -> tuple[str, Explanation | None]:
     the explanation; None when a grouping meets them all.
     """
     problem, _ = prepare_problem(config)
+    if config.federations is not None:
+        return _explain_two_levels(problem)
     if not precheck(problem):
         report = solve_problem(problem)
         if report.status != "infeasible":
             return report.status, None
     return "infeasible", explain(problem)
+
+
+def _explain_two_levels(problem: Problem) -> tuple[str, Explanation | None]:
+    """explain_config for a config with ``federations``: both levels, in its mode."""
+    config = problem.config
+    _, networks = _today(problem)
+    try:
+        outcome = solve_two_levels(problem, solve_options(config), networks=networks)
+    except EngineSolverError as error:
+        raise SolverError(str(error)) from error
+    if outcome.status != "infeasible":
+        return outcome.status, None
+    return "infeasible", explain_federations(problem, solve_options(config))
 
 
 def check_config(config: Config) -> tuple[Problem, list[str]]:

@@ -26,6 +26,7 @@ from mergeopt.engine.outcome import Outcome
 from mergeopt.geo.maps.files import write_maps
 from mergeopt.geo.maps.layers import MapLayers
 from mergeopt.inputs.hashes import input_hashes
+from mergeopt.runs.federations import plan_of
 from mergeopt.runs.folders import read_json, write_folder, write_json
 from mergeopt.runs.maps import group_areas, result_layers
 from mergeopt.runs.problem import prepare_problem
@@ -70,6 +71,8 @@ def write_run(
         layers = result_layers(result) if maps else None
         result.assignments.to_csv(staging / "assignments.csv", index=False)
         _groups(result, layers).to_csv(staging / "groups.csv", index=False)
+        if result.federations is not None:
+            result.federations.table.to_csv(staging / "federations.csv", index=False)
         if layers is not None:
             write_maps(layers, staging)
         for writer in extra:
@@ -157,6 +160,8 @@ def run_record(result: RunResult) -> dict[str, Any]:
         "violations": result.violations,
         "timings": result.timings,
     }
+    if result.federations is not None:
+        record["federations"] = result.federations.record()
     return record
 
 
@@ -249,14 +254,31 @@ def load_run(path: Path | str) -> RunResult:
             f"{folder}: inputs changed since this run: {', '.join(changed)}", stacklevel=2
         )
     problem, timings = prepare_problem(config)
-    assignments = pd.read_csv(folder / "assignments.csv", dtype={"practice_code": str, "hub": str})
+    assignments = pd.read_csv(
+        folder / "assignments.csv",
+        dtype={"practice_code": str, "hub": str, "federation": str, "federation_hub": str},
+    )
     position = {code: k for k, code in enumerate(problem.codes)}
     missing = sorted(set(assignments["practice_code"]) - set(position))
     if missing or len(assignments) != len(position):
         raise InputError(f"{folder}: assignments.csv does not match the inputs ({missing[:5]})")
     ordered = assignments.set_index("practice_code").loc[problem.codes]
     hub_of = np.array([position[hub] for hub in ordered["hub"]], dtype=np.int64)
-    labels = [str(g) for g in ordered["group"]] if record["kind"] == "evaluation" else None
+    saved = record.get("federations")
+    today = saved is not None and saved.get("mode") == "today"
+    named = record["kind"] == "evaluation" or today
+    labels = [str(g) for g in ordered["group"]] if named else None
+    federations = None
+    if saved is not None and "federation_hub" in ordered:
+        federation_of = np.array([position[str(h)] for h in ordered["federation_hub"]])
+        federations = plan_of(
+            problem,
+            hub_of,
+            federation_of,
+            labels=[str(f) for f in ordered["federation"]],
+            column=saved.get("column"),
+            saved=saved,
+        )
     return result_for(
         config,
         problem,
@@ -265,6 +287,7 @@ def load_run(path: Path | str) -> RunResult:
         {**record["timings"], **timings},
         grouping=record.get("grouping"),
         labels=labels,
+        federations=federations,
     )
 
 

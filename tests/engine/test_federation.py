@@ -79,8 +79,10 @@ def two_level_instances(draw: st.DrawFn) -> tuple[Instance, FederationRules]:
     """Tiny two-level instances, about half of them feasible: rules drawn around the
     sizes and distances at hand (a rule on a few practices rarely holds otherwise)."""
     n = draw(st.integers(3, 5))
-    xy = np.asarray(draw(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)),
-                                  min_size=n, max_size=n)), dtype=float)  # fmt: skip
+    xy = np.asarray(
+        draw(st.lists(st.tuples(st.integers(0, 12), st.integers(0, 12)), min_size=n, max_size=n)),
+        dtype=float,
+    )
     sizes = draw(st.lists(st.integers(1, 9), min_size=n, max_size=n))
     total = sum(sizes)
     low = float(draw(st.integers(0, 6)))
@@ -93,8 +95,15 @@ def two_level_instances(draw: st.DrawFn) -> tuple[Instance, FederationRules]:
     allowed[alone, :] = allowed[:, alone] = False
     allowed[alone, alone] = True
     can_hub = np.asarray(draw(mostly)) | alone
-    inst = instance(xy, sizes, min_size=low, max_size=np.full(n, high), can_hub=can_hub,
-                    allowed=allowed, alone=alone)  # fmt: skip
+    inst = instance(
+        xy,
+        sizes,
+        min_size=low,
+        max_size=np.full(n, high),
+        can_hub=can_hub,
+        allowed=allowed,
+        alone=alone,
+    )
     f_low = float(draw(st.integers(0, total // 2)))
     f_high = f_low + draw(st.integers(total // 3, total))
     count = draw(st.sampled_from([(None, None), (None, None), (1, 1), (2, 2), (1, 2), (2, None)]))
@@ -130,8 +139,13 @@ def test_joint_optimum_is_the_brute_force_optimum_and_beats_sequential(
     assert joint.objective == pytest.approx(best, rel=1e-6, abs=1e-6)
     assert plan_feasible(inst, fed, joint.hub_of, joint.federation_of)
     sequential = solve_sequential(inst, fed, FAST)
-    event("no sequential plan" if sequential.objective is None else
-          "joint better" if joint.objective < sequential.objective - 1e-6 else "joint equal")  # fmt: skip
+    event(
+        "no sequential plan"
+        if sequential.objective is None
+        else "joint better"
+        if joint.objective < sequential.objective - 1e-6
+        else "joint equal"
+    )
     if sequential.objective is not None:
         assert joint.objective <= sequential.objective + 1e-6
         assert joint.sequential == pytest.approx(sequential.objective)
@@ -229,11 +243,28 @@ def test_today_mode_reports_a_network_straddling_two_regions():
 def test_constraints_are_named_after_the_formulation():
     xy = np.array([[0, 0], [1, 0], [5, 0]], dtype=float)
     inst = instance(xy, [1, 1, 1], min_size=1.0, max_size=np.full(3, 2.0))
-    fed = rules(3, min_size=2.0, max_size=np.full(3, 3.0), count_min=1, count_max=1,
-                must_hub=np.array([True, False, False]))  # fmt: skip
+    fed = rules(
+        3,
+        min_size=2.0,
+        max_size=np.full(3, 3.0),
+        count_min=1,
+        count_max=1,
+        must_hub=np.array([True, False, False]),
+    )
     names = set(joint_arrays(inst, fed).arrays.row_names)
-    expected = {"c1_assign_P0", "c13_fed_assign_P0", "c14_fed_link_P1_P0", "c15_fed_self_P0",
-                "c16_fed_carry_P1_P0", "c16_fed_least_P1_P0", "c17_fed_load_P0",
-                "c18_fed_min_P0", "c19_fed_max_P0", "c20_fed_count_min", "c20_fed_count_max",
-                "c21_fed_hub_P0", "c23_fed_networks_max_P0"}  # fmt: skip
+    expected = {
+        "c1_assign_P0",
+        "c13_fed_assign_P0",
+        "c14_fed_link_P1_P0",
+        "c15_fed_self_P0",
+        "c16_fed_carry_P1_P0",
+        "c16_fed_least_P1_P0",
+        "c17_fed_load_P0",
+        "c18_fed_min_P0",
+        "c19_fed_max_P0",
+        "c20_fed_count_min",
+        "c20_fed_count_max",
+        "c21_fed_hub_P0",
+        "c23_fed_networks_max_P0",
+    }
     assert expected <= names
