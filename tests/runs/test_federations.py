@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 import yaml
 from typer.testing import CliRunner
@@ -81,8 +82,12 @@ def test_joint_run_writes_both_levels_and_is_no_worse_than_networks_first(
     assert joint.status == "optimal"
     assert joint.metrics["objective"] <= sequential.metrics["objective"] + 1e-6
     assert sequential.status == "feasible" and sequential.report.bound is None
-    folder = write_run(joint, tmp_path / "run")
+    folder = write_run(joint, tmp_path / "run", maps=True)
     federations = pd.read_csv(folder / "federations.csv")
+    # the maps outline the same federations over the networks
+    outlines = pyogrio.read_dataframe(folder / "groups.gpkg", layer="federations")
+    assert sorted(outlines["federation"]) == sorted(federations["federation"].astype(str))
+    assert f"federation {federations['federation'][0]}" in (folder / "map.html").read_text()
     assert list(federations.columns[:7]) == [
         "federation", "hub", "hub_name", "networks", "network_hubs", "practices", "list_size",
     ]  # fmt: skip

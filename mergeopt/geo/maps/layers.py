@@ -25,6 +25,10 @@ class MapLayers:
     point geometry), ``hubs`` (the hub practices), ``groups`` (group catchments with
     list_size, practices, area_km2, pieces), ``current`` (current networks' catchments,
     or None), ``lines`` (hub-practice lines), ``catchments`` (per practice).
+    ``federations`` (a two-level plan's federations, drawn as outlines over the groups'
+    fills: index federation, with hub, hub_name, networks, practices, list_size,
+    area_km2, pieces; None for one level); ``practices`` then has federation and
+    federation_hub too.
     ``attribution`` is the credit the data behind the map require, if any (e.g. a road
     network's licence), shown on every map.
     """
@@ -38,6 +42,7 @@ class MapLayers:
     title: str
     unit: str
     attribution: str | None = None
+    federations: gpd.GeoDataFrame | None = None
 
 
 def map_layers(
@@ -87,6 +92,9 @@ def map_layers(
         index=pd.Index(codes, name="code"),
         crs=BNG,
     )
+    if "federation" in table.columns:
+        practices["federation"] = table["federation"].astype(str).to_numpy()
+        practices["federation_hub"] = table["federation_hub"].astype(str).to_numpy()
     groups = group_catchments(catchments, practices["group"])
     sizes = practices.groupby("group").agg(
         list_size=("list_size", "sum"), practices=("name", "size")
@@ -118,6 +126,9 @@ def map_layers(
     )
     kind = f"existing grouping '{grouping}'" if grouping else "proposed groups"
     title = f"{name}: {kind} ({len(groups)} groups)"
+    federations = federation_areas(practices, catchments)
+    if federations is not None:
+        title = f"{title[:-1]} in {len(federations)} federations)"
     return MapLayers(
         practices=practices,
         hubs=practices.loc[practices["is_hub"]],
@@ -128,4 +139,25 @@ def map_layers(
         title=title,
         unit=unit,
         attribution=attribution,
+        federations=federations,
     )
+
+
+def federation_areas(
+    practices: gpd.GeoDataFrame, catchments: Catchments
+) -> gpd.GeoDataFrame | None:
+    """Each federation's catchment (its networks' catchments together), with its figures;
+    None when the practices have no federation (a plan of one level)."""
+    if "federation" not in practices.columns:
+        return None
+    areas = group_catchments(catchments, practices["federation"].rename("federation"))
+    areas.index.name = "federation"
+    figures = practices.groupby("federation").agg(
+        hub=("federation_hub", "first"),
+        networks=("group", "nunique"),
+        practices=("name", "size"),
+        list_size=("list_size", "sum"),
+    )
+    names = practices["name"].reindex(figures["hub"]).fillna("").to_numpy()
+    figures["hub_name"] = names
+    return areas.join(figures)

@@ -37,6 +37,7 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
     gpd.GeoSeries([layers.catchments.area], crs=BNG).boundary.plot(
         ax=ax, color="#444", linewidth=1
     )
+    _federation_outlines(ax, layers)
     layers.lines.plot(ax=ax, color="#333", linewidth=0.6, alpha=0.6)
     ax.scatter(
         layers.practices.geometry.x,
@@ -71,9 +72,9 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
         matplotlib.lines.Line2D([], [], marker="*", color="gold", markeredgecolor="black",
                                  markersize=13, linestyle="", label="hub")
     )  # fmt: skip
-    ax.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, title="Groups"
-    )
+    handles += _federation_handles(layers)
+    title = "Groups" if layers.federations is None else "Networks and federations"
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, title=title)
     _scale_bar(ax)
     _north_arrow(ax)
     _attribution(ax, layers.attribution)
@@ -112,6 +113,8 @@ def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
                 ax=ax, color=colours[str(label)], alpha=0.55, edgecolor="white", linewidth=1
             )
         area.boundary.plot(ax=ax, color="#444", linewidth=1)
+        if column == "group":
+            _federation_outlines(ax, layers)
         members = layers.practices[column].where(layers.practices[column] != "", "none")
         ax.scatter(
             layers.practices.geometry.x, layers.practices.geometry.y,
@@ -127,6 +130,46 @@ def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
         _attribution(ax, layers.attribution)
     fig.suptitle(f"{layers.title.split(':')[0]}: today's networks and the proposal")
     return fig, axes
+
+
+#: How a federation's outline is drawn over its networks' fills (static maps).
+FEDERATION_COLOUR, FEDERATION_WIDTH = "#111111", 2.8
+
+
+def _federation_outlines(ax: Axes, layers: MapLayers) -> None:
+    """A two-level plan's federations as dark outlines over the networks' fills."""
+    if layers.federations is not None:
+        layers.federations.boundary.plot(
+            ax=ax, zorder=2, color=FEDERATION_COLOUR, linewidth=FEDERATION_WIDTH
+        )
+        hubs = layers.practices.loc[layers.federations["hub"]]
+        ax.scatter(
+            hubs.geometry.x, hubs.geometry.y, marker="o", s=620, facecolors="none",
+            edgecolors=FEDERATION_COLOUR, linewidths=2.2, zorder=4,
+        )  # fmt: skip
+
+
+def _federation_handles(layers: MapLayers) -> list[Any]:
+    """Legend entries for the federations: one line each, with its size."""
+    import matplotlib
+
+    if layers.federations is None:
+        return []
+    ring = matplotlib.lines.Line2D(
+        [], [], marker="o", markersize=16, markerfacecolor="none", linestyle="",
+        markeredgecolor=FEDERATION_COLOUR, markeredgewidth=2.2, label="federation hub",
+    )  # fmt: skip
+    return [ring] + [
+        matplotlib.lines.Line2D(
+            [],
+            [],
+            color=FEDERATION_COLOUR,
+            linewidth=FEDERATION_WIDTH,
+            label=f"federation {f} {str(r['hub_name']).title()[:20]}: {int(r['list_size']):,} "
+            f"patients, {_plural(int(r['networks']), 'network')}",
+        )
+        for f, r in layers.federations.sort_values("list_size", ascending=False).iterrows()
+    ]
 
 
 def _attribution(ax: Axes, text: str | None) -> None:

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 def interactive_map(layers: MapLayers) -> PlotlyFigure:
     """An interactive map (plotly, no basemap, nothing fetched): group and current
-    network catchments as switchable layers, one marker per practice with a tooltip."""
+    network catchments as switchable layers, one marker per practice with a tooltip; a
+    two-level plan's federations as outlines over the groups."""
     import plotly.graph_objects as go
 
     fig = go.Figure()
@@ -38,11 +39,16 @@ def interactive_map(layers: MapLayers) -> PlotlyFigure:
     for trace in current:
         trace.visible = False
         fig.add_trace(trace)
+    outlines = _outline_traces(layers.federations) if layers.federations is not None else []
+    for trace in outlines:
+        fig.add_trace(trace)
     p = layers.practices
+    two_level = "federation" in p.columns
     hover = [
         f"<b>{code} {str(r['name']).title()}</b><br>{int(r['list_size']):,} patients<br>"
         f"group {r['group']} (hub {r['hub']})<br>travel to hub {r['travel']:.1f} {layers.unit}"
         f"<br>current network {r['current_group'] or 'none'}"
+        + (f"<br>federation {r['federation']} (hub {r['federation_hub']})" if two_level else "")
         for code, r in p.iterrows()
     ]
     fig.add_trace(
@@ -55,15 +61,15 @@ def interactive_map(layers: MapLayers) -> PlotlyFigure:
             text=hover, hoverinfo="text", customdata=list(p.index),
         )
     )  # fmt: skip
-    n_prop, n_cur = len(proposed), len(current)
+    n_prop, n_cur, n_fed = len(proposed), len(current), len(outlines)
     buttons = [
         {"label": "Proposed groups", "method": "update",
-         "args": [{"visible": [True] * n_prop + [False] * n_cur + [True]}]},
+         "args": [{"visible": [True] * n_prop + [False] * n_cur + [True] * n_fed + [True]}]},
     ]  # fmt: skip
     if n_cur:
         buttons.append(
             {"label": "Current networks", "method": "update",
-             "args": [{"visible": [False] * n_prop + [True] * n_cur + [True]}]}
+             "args": [{"visible": [False] * n_prop + [True] * n_cur + [False] * n_fed + [True]}]}
         )  # fmt: skip
     fig.update_layout(
         title={"text": layers.title, "x": 0.5, "xanchor": "center"},
@@ -82,20 +88,49 @@ def interactive_map(layers: MapLayers) -> PlotlyFigure:
     return fig
 
 
+def _outline_traces(federations: gpd.GeoDataFrame) -> list[Any]:
+    """A two-level plan's federations as dark outlines (no fill) over the groups' fills,
+    each with its figures on hover."""
+    import plotly.graph_objects as go
+
+    traces = []
+    for label, row in federations.iterrows():
+        xs, ys = _rings(row.geometry)
+        text = (
+            f"<b>federation {label}</b> (hub {row['hub']} {str(row['hub_name']).title()})<br>"
+            f"{int(row['list_size']):,} patients, {int(row['networks'])} networks, "
+            f"{int(row['practices'])} practices<br>{row['area_km2']:.1f} km²"
+        )
+        traces.append(
+            go.Scatter(
+                x=xs, y=ys, mode="lines", name=f"federation {label}",
+                line={"color": "#111111", "width": 3.5}, hoverinfo="text", text=text,
+                hoveron="points",
+            )
+        )  # fmt: skip
+    return traces
+
+
+def _rings(geometry: Any) -> tuple[list[float | None], list[float | None]]:
+    """Every ring of a (multi)polygon as one line, rings separated by gaps."""
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    for polygon in shapely.get_parts(geometry):
+        if polygon.geom_type != "Polygon":
+            continue
+        for ring in [polygon.exterior, *polygon.interiors]:
+            x, y = ring.xy
+            xs += [*x, None]
+            ys += [*y, None]
+    return xs, ys
+
+
 def _area_traces(areas: gpd.GeoDataFrame, colours: dict[str, str], noun: str) -> list[Any]:
     import plotly.graph_objects as go
 
     traces = []
     for label, row in areas.iterrows():
-        xs: list[float | None] = []
-        ys: list[float | None] = []
-        for polygon in shapely.get_parts(row.geometry):
-            if polygon.geom_type != "Polygon":
-                continue
-            for ring in [polygon.exterior, *polygon.interiors]:
-                x, y = ring.xy
-                xs += [*x, None]
-                ys += [*y, None]
+        xs, ys = _rings(row.geometry)
         text = (
             f"<b>{noun} {label}</b><br>{int(row['list_size']):,} patients, "
             f"{int(row['practices'])} practices<br>{row['area_km2']:.1f} km², "
