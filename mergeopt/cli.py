@@ -386,17 +386,23 @@ def _summarise(result: RunResult, written: Path) -> None:
 
 
 def _federations_grid(result: RunResult) -> Table:
+    """The federations, one row each; the label column only where a federation is not
+    named after its hub (existing federations given as a column)."""
     assert result.federations is not None
     unit = result.config.travel.unit
     federations = result.federations.table
+    named = (federations["federation"].astype(str) != federations["hub"].astype(str)).any()
     grid = Table(title=f"{len(federations)} federations (travel to the federation hub, {unit})")
-    grid.add_column("federation")
-    grid.add_column("hub", max_width=30, no_wrap=True)
-    for column in ("networks", "practices", "patients", "mean", "max", "hub max"):
-        grid.add_column(column, justify="right", no_wrap=True)
+    if named:
+        grid.add_column("federation", max_width=12, no_wrap=True)
+    grid.add_column("hub", max_width=22, no_wrap=True)
+    figures = ("nets", "pract", "patients", "mean", "max", "hub max")
+    for column in figures:
+        grid.add_column(column, justify="right", no_wrap=True, min_width=len(column))
     for row in federations.itertuples():
+        cells = [str(row.federation)] if named else []
         grid.add_row(
-            str(row.federation),
+            *cells,
             f"{row.hub} {str(row.hub_name).title()}",
             str(row.networks),
             str(row.practices),

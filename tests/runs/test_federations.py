@@ -219,3 +219,24 @@ def test_a_sweep_varies_the_federation_count(towns: Path, tmp_path: Path):
     for count in (2, 3):
         if table.loc[count, "status"] in ("optimal", "feasible"):
             assert sweep.load(f"count={count}").metrics["federations"] == count
+
+
+def test_the_printed_federations_table_fits_80_columns(
+    towns: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from mergeopt import cli
+
+    monkeypatch.setattr(cli.out_console, "width", 80)
+    practices = pd.read_csv(tmp_path / "practices.csv")
+    practices["practice_name"] += " Medical Centre And Community Health Partnership"
+    practices.to_csv(tmp_path / "practices.csv", index=False)  # names as long as real ones
+    run = CliRunner().invoke(app, ["run", str(towns), "--out", str(tmp_path / "run")])
+    assert run.exit_code == 0, run.output
+    table = pd.read_csv(tmp_path / "run" / "federations.csv")
+    lines = run.output.splitlines()
+    start = next(k for k, line in enumerate(lines) if "federations (travel" in line)
+    for row in table.itertuples():  # each federation's figures printed whole
+        line = next(line for line in lines[start:] if f"│ {row.hub} " in line)
+        figures = (f"{row.list_size:,}", f"{row.mean_travel:.1f}", f"{row.max_travel:.1f}")
+        assert all(f" {figure} " in line for figure in figures), line
+    assert max(len(line) for line in lines) <= 80
