@@ -66,3 +66,15 @@ def test_bound_study_figures_are_true_bounds(inst: Instance):
     assert dw["dw_converged"] and dw["dw_unit"] == 1.0
     assert dw["dw"] == pytest.approx(dw["dw_master"], abs=tol)
     assert dw["dw"] >= lp - tol
+
+
+def test_federation_benchmark_reports_time_bound_gap_and_gain(tmp_path):
+    from benchmarks import federations
+    from tests.runs.test_federations import _config
+
+    row = federations.measure(_config(tmp_path), overrides={}, label="towns")
+    assert row["practices"] == 12 and row["status"] in ("optimal", "feasible")
+    assert row["bound"] <= row["objective"] + 1e-6 <= row["sequential"] + 2e-6
+    assert row["gain"] == pytest.approx(row["sequential"] - row["objective"])
+    text = federations.render([row], "python -m benchmarks.federations", "abc1234")
+    assert "- commit: abc1234" in text and "| towns | 12 |" in text
