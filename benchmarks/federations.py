@@ -5,6 +5,7 @@ Run from the repository root::
     python -m benchmarks.federations                       # the shipped two-level configs
     python -m benchmarks.federations --configs suffolk_ne_essex_federations --icb QNC,QUE
     python -m benchmarks.federations --time-limit 120 --out /tmp/FED.md --json /tmp/fed.json
+    python -m benchmarks.federations --render      # redraw the table from the JSON
 
 Each case is one two-level config solved in mode ``joint`` through :func:`mergeopt.solve`
 (the path ``mergeopt run`` takes; no maps drawn): the sequential plan first (networks,
@@ -83,7 +84,7 @@ def _percent(share: float | None) -> str:
     return "-" if share is None else f"{100 * share:.3f}%"
 
 
-def render(rows: list[dict[str, Any]], command: str, commit: str) -> str:
+def render(rows: list[dict[str, Any]], command: str, commit: str, date: str, machine: str) -> str:
     """The results file: how it was made, then one row per case."""
     header = (
         "| case | practices | networks | federations | status | objective | bound | gap "
@@ -104,17 +105,18 @@ def render(rows: list[dict[str, Any]], command: str, commit: str) -> str:
         "# The joint two-level model (networks and federations)\n\n"
         "Written by `benchmarks/federations.py`; do not edit by hand.\n\n"
         f"- command: `{command}`\n"
-        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}\n"
+        f"- date: {date}\n"
         f"- commit: {commit}\n"
-        f"- machine: {describe()}\n\n"
+        f"- machine: {machine}\n\n"
         "Each case solved in mode `joint` through `mergeopt.solve` (no maps). `objective` "
         "is the joint plan's (patient-minutes to network hubs, plus each network's "
         "patients times its hub's minutes to the federation hub), `bound` the proven "
         "lower bound on it, `gap` between them; `networks first` is the sequential plan's "
         "objective (networks solved, then their federations), the joint model's start, "
         "and `joint gain` how much lower the joint plan is. `sequential s` is the time "
-        "the sequential plan took, `joint s` the joint model's (build and solve), `wall s` "
-        "the whole `mergeopt.solve` call (reading inputs and travel too). Timings come "
+        "the sequential plan took, `joint s` the whole joint solve within the time limit "
+        "(the sequential plan, then the joint model's build and solve), `wall s` the whole "
+        "`mergeopt.solve` call (reading inputs and travel too). Timings come "
         "from a shared machine under load from other work: read them as rough.\n\n"
         + header
         + "\n"
@@ -139,7 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--time-limit", type=float, default=None, help="seconds per case")
     parser.add_argument("--out", type=Path, default=MARKDOWN)
     parser.add_argument("--json", type=Path, default=JSON)
+    parser.add_argument("--render", action="store_true", help="redraw --out from --json")
     args = parser.parse_args(argv)
+    if args.render:
+        saved = json.loads(args.json.read_text(encoding="utf-8"))
+        text = render(
+            saved["rows"], saved["command"], saved["commit"], saved["date"], saved["machine"]
+        )
+        args.out.write_text(text, encoding="utf-8")
+        return 0
     command = "python -m benchmarks.federations" + "".join(
         f" {a}" for a in (argv if argv is not None else sys.argv[1:])
     )
@@ -163,9 +173,10 @@ def main(argv: list[str] | None = None) -> int:
     for config, overrides, label in cases:
         rows.append(measure(config, overrides=overrides, label=label))
         print(json.dumps(rows[-1]), flush=True)
-        record = {"command": command, "commit": commit, "machine": describe(), "rows": rows}
-        args.json.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-        args.out.write_text(render(rows, command, commit), encoding="utf-8")
+        date = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        record = {"command": command, "commit": commit, "date": date, "machine": describe()}
+        args.json.write_text(json.dumps(record | {"rows": rows}, indent=1) + "\n", "utf-8")
+        args.out.write_text(render(rows, command, commit, date, describe()), encoding="utf-8")
     print(f"written to {args.out} and {args.json}")
     return 0
 

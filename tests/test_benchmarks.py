@@ -76,5 +76,5 @@ def test_federation_benchmark_reports_time_bound_gap_and_gain(tmp_path):
     assert row["practices"] == 12 and row["status"] in ("optimal", "feasible")
     assert row["bound"] <= row["objective"] + 1e-6 <= row["sequential"] + 2e-6
     assert row["gain"] == pytest.approx(row["sequential"] - row["objective"])
-    text = federations.render([row], "python -m benchmarks.federations", "abc1234")
-    assert "- commit: abc1234" in text and "| towns | 12 |" in text
+    text = federations.render([row], "python -m benchmarks.federations", "abc1234", "today", "vm")
+    assert "- commit: abc1234" in text and "| towns | 12 |" in text and "- machine: vm" in text
