@@ -95,9 +95,12 @@ def _beside_alone(inst: Instance, options: SolveOptions, name: str) -> Outcome:
     """Practices that stand alone are each a group of their own: the rest is grouped
     without them, with the group count less theirs.
 
-    Their groups add only the per-group weight to the objective (no travel, no move:
-    each stays with itself, and the longest travel is the rest's), so the rest's bound
-    plus that is a bound for the whole. A takeover or a must-link tying one of them to
+    Their groups add a fixed amount to every grouping's objective: the per-group weight
+    and each one's own arc (its travel to itself, zero on a map but whatever a supplied
+    matrix says, and no move). The rest's objective and bound plus exactly that amount
+    are the whole's, so a proof of the rest is a proof of the whole; the longest travel
+    is the rest's, or an alone practice's own if larger (then the bound keeps the rest's
+    and only the objective shows it). A takeover or a must-link tying one of them to
     another practice cannot hold, nor can one that may not host its own group.
     """
     alone = inst.standing_alone()
@@ -109,7 +112,7 @@ def _beside_alone(inst: Instance, options: SolveOptions, name: str) -> Outcome:
         return infeasible("more practices stand alone than groups are allowed")
     rest = np.flatnonzero(~alone)
     hub_of = np.arange(inst.n)
-    constant = inst.weights[2] * k
+    constant = fixed_cost(inst, np.flatnonzero(alone))
     if not len(rest):
         value = objective_value(inst, hub_of)
         if inst.count_min is not None and inst.count_min > k:
@@ -130,6 +133,13 @@ def _beside_alone(inst: Instance, options: SolveOptions, name: str) -> Outcome:
         build_seconds=outcome.build_seconds,
         solve_seconds=outcome.solve_seconds,
     )
+
+
+def fixed_cost(inst: Instance, alone: np.ndarray) -> float:
+    """What practices ``alone``, each a group of its own, add to any grouping's objective:
+    the per-group weight and each one's own arc (travel to itself, and no move)."""
+    own = inst.arc_objective(alone, alone)
+    return float(inst.weights[2] * len(alone) + own.sum())
 
 
 def solve_region(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:

@@ -89,3 +89,18 @@ def test_optimum_equals_brute_force_with_a_practice_alone(inst: Instance, data) 
         assert outcome.status == "optimal"
         assert outcome.hub_of[k] == k and (outcome.hub_of == k).sum() == 1
         assert objective_value(inst, outcome.hub_of) == pytest.approx(best)
+
+
+def test_a_lone_practice_travelling_to_itself_keeps_the_proof() -> None:
+    # a supplied matrix may give a practice a travel time to itself: that arc is fixed
+    # before the rest is solved, and the bound must carry its cost as the objective does
+    cost = ISLAND.cost.copy()
+    cost[3, 3] = 7.0
+    inst = replace(standing_alone(ISLAND, REMOTE), cost=cost)
+    outcome = solve_instance(inst, FAST)
+    assert outcome.hub_of is not None
+    assert (
+        outcome.objective == pytest.approx(20.0 + 3 * 7.0) == objective_value(inst, outcome.hub_of)
+    )
+    assert outcome.bound == pytest.approx(outcome.objective)
+    assert outcome.status == "optimal"
