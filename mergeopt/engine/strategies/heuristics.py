@@ -10,12 +10,18 @@ neighbourhoods of groups with the MIP, is :mod:`mergeopt.engine.strategies.mathe
 2. :func:`local_search`: move one practice to another group, swap two practices,
    move a group's hub to the member that serves it best, while the objective falls.
 
+Every step looks at its ``deadline`` (``time.perf_counter()``; None for none): a
+construction past it gives up (None), an improvement returns the best so far. On a
+3,000-point instance the greedy ran 138-155 s of a 180 s limit before it did.
+
 None of this proves anything: a grouping from here is "feasible" with the bound a
 solver or a bound procedure proved. :func:`~mergeopt.engine.instance.broken_rules` checks
 a grouping against every rule of an :class:`~mergeopt.engine.instance.Instance`.
 """
 
 from __future__ import annotations
+
+import time
 
 import numpy as np
 
@@ -36,16 +42,31 @@ _TOL = 1e-9
 # 1. Construction
 
 
-def construct(inst: Instance) -> Vector | None:
-    """A greedy grouping that keeps every rule, or None if the greedy finds none."""
+class Expired(Exception):
+    """The deadline passed before a construction was finished."""
+
+
+def past(deadline: float | None) -> bool:
+    """Whether ``deadline`` (``time.perf_counter()``, or None for none) has passed."""
+    return deadline is not None and time.perf_counter() >= deadline
+
+
+def construct(inst: Instance, *, deadline: float | None = None) -> Vector | None:
+    """A greedy grouping that keeps every rule, or None if the greedy finds none by
+    ``deadline`` (``time.perf_counter()``; None: no deadline)."""
     coef = arc_costs(inst)
     found: list[Vector] = []
     for build in (_grow_groups, _hubs_then_assign):
-        hub_of = build(inst, coef)
+        if past(deadline):
+            break
+        try:
+            hub_of = build(inst, coef, deadline)
+        except Expired:
+            break
         if hub_of is not None:
             if uncapacitated(inst):
-                hub_of = interchange(inst, hub_of, coef)
-            hub_of = local_search(inst, hub_of, coef)
+                hub_of = interchange(inst, hub_of, coef, deadline=deadline)
+            hub_of = local_search(inst, hub_of, coef, deadline=deadline)
             if feasible(inst, hub_of):
                 found.append(hub_of)
     if not found:
@@ -53,7 +74,7 @@ def construct(inst: Instance) -> Vector | None:
     return min(found, key=lambda h: objective_value(inst, h))
 
 
-def _grow_groups(inst: Instance, coef: Vector) -> Vector | None:
+def _grow_groups(inst: Instance, coef: Vector, deadline: float | None) -> Vector | None:
     """Groups grown to the minimum list size around hubs, hardest practice first."""
     n = inst.n
     hub_of = np.full(n, -1, dtype=np.int64)
@@ -72,6 +93,8 @@ def _grow_groups(inst: Instance, coef: Vector) -> Vector | None:
         free = hub_of == -1
         if not free.any():
             break
+        if past(deadline):
+            raise Expired
         # the hardest practice: the fewest free patients around its best free hub
         hub_reach = (reach[free] * inst.size[free][:, None]).sum(axis=0)
         hub_reach[~(free & usable)] = 0.0
@@ -79,7 +102,7 @@ def _grow_groups(inst: Instance, coef: Vector) -> Vector | None:
         seed = int(np.flatnonzero(free)[np.argmin(hardest)])
         if not _grow_one(inst, coef, hub_of, load, seed):
             hub_of[seed] = -2  # placed later into an existing group
-    return _place_leftovers(inst, coef, hub_of, load)
+    return _place_leftovers(inst, coef, hub_of, load, deadline)
 
 
 def _grow_one(inst: Instance, coef: Vector, hub_of: Vector, load: Vector, seed: int) -> bool:
@@ -106,13 +129,17 @@ def _grow_one(inst: Instance, coef: Vector, hub_of: Vector, load: Vector, seed: 
     return False
 
 
-def _place_leftovers(inst: Instance, coef: Vector, hub_of: Vector, load: Vector) -> Vector | None:
+def _place_leftovers(
+    inst: Instance, coef: Vector, hub_of: Vector, load: Vector, deadline: float | None
+) -> Vector | None:
     """Each practice no group was grown for joins the cheapest open group with room."""
     left = np.flatnonzero(hub_of < 0)
     hubs = np.flatnonzero(hub_of == np.arange(inst.n))
     for i in left[np.argsort(-inst.size[left], kind="stable")].tolist():
         if hub_of[i] >= 0:  # taken into a group gathered for an earlier practice
             continue
+        if past(deadline):
+            raise Expired
         room = load[hubs] + inst.size[i] <= inst.max_size[hubs] + _TOL
         options = hubs[room & np.isfinite(coef[i, hubs])]
         if len(options) == 0:
@@ -162,7 +189,7 @@ def _gather_group(inst: Instance, coef: Vector, hub_of: Vector, load: Vector, se
     return False
 
 
-def _hubs_then_assign(inst: Instance, coef: Vector) -> Vector | None:
+def _hubs_then_assign(inst: Instance, coef: Vector, deadline: float | None) -> Vector | None:
     """p-median greedy hubs, then assignment by regret within the hubs' bounds."""
     n = inst.n
     usable = np.flatnonzero(inst.hubs_usable())
@@ -175,6 +202,8 @@ def _hubs_then_assign(inst: Instance, coef: Vector) -> Vector | None:
     chosen: list[int] = np.flatnonzero(inst.must_hub & inst.hubs_usable()).tolist()
     best = cost[:, chosen].min(axis=1) if chosen else np.full(n, big * 10)
     while len(chosen) < count:
+        if past(deadline):
+            raise Expired
         gain = np.maximum(best[:, None] - cost[:, usable], 0.0).sum(axis=0)
         gain[np.isin(usable, chosen)] = -1.0
         if gain.max() < 0:
@@ -182,7 +211,7 @@ def _hubs_then_assign(inst: Instance, coef: Vector) -> Vector | None:
         j = int(usable[np.argmax(gain)])
         chosen.append(j)
         best = np.minimum(best, cost[:, j])
-    return _assign_by_regret(inst, coef, np.asarray(sorted(chosen), dtype=np.int64))
+    return _assign_by_regret(inst, coef, np.asarray(sorted(chosen), dtype=np.int64), deadline)
 
 
 def _target_count(inst: Instance) -> int:
@@ -201,7 +230,9 @@ def _target_count(inst: Instance) -> int:
     return max(low, min(high, max(guess, 1)))
 
 
-def _assign_by_regret(inst: Instance, coef: Vector, hubs: Vector) -> Vector | None:
+def _assign_by_regret(
+    inst: Instance, coef: Vector, hubs: Vector, deadline: float | None
+) -> Vector | None:
     n = inst.n
     hub_of = np.full(n, -1, dtype=np.int64)
     hub_of[hubs] = hubs
@@ -215,6 +246,8 @@ def _assign_by_regret(inst: Instance, coef: Vector, hubs: Vector) -> Vector | No
             load[b] += inst.size[a]
     sub = coef[:, hubs]
     while (hub_of < 0).any():
+        if past(deadline):
+            raise Expired
         left = np.flatnonzero(hub_of < 0)
         room = load[hubs][None, :] + inst.size[left][:, None] <= inst.max_size[hubs] + _TOL
         options = np.where(room, sub[left], np.inf)
@@ -232,7 +265,13 @@ def _assign_by_regret(inst: Instance, coef: Vector, hubs: Vector) -> Vector | No
     return hub_of
 
 
-def interchange(inst: Instance, hub_of: Vector, coef: Vector | None = None) -> Vector:
+def interchange(
+    inst: Instance,
+    hub_of: Vector,
+    coef: Vector | None = None,
+    *,
+    deadline: float | None = None,
+) -> Vector:
     """Vertex substitution for an :func:`uncapacitated` instance (Teitz and Bart's
     interchange, evaluated all at once as in Whitaker's fast interchange).
 
@@ -241,12 +280,15 @@ def interchange(inst: Instance, hub_of: Vector, coef: Vector | None = None) -> V
     to the cheaper of *c* and their second-cheapest open hub. The best improving swap is
     made until none improves; forced hubs stay. The group count never changes, so the
     result keeps the count rule of ``hub_of``; each practice joins its cheapest hub.
+    Stops swapping at ``deadline``.
     """
     coef = arc_costs(inst) if coef is None else coef
     usable = inst.hubs_usable()
     hubs = np.unique(hub_of)
     rows = np.arange(inst.n)
     for _ in range(10 * inst.n):
+        if past(deadline):
+            break
         closed = np.flatnonzero(usable & ~np.isin(np.arange(inst.n), hubs))
         if len(closed) == 0:
             break
@@ -283,9 +325,16 @@ def interchange(inst: Instance, hub_of: Vector, coef: Vector | None = None) -> V
 
 
 def local_search(
-    inst: Instance, hub_of: Vector, coef: Vector | None = None, *, rounds: int = 50
+    inst: Instance,
+    hub_of: Vector,
+    coef: Vector | None = None,
+    *,
+    rounds: int = 50,
+    deadline: float | None = None,
 ) -> Vector:
-    """Shift, swap and hub moves while the objective falls (first improvement per round).
+    """Shift, swap and hub moves while the objective falls (first improvement per round),
+    until ``deadline``; every move keeps the grouping valid, so stopping at any point
+    returns one.
 
     Moves keep loads within bounds and arcs allowed; an instance with links, fixed
     assignments or contiguity only gets hub moves checked by :func:`broken_rules`.
@@ -294,22 +343,26 @@ def local_search(
     hub_of = hub_of.copy()
     simple = not (inst.must_link or inst.cannot_link or inst.fixed or inst.contiguous)
     for _ in range(rounds):
+        if past(deadline):
+            break
         changed = False
         if simple:
-            changed |= _shift_moves(inst, coef, hub_of)
-            changed |= _swap_moves(inst, coef, hub_of)
-        changed |= _hub_moves(inst, coef, hub_of)
+            changed |= _shift_moves(inst, coef, hub_of, deadline)
+            changed |= _swap_moves(inst, coef, hub_of, deadline)
+        changed |= _hub_moves(inst, coef, hub_of, deadline)
         if not changed:
             break
     return hub_of
 
 
-def _shift_moves(inst: Instance, coef: Vector, hub_of: Vector) -> bool:
+def _shift_moves(inst: Instance, coef: Vector, hub_of: Vector, deadline: float | None) -> bool:
     n = inst.n
     hubs = np.flatnonzero(hub_of == np.arange(n))
     load = np.bincount(hub_of, weights=inst.size, minlength=n)
     changed = False
     for i in np.flatnonzero(hub_of != np.arange(n)).tolist():
+        if past(deadline):
+            break
         a = hub_of[i]
         if load[a] - inst.size[i] < inst.min_size - _TOL:
             continue
@@ -326,12 +379,14 @@ def _shift_moves(inst: Instance, coef: Vector, hub_of: Vector) -> bool:
     return changed
 
 
-def _swap_moves(inst: Instance, coef: Vector, hub_of: Vector) -> bool:
+def _swap_moves(inst: Instance, coef: Vector, hub_of: Vector, deadline: float | None) -> bool:
     n = inst.n
     load = np.bincount(hub_of, weights=inst.size, minlength=n)
     members = np.flatnonzero(hub_of != np.arange(n))
     changed = False
     for i in members.tolist():
+        if past(deadline):
+            break
         a = hub_of[i]
         others = members[hub_of[members] != a]
         if len(others) == 0:
@@ -353,11 +408,13 @@ def _swap_moves(inst: Instance, coef: Vector, hub_of: Vector) -> bool:
     return changed
 
 
-def _hub_moves(inst: Instance, coef: Vector, hub_of: Vector) -> bool:
+def _hub_moves(inst: Instance, coef: Vector, hub_of: Vector, deadline: float | None) -> bool:
     """Move each group's hub to the member that serves the group at least cost."""
     usable = inst.hubs_usable()
     changed = False
     for h in np.unique(hub_of).tolist():
+        if past(deadline):
+            break
         if inst.must_hub[h]:
             continue
         group = np.flatnonzero(hub_of == h)
