@@ -1,42 +1,47 @@
-"""Which strategies run, and in what order: today's choice, one place.
+"""Which strategies run, where and in what order: the portfolio, one place.
 
 :func:`solve_instance` is the engine's entry point. With ``solver="cbc"`` the MIP goes
-through PuLP to CBC (:mod:`mergeopt.engine.solvers.pulp`). With HiGHS (the default):
+through PuLP to CBC (:mod:`mergeopt.engine.solvers.pulp`). With HiGHS (the default),
+independent regions are solved apart (:mod:`~mergeopt.engine.strategies.regions`, in
+parallel lanes when two or more are large), each by :func:`solve_region`:
 
-1. **Decomposition** (:mod:`~mergeopt.engine.strategies.regions`). Independent regions
-   are solved apart, each with a share of the time limit, in parallel processes when two
-   or more are large; each region is solved by :func:`solve_region`.
-2. **Arrays, not PuLP.** The MIP is built with numpy
-   (:func:`~mergeopt.engine.formulation.model_arrays`) and passed to HiGHS in one call;
-   PuLP builds it row by row, which at ICB size takes longer than solving.
-3. **Warm start.** A greedy grouping improved by local search
-   (:mod:`~mergeopt.engine.strategies.heuristics`) is handed to HiGHS as its first
-   incumbent. Where no Lagrangian bound applies and the model is large (ICB-sized
-   networks), a quarter of the time first goes to an LP-guided start
-   (:mod:`~mergeopt.engine.strategies.lp_guided`).
-4. **Hub search** (:mod:`~mergeopt.engine.strategies.hubsearch`). An uncapacitated
-   instance (a p-median: no list-size bounds, no links) is solved by branch-and-bound
-   over its hubs on Lagrangian bounds, started from the greedy grouping improved by
-   vertex substitution; HiGHS is not called. Otherwise: **Lagrangian fixing**
-   (:mod:`~mergeopt.engine.strategies.fixing`). Where the per-hub knapsacks are exact
-   (whole list sizes and small hub bounds, as OR-Library's; or no bounds at all), a
-   Lagrangian bound (family 1 relaxed) is computed; the hubs its relaxation opens are
-   completed into groupings (a small MIP over those hubs) and the best grouping is
-   improved by the matheuristic (step 6) for a share of the time. Below that grouping's
-   value *UB*, the bound closes the hubs and the arcs no better grouping can use, and
-   opens the hubs all need; HiGHS solves the reduced MIP, and the bound reported is
-   min(*UB*, the reduced MIP's bound), never below the Lagrangian one.
-5. **Whole-number objectives.** When every objective coefficient is a whole number
-   (OR-Library), a proven bound *b* is raised to the next whole number, and a grouping
-   whose value meets it is optimal even if HiGHS stopped on its time limit.
-6. **Matheuristic** (:mod:`~mergeopt.engine.strategies.matheuristic`). If HiGHS stops
-   without proof, neighbourhoods of groups are re-optimised exactly with small MIPs from
-   its best grouping, in the time left. The bound stays the one proven for the whole
-   instance, so the gap reported is always a proven one. Where no Lagrangian bound
-   applies (the English networks), a region of 50 or more practices with a second CPU
-   free (not in a lane, not ``threads: 1``) runs the matheuristic in a second process
-   beside HiGHS from the same start, and keeps the better grouping with HiGHS's bound;
-   HiGHS's time is not cut, as its root's cut rounds make the bound.
+**Two CPUs or more** (not ``threads: 1``, not inside a lane, a sweep's pool or a Dask
+worker). A *lead* runs in this process from the first second and one strategy *beside*
+it in a second process (:class:`~mergeopt.engine.processes.Beside`), both to the same
+deadline, sharing groupings and bounds through :class:`~mergeopt.engine.shared.Shared`:
+
+- **HiGHS leads** on the whole strengthened MIP (the arrays of
+  :mod:`~mergeopt.engine.formulation`, with its full time limit) on every capacitated
+  instance. Through its callbacks it hands each grouping it finds to the strategy
+  beside, takes each better grouping found there as a user solution, proves its bound to
+  the others, and is interrupted once the best grouping and the best bound of any
+  component prove the gap tolerance. Beside it runs, in this order of choice:
+  branch-and-price (:mod:`~mergeopt.engine.strategies.branch_price`) where its
+  ``preferred()`` says so (exact knapsacks, OR-Library's kind); Lagrangian fixing
+  (:mod:`~mergeopt.engine.strategies.fixing`) where its bound applies; otherwise the
+  matheuristic (:mod:`~mergeopt.engine.strategies.matheuristic`), from the LP-guided
+  start (:mod:`~mergeopt.engine.strategies.lp_guided`) on a large model.
+- **The hub search leads** on an uncapacitated instance (a p-median:
+  :mod:`~mergeopt.engine.strategies.hubsearch`, measured 18-110 times faster than HiGHS
+  on OR-Library's pmed), with HiGHS on the whole MIP beside it.
+
+The lead's outcome stands if it proved optimality or infeasibility; otherwise the
+strategy beside is given until the deadline (and :data:`GRACE_SECONDS`) for its own. The
+grouping reported is the best of any component, the bound the best any component proved
+(:func:`combine`), so neither the time nor the bound can be worse than the lead's alone.
+
+**One CPU.** Nothing runs beside. An uncapacitated instance gets the hub search; any
+other, HiGHS on the whole MIP with its full time from the greedy start
+(:mod:`~mergeopt.engine.strategies.heuristics`, given at most
+:data:`START_SHARE` of the time), then the matheuristic in any time left: never worse
+than HiGHS alone with the same limit but for that start's seconds.
+
+**Whole-number objectives.** When every objective coefficient is a whole number
+(OR-Library), a proven bound *b* is raised to the next whole number, and a grouping
+whose value meets it is optimal even if HiGHS stopped on its time limit.
+
+Every phase looks at the deadline; the strategy beside is stopped (terminated) as soon
+as the lead's proof or the deadline and grace are reached.
 """
 
 from __future__ import annotations
@@ -46,7 +51,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from mergeopt.engine.formulation import Arrays, model_arrays, plainly_infeasible
+from mergeopt.engine.formulation import model_arrays, plainly_infeasible
 from mergeopt.engine.instance import (
     Instance,
     integral_objective,
@@ -55,27 +60,27 @@ from mergeopt.engine.instance import (
 )
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome, found, infeasible, no_grouping, round_bound
-from mergeopt.engine.processes import spare_cpu
+from mergeopt.engine.processes import Beside, Strategy, spare_cpu, usable_cpus
+from mergeopt.engine.shared import Shared
 from mergeopt.engine.solvers.highs import run_highs
 from mergeopt.engine.solvers.pulp import solve_cbc
+from mergeopt.engine.strategies import branch_price
 from mergeopt.engine.strategies.fixing import QUICK_ARCS, fixing_applies, lagrangian_fixing
 from mergeopt.engine.strategies.heuristics import construct
 from mergeopt.engine.strategies.hubsearch import hub_search_applies, run_hub_search
 from mergeopt.engine.strategies.lp_guided import lp_guided
-from mergeopt.engine.strategies.matheuristic import (
-    highs_beside_improve,
-    highs_sub_solver,
-    improve,
-)
-from mergeopt.engine.strategies.regions import PARALLEL_MIN_PRACTICES, solve_regions
+from mergeopt.engine.strategies.matheuristic import highs_sub_solver, improve
+from mergeopt.engine.strategies.regions import solve_regions
 
-#: Share of a large non-Lagrangian region's time for the LP-guided start.
+#: Seconds past the deadline the lead waits for the strategy beside it to report.
+GRACE_SECONDS = 0.5
+#: Largest share of the time the greedy start may take before HiGHS starts (one CPU).
+START_SHARE = 0.05
+#: Share of the time beside HiGHS for the LP-guided start of a large model.
 LP_GUIDED_SHARE = 0.25
-#: A non-Lagrangian region of at least
-#: :data:`~mergeopt.engine.strategies.regions.PARALLEL_MIN_PRACTICES` practices with this
-#: many seconds left after its start runs the matheuristic beside HiGHS when a second
-#: CPU is free (:func:`~mergeopt.engine.strategies.matheuristic.highs_beside_improve`).
-BESIDE_MIN_SECONDS = 10.0
+#: The LP-guided start is not tried on models of more arcs than this (its LP grew past
+#: 12 GB on a 3,000-point instance of 9.2 million arcs).
+LP_GUIDED_MAX_ARCS = 2_000_000
 
 
 def solve_instance(inst: Instance, options: SolveOptions, *, name: str = "mergeopt") -> Outcome:
@@ -143,55 +148,187 @@ def fixed_cost(inst: Instance, alone: np.ndarray) -> float:
 
 
 def solve_region(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
-    """Heuristic start, HiGHS on the full MIP, then the matheuristic if not proven; or,
-    uncapacitated, the hub search alone (no MIP is built)."""
-    if hub_search_applies(inst):  # branching on hubs beats HiGHS's cut rounds (pmed6, 16)
-        return run_hub_search(inst, construct(inst), deadline)
-    began = time.perf_counter()
-    arrays = model_arrays(inst)
-    build = time.perf_counter() - began
-    if plainly_infeasible(arrays):  # e.g. a practice with no hub it may join
-        return infeasible("a rule no grouping can meet", build_seconds=build)
-    start = construct(inst)
-    run = _solve_mip(inst, arrays, options, deadline, start)
-    build += run.build_seconds
+    """One region to ``deadline`` (``time.perf_counter()``): the lead here and a strategy
+    beside it where a second CPU is free, else in turn (the module docstring)."""
+    if not spare_cpu(options.threads):
+        return _in_turn(inst, options, deadline)
+    lead, beside, name = plan(inst)
+    return run_portfolio(inst, options, deadline, lead, beside, name)
+
+
+def plan(inst: Instance) -> tuple[Strategy, Strategy, str]:
+    """The lead, the strategy beside it and its name, for an instance (module docstring)."""
+    if hub_search_applies(inst):
+        return lead_hub_search, highs_whole, "HiGHS"
+    if branch_price.preferred(inst):
+        return highs_whole, branch_and_price, "branch-and-price"
+    if fixing_applies(inst):
+        return highs_whole, fixing, "Lagrangian fixing"
+    return highs_whole, matheuristic, "matheuristic"
+
+
+def run_portfolio(
+    inst: Instance,
+    options: SolveOptions,
+    deadline: float,
+    lead: Strategy,
+    strategy: Strategy,
+    name: str,
+) -> Outcome:
+    """``lead`` here and ``strategy`` in a second process, sharing groupings and bounds,
+    to ``deadline``; their outcomes combined (:func:`combine`)."""
+    shared = Shared(inst)
+    single = replace(options, threads=1, log=False)
+    beside = Beside(strategy, inst, single, deadline)
+    shared.connect(beside.conn)
+    # the lead leaves a CPU to the strategy beside it (HiGHS's idle threads spin: with
+    # every CPU's worth beside a busy process, ICB QOC's proof took 43 s, not 17)
+    cpus = options.threads if options.threads is not None else usable_cpus()
+    lead_options = replace(options, threads=max(1, cpus - 1))
+    try:
+        ours = lead(inst, lead_options, deadline, shared)
+        shared.receive()
+        theirs, note = None, ""
+        if ours.status not in ("optimal", "infeasible") and not shared.proven(options.gap):
+            theirs, note = beside.result(shared, deadline + GRACE_SECONDS)
+    finally:
+        beside.stop()
+    if theirs is not None:
+        note = theirs.stopped_by
+    elif ours.status not in ("optimal", "infeasible") and shared.proven(options.gap):
+        note = "its grouping and bound prove the gap tolerance"
+    return combine(inst, ours, theirs, shared, f"{name} beside: {note}" if note else "")
+
+
+def combine(
+    inst: Instance, ours: Outcome, theirs: Outcome | None, shared: Shared, note: str
+) -> Outcome:
+    """The lead's outcome ``ours`` with the strategy's ``theirs`` and every grouping and
+    bound shared meanwhile: the best grouping of any, the best bound of any.
+
+    A proof of infeasibility by either stands. A bound is never lost: the one reported
+    is the largest any component proved (never above the grouping's value).
+    """
+    if ours.status == "infeasible" or (
+        theirs is not None and theirs.status == "infeasible" and shared.best is None
+    ):
+        return ours if ours.status == "infeasible" else theirs  # type: ignore[return-value]
+    for outcome in (ours, theirs):
+        if outcome is not None:
+            shared.offer(outcome.hub_of)
+            shared.prove(outcome.bound)
+    bound = shared.bound if np.isfinite(shared.bound) else None
+    if bound is not None:
+        bound = round_bound(bound, integral_objective(inst))
+    words = "; ".join(w for w in (ours.stopped_by, note) if w)
+    if shared.best is None:
+        return no_grouping(bound, words, build_seconds=ours.build_seconds)
+    if ours.status == "optimal" and ours.hub_of is not None:
+        return replace(ours, stopped_by=words)
+    bound = None if bound is None else min(bound, shared.value)
+    return found(shared.best, shared.value, bound, words, build_seconds=ours.build_seconds)
+
+
+def _in_turn(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
+    """One CPU: the hub search (uncapacitated), or HiGHS on the whole MIP from the greedy
+    start with the rest of the time, then the matheuristic in any time left."""
+    if hub_search_applies(inst):
+        return lead_hub_search(inst, options, deadline, Shared(inst))
+    shared = Shared(inst)
+    run = highs_whole(inst, options, deadline, shared)
     if run.status in ("optimal", "infeasible"):
-        return replace(run, build_seconds=build)
-    best = run.hub_of if run.hub_of is not None else start
-    if best is None:  # neither HiGHS nor the greedy found a grouping in time
-        return no_grouping(run.bound, run.stopped_by, build_seconds=build)
-    # Both are proven lower bounds; the larger one is kept.
-    bound = max(simple_bound(inst), run.bound if run.bound is not None else -np.inf)
-    bound = round_bound(bound, integral_objective(inst))
-    if time.perf_counter() < deadline - 0.1 and inst.n > 8:
-        best = improve(inst, best, highs_sub_solver(options), deadline=deadline)
-    outcome = found(best, objective_value(inst, best), bound, run.stopped_by, build_seconds=build)
+        return run
+    shared.offer(run.hub_of)
+    shared.prove(run.bound)
+    shared.prove(simple_bound(inst))  # a grouping from the start alone still has a gap
+    if shared.best is not None and deadline - time.perf_counter() > 0.1 and inst.n > 8:
+        target = shared.bound + 1e-9 * max(1.0, abs(shared.bound))
+        sub = highs_sub_solver(options)
+        shared.offer(improve(inst, shared.best, sub, deadline=deadline, target=target))
+    outcome = combine(inst, run, None, shared, "")
     if outcome.status == "optimal":  # e.g. the matheuristic reached the bound
         return replace(outcome, stopped_by=f"{run.stopped_by}; grouping meets the proven bound")
     return outcome
 
 
-def _solve_mip(
-    inst: Instance,
-    arrays: Arrays,
-    options: SolveOptions,
-    deadline: float,
-    start: np.ndarray | None,
-) -> Outcome:
-    """HiGHS on the MIP: after Lagrangian fixing where it applies; otherwise from an
-    LP-guided start on a large model, with the matheuristic beside it where a CPU is free.
-    The outcome's ``build_seconds`` is the time spent building models."""
-    if fixing_applies(inst):
-        return lagrangian_fixing(inst, arrays, options, deadline, start)
+# The strategies: each takes an instance, options, a deadline (time.perf_counter()) and
+# the shared channel, and returns the one outcome type (processes.Strategy).
+
+
+def highs_whole(inst: Instance, options: SolveOptions, deadline: float, shared: Shared) -> Outcome:
+    """HiGHS on the whole MIP from the best grouping shared so far (else from the greedy
+    start, given at most :data:`START_SHARE` of the time), sharing through its callbacks.
+    """
     began = time.perf_counter()
-    left = max(deadline - began, 0.0)
-    if len(arrays.arc_i) > QUICK_ARCS:
+    if shared.best is None:
+        shared.offer(construct(inst, deadline=began + START_SHARE * max(deadline - began, 0.0)))
+    arrays = model_arrays(inst)
+    build = time.perf_counter() - began
+    if plainly_infeasible(arrays):  # e.g. a practice with no hub it may join
+        return infeasible("a rule no grouping can meet", build_seconds=build)
+    left = max(deadline - time.perf_counter(), 0.0)
+    run = run_highs(arrays, inst, options, left, shared.best, shared=shared)
+    return replace(run, build_seconds=run.build_seconds + build)
+
+
+def lead_hub_search(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """The branch-and-bound over hubs from the greedy start (uncapacitated instances)."""
+    start = construct(inst, deadline=deadline)
+    return run_hub_search(inst, shared.best if start is None else start, deadline)
+
+
+def branch_and_price(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """Branch-and-price, its groupings and bounds shared as found."""
+    wall = time.time() + (deadline - time.perf_counter())
+
+    def incumbent(hub_of: np.ndarray, _value: float) -> None:
+        shared.offer(hub_of)
+
+    def bound(value: float) -> None:
+        shared.prove(value)
+
+    return branch_price.solve(
+        inst,
+        deadline=wall,
+        start=shared.best,
+        on_incumbent=incumbent,
+        on_bound=bound,
+        gap=options.gap,
+    )
+
+
+def fixing(inst: Instance, options: SolveOptions, deadline: float, shared: Shared) -> Outcome:
+    """Lagrangian fixing, from the greedy start (its grouping and bound shared at the end)."""
+    start = construct(inst, deadline=deadline)
+    shared.offer(start)
+    shared.receive()
+    outcome = lagrangian_fixing(inst, model_arrays(inst), options, deadline, shared.best)
+    shared.offer(outcome.hub_of)
+    shared.prove(outcome.bound)
+    return outcome
+
+
+def matheuristic(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """The matheuristic from the greedy start, or on a large model from the LP-guided
+    start; groupings exchanged with HiGHS as found. Proves nothing (bound None)."""
+    began = time.perf_counter()
+    start = construct(inst, deadline=deadline)
+    shared.offer(start)
+    ai, _ = inst.arcs()
+    if QUICK_ARCS < len(ai) <= LP_GUIDED_MAX_ARCS:
         # HiGHS's own heuristics find a good grouping of ICB QOP only as its root's
-        # cut rounds end (45-60 s of 60), in some runs not at all (35.6 million
-        # patient-minutes, 2.3 times the bound): a start guided by the LP first
-        start = lp_guided(inst, arrays, options, began + LP_GUIDED_SHARE * left, start)
-    rest = max(deadline - time.perf_counter(), 0.0)
-    beside = inst.n >= PARALLEL_MIN_PRACTICES and rest >= BESIDE_MIN_SECONDS
-    if start is not None and beside and spare_cpu(options.threads):
-        return highs_beside_improve(arrays, inst, options, rest, start)
-    return run_highs(arrays, inst, options, rest, start)
+        # cut rounds end (45-60 s of 60), in some runs not at all
+        until = began + LP_GUIDED_SHARE * max(deadline - began, 0.0)
+        shared.offer(lp_guided(inst, model_arrays(inst), options, until, start))
+    shared.receive()
+    if shared.best is None:
+        return no_grouping(None, "no grouping to improve")
+    best = improve(inst, shared.best, highs_sub_solver(options), deadline=deadline, shared=shared)
+    shared.offer(best)
+    return found(shared.best, shared.value, None, "neighbourhoods re-optimised")

@@ -1,16 +1,41 @@
-"""Worker processes for parallel solves: how many, and how they are started."""
+"""Worker processes for parallel solves: how many, how they are started, and the one
+component of a portfolio that runs beside the lead (:class:`Beside`)."""
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
+import threading
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
+
+from mergeopt.engine.instance import Instance
+from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.outcome import Outcome
+from mergeopt.engine.shared import Shared
+
+#: A component of the portfolio: an instance, options, a deadline
+#: (``time.perf_counter()``) and the shared channel in, the one outcome type out. It
+#: offers the groupings it finds and proves its bounds through the channel as it goes,
+#: and returns by the deadline. A module-level function (it is sent to a process).
+Strategy = Callable[[Instance, SolveOptions, float, Shared], Outcome]
+
+#: How much lower the priority of a strategy beside the lead is (``os.nice``).
+BESIDE_NICE = 10
+#: Modules the process server imports once, so that each worker starts without
+#: importing numpy, SciPy and HiGHS again.
+PRELOAD = ["mergeopt.engine.portfolio"]
 
 
 def process_context() -> ForkServerContext | SpawnContext:
     """forkserver where there is one (never fork a process that has solver threads)."""
     if "forkserver" in multiprocessing.get_all_start_methods():
-        return multiprocessing.get_context("forkserver")
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
     return multiprocessing.get_context("spawn")
 
 
@@ -28,3 +53,107 @@ def spare_cpu(threads: int | None) -> bool:
     start none."""
     cpus = threads if threads is not None else usable_cpus()
     return cpus >= 2 and not multiprocessing.current_process().daemon
+
+
+class Beside:
+    """A strategy in a second process, beside the lead in this one, to the same deadline.
+
+    The process is started from a background thread, so the lead never waits for it
+    (the first start also starts the process server). Messages come back on
+    :attr:`conn` (groupings and bounds as they are found, read by
+    :meth:`Shared.receive`; then ``("done", Outcome)`` or ``("failed", words)``).
+    :meth:`stop` ends it at once, whether or not it has started yet.
+    """
+
+    def __init__(
+        self, strategy: Strategy, inst: Instance, options: SolveOptions, deadline: float
+    ) -> None:
+        context = process_context()
+        self.conn, child = context.Pipe(duplex=True)
+        wall_deadline = time.time() + (deadline - time.perf_counter())
+        self.process = context.Process(
+            target=run_beside,
+            args=(child, strategy, inst, options, wall_deadline),
+            daemon=True,
+        )
+        self.error = ""
+        self._child: Connection | None = child
+        self._lock = threading.Lock()
+        self._stopped = False
+        self._starter = threading.Thread(target=self._start, daemon=True)
+        self._starter.start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._stopped:
+                return
+        try:
+            self.process.start()
+        except (OSError, RuntimeError) as error:  # e.g. a script without a __main__ guard
+            self.error = f"could not start ({type(error).__name__})"
+        finally:
+            if self._child is not None:
+                self._child.close()
+        with self._lock:
+            if self._stopped:
+                self._end()
+
+    def result(self, shared: Shared, until: float) -> tuple[Outcome | None, str]:
+        """Wait until ``until`` (``time.perf_counter()``) for the strategy's outcome,
+        taking in its groupings and bounds meanwhile; the outcome (or None) and, if
+        none, why."""
+        while True:
+            shared.receive()
+            while shared.other:
+                kind, payload = shared.other.pop(0)
+                if kind == "done":
+                    return payload, ""
+                if kind == "failed":
+                    return None, f"failed ({payload})"
+            if self.error:
+                return None, self.error
+            left = until - time.perf_counter()
+            if left <= 0:
+                return None, "overran and was stopped"
+            if shared.closed() and not self._starter.is_alive():
+                return None, "ended without a result"
+            shared.wait(left)
+
+    def stop(self) -> None:
+        """End the process (now, or as soon as it has started) and close the pipe."""
+        with self._lock:
+            self._stopped = True
+            if not self._starter.is_alive():
+                self._end()
+        self.conn.close()
+
+    def _end(self) -> None:
+        if self.process.pid is None:
+            return
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join(timeout=5)
+
+
+def run_beside(
+    conn: Connection,
+    strategy: Strategy,
+    inst: Instance,
+    options: SolveOptions,
+    wall_deadline: float,
+) -> None:
+    """In the worker: the strategy to a wall-clock deadline, sharing through ``conn``,
+    then its outcome (or its error) sent back. It runs at a lower priority
+    (:data:`BESIDE_NICE`), so that on a busy machine it takes CPU time from no one's
+    lead, its own included; on an idle one it has its CPU to itself."""
+    deadline = time.perf_counter() + (wall_deadline - time.time())
+    with contextlib.suppress(OSError, AttributeError):  # e.g. a system without nice
+        os.nice(BESIDE_NICE)
+    shared = Shared(inst, conn)
+    try:
+        outcome = strategy(inst, options, deadline, shared)
+        conn.send(("done", outcome))
+    except Exception as error:  # reported beside the lead's result, which still stands
+        conn.send(("failed", f"{type(error).__name__}: {error}"))
+    finally:
+        conn.close()

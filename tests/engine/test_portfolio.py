@@ -216,9 +216,10 @@ def test_a_region_whose_improved_grouping_meets_the_bound_is_optimal(
     worse = np.array([2, 2, 2, 3, 3, 3, 6, 6, 6, 9])  # hubs at the ends, not the middles
     stopped = found(worse, objective_value(inst, worse), best.objective, "Time limit reached")
     assert stopped.status == "feasible" and stopped.objective > best.objective
-    monkeypatch.setattr(portfolio, "_solve_mip", lambda *args: stopped)
+    monkeypatch.setattr(portfolio, "highs_whole", lambda *args: stopped)
     monkeypatch.setattr(portfolio, "hub_search_applies", lambda inst: False)
-    region = portfolio.solve_region(inst, FAST, time.perf_counter() + 30.0)
+    one_cpu = replace(FAST, threads=1)  # HiGHS, then the matheuristic, in turn
+    region = portfolio.solve_region(inst, one_cpu, time.perf_counter() + 30.0)
     assert region.objective == pytest.approx(best.objective)
     assert region.status == "optimal" and region.gap == 0.0
     assert region.stopped_by == "Time limit reached; grouping meets the proven bound"

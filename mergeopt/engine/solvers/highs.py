@@ -14,8 +14,10 @@ output (file descriptor 1, where the C++ library writes) sent to ``os.devnull``.
 
 from __future__ import annotations
 
+import math
 import os
 import sys
+import time
 from dataclasses import replace
 from importlib.metadata import version
 from typing import Any
@@ -35,6 +37,7 @@ from mergeopt.engine.outcome import (
     round_bound,
     solver_ended,
 )
+from mergeopt.engine.shared import Shared
 
 #: Models with more columns than this are solved without HiGHS's presolve.
 PRESOLVE_MAX_COLS = 100_000
@@ -136,16 +139,27 @@ def run_highs(
     options: SolveOptions,
     time_limit: float,
     start: np.ndarray | None = None,
+    *,
+    shared: Shared | None = None,
 ) -> Outcome:
     """HiGHS on ``arrays`` for ``time_limit`` seconds, from the grouping ``start`` if given.
 
     Reads HiGHS's own model status and dual bound; the grouping's objective is recomputed
     from ``inst``, and with a whole-number objective the bound is rounded up. Raises
     ``SolverError`` if HiGHS itself failed (never reported as a time limit).
+
+    With ``shared`` (:class:`~mergeopt.engine.shared.Shared`), HiGHS takes part in the
+    portfolio through its callbacks (:func:`share_through_callbacks`): each grouping it
+    finds and its bound are shared, a better grouping found beside it is handed to it as
+    a user solution, and it is interrupted once the best grouping and bound of any
+    component prove the gap tolerance. The outcome is HiGHS's own; the caller combines
+    it with ``shared``.
     """
     import highspy
 
     highs = highs_model(arrays, options, time_limit)
+    if shared is not None:
+        share_through_callbacks(highs, arrays, inst, options, shared)
     if start is not None:
         values = arrays.columns(inst, start)
         highs.setSolution(  # type: ignore[attr-defined]
@@ -186,6 +200,69 @@ def run_highs(
         note = f"{reason}; bound rounded up to the whole-number objective: optimal"
         return replace(outcome, stopped_by=note)
     return outcome
+
+
+#: Seconds between looks at the pipe, and between bounds sent, from HiGHS's callbacks.
+POLL_SECONDS, BOUND_SECONDS = 0.05, 0.5
+
+
+def share_through_callbacks(
+    highs: Any, arrays: Arrays, inst: Instance, options: SolveOptions, shared: Shared
+) -> None:
+    """Connect HiGHS to the portfolio's channel (highspy's callbacks, HiGHS 1.10 on).
+
+    - improving solution: the grouping goes to :meth:`Shared.offer`;
+    - user solution: a better grouping received from beside is handed to HiGHS
+      (``setSolution`` on the callback's input, which HiGHS checks and may improve);
+    - MIP interrupt: the pipe is read, HiGHS's dual bound (rounded up with a whole-number
+      objective) is proven to the others every :data:`BOUND_SECONDS`, and HiGHS is
+      interrupted once the best grouping and bound known prove ``options.gap``.
+
+    HiGHS calls these between its own steps (not inside its sub-MIPs), so an interrupt
+    is seen within HiGHS's next step. An error in a callback is kept out of HiGHS (it
+    would abort the solve) and only stops the sharing.
+    """
+    import highspy
+
+    kind = highspy.cb.HighsCallbackType
+    improving = int(kind.kCallbackMipImprovingSolution)
+    user = int(kind.kCallbackMipUserSolution)
+    interrupt = int(kind.kCallbackMipInterrupt)
+    integral = integral_objective(inst)
+    last = {"poll": -math.inf, "bound": -math.inf, "failed": 0.0}
+
+    def callback(which: int, _message: str, out: Any, into: Any, _data: object) -> None:
+        if last["failed"]:
+            return
+        try:
+            if which == improving:
+                shared.offer(arrays.hub_of(np.asarray(out.mip_solution)))
+            elif which == user:
+                shared.receive()
+                fresh = shared.take_fresh()
+                if fresh is not None and shared.value < float(out.mip_primal_bound) - 1e-9:
+                    into.setSolution(arrays.columns(inst, fresh))
+            elif which == interrupt:
+                now = time.perf_counter()
+                if now - last["poll"] >= POLL_SECONDS:
+                    last["poll"] = now
+                    shared.receive()
+                bound = float(out.mip_dual_bound)
+                if math.isfinite(bound) and now - last["bound"] >= BOUND_SECONDS:
+                    last["bound"] = now
+                    shared.prove(round_bound(bound, integral))
+                if shared.proven(options.gap):
+                    into.user_interrupt = True
+        except Exception:  # never into HiGHS: the solve goes on without sharing
+            last["failed"] = 1.0
+
+    highs.setCallback(callback, None)
+    for which in (
+        kind.kCallbackMipImprovingSolution,
+        kind.kCallbackMipUserSolution,
+        kind.kCallbackMipInterrupt,
+    ):
+        highs.startCallback(which)
 
 
 def solver_bound(info: object) -> float | None:

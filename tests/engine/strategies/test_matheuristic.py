@@ -6,20 +6,20 @@ import multiprocessing
 import time
 
 from benchmarks import instances
-from mergeopt.engine.formulation import model_arrays
+from mergeopt.engine import portfolio
 from mergeopt.engine.instance import broken_rules, objective_value
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies import heuristics
-from mergeopt.engine.strategies.matheuristic import highs_beside_improve
 
 
 def test_matheuristic_beside_highs_keeps_every_rule_and_a_true_bound():
     inst = instances.icb("QT1").instance  # 127 practices: not proven in 12 s
     start = heuristics.construct(inst)
     assert start is not None
-    run = highs_beside_improve(model_arrays(inst), inst, SolveOptions(), 12.0, start)
-    assert run.status == "feasible" and "matheuristic beside HiGHS" in run.stopped_by
+    assert portfolio.plan(inst)[2] == "matheuristic"
+    run = solve_instance(inst, SolveOptions(time_limit=12.0))
+    assert run.status == "feasible" and "matheuristic beside" in run.stopped_by
     assert not broken_rules(inst, run.hub_of)
     value = objective_value(inst, run.hub_of)
     assert value <= objective_value(inst, start)

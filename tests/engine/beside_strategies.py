@@ -1,0 +1,45 @@
+"""Strategies for the portfolio's tests, at module level so a worker process can run them."""
+
+from __future__ import annotations
+
+import time
+
+from mergeopt.engine.instance import Instance, objective_value
+from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.outcome import Outcome, found, no_grouping
+from mergeopt.engine.shared import Shared
+from mergeopt.engine.strategies.heuristics import construct
+
+#: The bound :func:`proves_a_bound` claims, below any grouping of the test instances.
+CLAIMED = 1.0
+
+
+def proves_a_bound(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """Proves :data:`CLAIMED` through the channel, then returns no grouping and no bound:
+    only the channel carries the bound to the report."""
+    shared.prove(CLAIMED)
+    return no_grouping(None, "proved a bound on the way")
+
+
+def proves_the_greedy(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """Offers the greedy grouping and claims its value as a bound (a test of the channel,
+    not a real proof), then waits for the deadline."""
+    start = construct(inst)
+    assert start is not None
+    shared.offer(start)
+    shared.prove(objective_value(inst, start))
+    while time.perf_counter() < deadline:
+        time.sleep(0.05)
+    return found(start, objective_value(inst, start), None, "waited")
+
+
+def never_returns(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """Ignores its deadline."""
+    while True:
+        time.sleep(0.05)

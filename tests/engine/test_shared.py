@@ -1,0 +1,115 @@
+"""The portfolio's channel and its combination: no bound or grouping is lost on the way."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from dataclasses import replace
+
+import numpy as np
+import pytest
+
+from benchmarks import instances
+from mergeopt.engine import portfolio
+from mergeopt.engine.instance import objective_value
+from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.outcome import found
+from mergeopt.engine.processes import Beside
+from mergeopt.engine.shared import Shared
+from tests.engine import beside_strategies
+from tests.engine.cases import line_instance
+
+LINE = line_instance([0, 1, 2, 10, 11, 12], [1] * 6, max_size=np.full(6, 3.0), count_max=2)
+GOOD = np.array([1, 1, 1, 4, 4, 4])
+WORSE = np.array([0, 0, 0, 3, 3, 3])
+
+
+def test_the_channel_keeps_the_best_valid_grouping_and_the_largest_bound() -> None:
+    here, there = multiprocessing.Pipe()
+    ours, theirs = Shared(LINE, here), Shared(LINE, there)
+    assert theirs.offer(WORSE) and theirs.offer(GOOD)
+    assert not theirs.offer(WORSE)  # not better
+    assert not theirs.offer(np.zeros(6, dtype=np.int64))  # a group above its bound
+    assert theirs.prove(3.0) and not theirs.prove(2.0) and not theirs.prove(float("nan"))
+    for _ in range(100):
+        ours.receive()
+        if ours.bound == 3.0 and ours.value == objective_value(LINE, GOOD):
+            break
+        time.sleep(0.01)
+    assert ours.bound == 3.0
+    assert ours.best is not None and ours.best.tolist() == GOOD.tolist()
+    assert ours.take_fresh() is not None and ours.take_fresh() is None
+    assert not ours.proven(1e-6)  # 4 against 3
+    ours.prove(objective_value(LINE, GOOD))
+    assert ours.proven(1e-6)
+    here.close()
+    there.close()
+
+
+def test_the_report_takes_the_best_bound_of_any_component() -> None:
+    value = objective_value(LINE, GOOD)
+    ours = found(WORSE, objective_value(LINE, WORSE), 1.0, "Time limit reached")
+    theirs = found(GOOD, value, 3.5, "branch-and-price, 3 nodes")
+    outcome = portfolio.combine(LINE, ours, theirs, Shared(LINE), "beside")
+    assert outcome.hub_of.tolist() == GOOD.tolist()
+    assert outcome.bound == 4.0  # 3.5 proven beside, rounded up to the whole objective
+    assert outcome.status == "optimal"
+    lower = portfolio.combine(LINE, replace(theirs, bound=None), ours, Shared(LINE), "")
+    assert lower.bound == 1.0  # the only bound proven, whoever proved it
+
+
+def test_a_bound_proven_beside_reaches_the_report() -> None:
+    """The strategy beside proves its bound only through the channel and returns none."""
+    inst = instances.pmedcap(8).instance  # HiGHS alone proves no bound this high in 2 s
+
+    def lead(inst, options, deadline, shared):
+        time.sleep(0.5)  # the strategy beside has time to start and prove
+        while shared.bound < beside_strategies.CLAIMED and time.perf_counter() < deadline:
+            shared.receive()
+            time.sleep(0.05)
+        start = portfolio.construct(inst)
+        return found(start, objective_value(inst, start), None, "lead stopped")
+
+    outcome = portfolio.run_portfolio(
+        inst,
+        SolveOptions(time_limit=60),
+        time.perf_counter() + 60,
+        lead,
+        beside_strategies.proves_a_bound,
+        "test",
+    )
+    assert outcome.bound == beside_strategies.CLAIMED
+    assert not multiprocessing.active_children()
+
+
+def test_highs_is_interrupted_once_the_shared_figures_prove_it() -> None:
+    """pmedcap #8 is not proven by HiGHS in minutes; a strategy beside that offers a
+    grouping and a bound meeting it ends HiGHS's search (given an hour)."""
+    inst = instances.pmedcap(8).instance
+    outcome = portfolio.run_portfolio(
+        inst,
+        SolveOptions(time_limit=3600),
+        time.perf_counter() + 3600,
+        portfolio.highs_whole,
+        beside_strategies.proves_the_greedy,
+        "test",
+    )
+    assert outcome.status == "optimal"
+    assert "prove the gap tolerance" in outcome.stopped_by
+    assert not multiprocessing.active_children()
+
+
+def test_a_strategy_that_ignores_its_deadline_is_stopped() -> None:
+    shared = Shared(LINE)
+    beside = Beside(beside_strategies.never_returns, LINE, SolveOptions(), time.perf_counter())
+    shared.connect(beside.conn)
+    outcome, why = beside.result(shared, time.perf_counter() + 1.0)
+    beside.stop()
+    assert outcome is None and why == "overran and was stopped"
+    assert not multiprocessing.active_children()
+
+
+@pytest.mark.parametrize("threads", [1, None])
+def test_one_cpu_or_two_the_portfolio_proves_a_small_case(threads: int | None) -> None:
+    outcome = portfolio.solve_instance(LINE, SolveOptions(time_limit=30, threads=threads))
+    assert outcome.status == "optimal" and outcome.objective == objective_value(LINE, GOOD)
