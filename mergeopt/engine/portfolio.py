@@ -68,10 +68,19 @@ from mergeopt.engine.strategies import branch_price
 from mergeopt.engine.strategies.fixing import QUICK_ARCS, fixing_applies, lagrangian_fixing
 from mergeopt.engine.strategies.heuristics import construct
 from mergeopt.engine.strategies.hubsearch import hub_search_applies, run_hub_search
+from mergeopt.engine.strategies.large import (
+    LARGE_ARCS,
+    arc_count,
+    candidate_instance,
+    relaxed_bound,
+    relaxed_start,
+)
 from mergeopt.engine.strategies.lp_guided import lp_guided
 from mergeopt.engine.strategies.matheuristic import highs_sub_solver, improve
 from mergeopt.engine.strategies.regions import solve_regions
 
+#: Largest share of a large region's time for the bound of its relaxation.
+LARGE_BOUND_SHARE = 0.1
 #: Seconds past the deadline the lead waits for the strategy beside it to report.
 GRACE_SECONDS = 0.5
 #: Largest share of the time the greedy start may take before HiGHS starts (one CPU).
@@ -149,7 +158,69 @@ def fixed_cost(inst: Instance, alone: np.ndarray) -> float:
 
 def solve_region(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
     """One region to ``deadline`` (``time.perf_counter()``): the lead here and a strategy
-    beside it where a second CPU is free, else in turn (the module docstring)."""
+    beside it where a second CPU is free, else in turn (the module docstring); a region
+    of more than :data:`~mergeopt.engine.strategies.large.LARGE_ARCS` arcs as
+    :func:`solve_large` says."""
+    if not hub_search_applies(inst) and arc_count(inst) > LARGE_ARCS:
+        return solve_large(inst, options, deadline)
+    return _solve_region(inst, options, deadline)
+
+
+def solve_large(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
+    """A region too large for the whole MIP (:mod:`~mergeopt.engine.strategies.large`):
+    a bound from the p-median relaxation of the whole (at most :data:`LARGE_BOUND_SHARE`
+    of the time), then the portfolio on the model over candidate hubs with the rest.
+    The bound reported is the relaxation's only: the candidate model's own bound holds
+    for it alone (hubs were left out without proof). HiGHS runs beside, in the second
+    process, where a CPU is free: on a model of 400,000 columns its root overran a 30 s
+    limit by 49 s, and a process can be stopped at the deadline where a call cannot;
+    here the greedy and the matheuristic (:func:`lead_improve`) lead. With one CPU only
+    they run."""
+    began = time.perf_counter()
+    left = max(deadline - began, 0.0)
+    relaxed = relaxed_bound(inst, deadline=began + 0.3 * LARGE_BOUND_SHARE * left)
+    start = relaxed_start(inst, relaxed, deadline=began + (LARGE_BOUND_SHARE + START_SHARE) * left)
+    if start is not None:  # aim the steps at a grouping's value
+        relaxed = max(
+            relaxed,
+            relaxed_bound(
+                inst,
+                deadline=began + 2 * LARGE_BOUND_SHARE * left,
+                upper=objective_value(inst, start),
+                start=relaxed.multipliers,
+            ),
+            key=lambda r: r.bound,
+        )
+    bound = round_bound(relaxed.bound, integral_objective(inst))
+    proven = bound if np.isfinite(bound) else None
+    sub = candidate_instance(inst, relaxed.hub_value, start)
+    hubs = int(sub.hubs_usable().sum())
+    of = int(inst.hubs_usable().sum())
+    note = f"{hubs} candidate hubs of {of}; bound from the p-median relaxation"
+    shared = Shared(sub)
+    shared.offer(start)
+    if spare_cpu(options.threads):
+        outcome = run_portfolio(
+            sub, options, deadline, lead_improve, highs_whole, "HiGHS", shared=shared
+        )
+    else:
+        outcome = lead_improve(sub, options, deadline, shared)
+    build = outcome.build_seconds
+    if outcome.hub_of is None:
+        why = (
+            "no grouping among the candidate hubs"
+            if outcome.status == "infeasible"
+            else outcome.stopped_by
+        )
+        return no_grouping(proven, f"{why} ({note})", build_seconds=build)
+    value = objective_value(inst, outcome.hub_of)
+    proven = None if proven is None else min(proven, value)
+    return found(
+        outcome.hub_of, value, proven, f"{outcome.stopped_by} ({note})", build_seconds=build
+    )
+
+
+def _solve_region(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
     if not spare_cpu(options.threads):
         return _in_turn(inst, options, deadline)
     lead, beside, name = plan(inst)
@@ -174,10 +245,13 @@ def run_portfolio(
     lead: Strategy,
     strategy: Strategy,
     name: str,
+    *,
+    shared: Shared | None = None,
 ) -> Outcome:
-    """``lead`` here and ``strategy`` in a second process, sharing groupings and bounds,
-    to ``deadline``; their outcomes combined (:func:`combine`)."""
-    shared = Shared(inst)
+    """``lead`` here and ``strategy`` in a second process, sharing groupings and bounds
+    (from those ``shared`` already holds), to ``deadline``; their outcomes combined
+    (:func:`combine`)."""
+    shared = Shared(inst) if shared is None else shared
     single = replace(options, threads=1, log=False)
     beside = Beside(strategy, inst, single, deadline)
     shared.connect(beside.conn)
@@ -277,6 +351,23 @@ def lead_hub_search(
     """The branch-and-bound over hubs from the greedy start (uncapacitated instances)."""
     start = construct(inst, deadline=deadline)
     return run_hub_search(inst, shared.best if start is None else start, deadline)
+
+
+def lead_improve(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """The greedy start (at most :data:`START_SHARE` of the time), else the first grouping
+    shared from beside, improved by the matheuristic to the deadline. Proves nothing."""
+    began = time.perf_counter()
+    shared.offer(construct(inst, deadline=began + START_SHARE * max(deadline - began, 0.0)))
+    while shared.best is None and shared.conn is not None and time.perf_counter() < deadline:
+        shared.receive()
+        shared.wait(deadline - time.perf_counter())
+    if shared.best is None:
+        return no_grouping(None, "no grouping found in the time")
+    sub = highs_sub_solver(options)
+    shared.offer(improve(inst, shared.best, sub, deadline=deadline, shared=shared))
+    return found(shared.best, shared.value, None, "neighbourhoods re-optimised")
 
 
 def branch_and_price(

@@ -56,10 +56,15 @@ class Shared:
             self.connect(self.conn)
 
     def connect(self, conn: Connection) -> None:
-        """Share through ``conn`` from now on. A thread reads it as messages arrive, so
-        that neither process ever waits to send (a full pipe would stall HiGHS)."""
+        """Share through ``conn`` from now on, the best grouping and bound known so far
+        first. A thread reads it as messages arrive, so that neither process ever waits
+        to send (a full pipe would stall HiGHS)."""
         self.conn = conn
         threading.Thread(target=self._listen, args=(conn,), daemon=True).start()
+        if self.best is not None:  # what was known before, the other side learns now
+            self._send(("incumbent", self.best))
+        if math.isfinite(self.bound):
+            self._send(("bound", self.bound))
 
     def _listen(self, conn: Connection) -> None:
         while True:

@@ -214,6 +214,28 @@ def _hubs_then_assign(inst: Instance, coef: Vector, deadline: float | None) -> V
     return _assign_by_regret(inst, coef, np.asarray(sorted(chosen), dtype=np.int64), deadline)
 
 
+def assign_and_improve(
+    inst: Instance, hubs: Vector, *, deadline: float | None = None
+) -> Vector | None:
+    """Practices assigned to the given ``hubs`` by regret within their bounds, then local
+    search, to ``deadline``; None if that gives no grouping keeping every rule."""
+    coef = arc_costs(inst)
+    try:
+        hub_of = _assign_by_regret(inst, coef, hubs, deadline)
+    except Expired:
+        return None
+    if hub_of is None:
+        return None
+    hub_of = local_search(inst, hub_of, coef, deadline=deadline)
+    return hub_of if feasible(inst, hub_of) else None
+
+
+def target_count(inst: Instance) -> int:
+    """How many groups the greedy opens: the count rule's, or the patients over the
+    middle of the list-size bounds."""
+    return _target_count(inst)
+
+
 def _target_count(inst: Instance) -> int:
     total = float(inst.size.sum())
     upper = (
