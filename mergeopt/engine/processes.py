@@ -149,7 +149,8 @@ def run_beside(
     deadline = time.perf_counter() + (wall_deadline - time.time())
     with contextlib.suppress(OSError, AttributeError):  # e.g. a system without nice
         os.nice(BESIDE_NICE)
-    shared = Shared(inst, conn)
+    shared = Shared(inst, exit_when_ended=True)  # a killed run leaves no worker behind
+    shared.connect(conn)
     try:
         outcome = strategy(inst, options, deadline, shared)
         conn.send(("done", outcome))

@@ -11,6 +11,7 @@ component proved is never lost on the way to the report.
 from __future__ import annotations
 
 import math
+import os
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -34,6 +35,8 @@ class Shared:
     best, value : the best valid grouping offered or received, and its objective
     bound : the best lower bound proven by any component (``-inf`` before one)
     other : messages other than groupings and bounds, in the order received
+    exit_when_ended : end this process when the pipe ends (in a worker: its parent
+        stopped it, or died, e.g. a killed run; nobody is left to report to)
     fresh : a grouping came from the other process and was not yet taken
         (:meth:`take_fresh`): HiGHS is handed it as a user solution
     """
@@ -45,6 +48,7 @@ class Shared:
     bound: float = -math.inf
     fresh: bool = False
     other: list[tuple[str, Any]] = field(default_factory=list)
+    exit_when_ended: bool = False
     _closed: bool = field(default=False, repr=False)
     _inbox: queue.SimpleQueue[tuple[str, Any]] = field(
         default_factory=queue.SimpleQueue, repr=False
@@ -72,6 +76,8 @@ class Shared:
                 self._inbox.put(conn.recv())
             except Exception:  # the other end closed, or this one (from another thread)
                 self._ended.set()
+                if self.exit_when_ended:
+                    os._exit(0)
                 return
 
     def offer(self, hub_of: Vector | None, value: float | None = None) -> bool:
