@@ -21,6 +21,10 @@ deadline, sharing groupings and bounds through :class:`~mergeopt.engine.shared.S
   (:mod:`~mergeopt.engine.strategies.fixing`) where its bound applies; otherwise the
   matheuristic (:mod:`~mergeopt.engine.strategies.matheuristic`), from the LP-guided
   start (:mod:`~mergeopt.engine.strategies.lp_guided`) on a large model.
+- **HiGHS runs beside** (at full priority, in a process stopped at the deadline) on a
+  model of more than :data:`~mergeopt.engine.solvers.highs.PRESOLVE_MAX_COLS` arcs,
+  where its root does not look at the clock; the greedy start and the matheuristic
+  (:func:`lead_improve`) lead here.
 - **The hub search leads** on an uncapacitated instance (a p-median:
   :mod:`~mergeopt.engine.strategies.hubsearch`, measured 18-110 times faster than HiGHS
   on OR-Library's pmed), with HiGHS on the whole MIP beside it.
@@ -60,9 +64,9 @@ from mergeopt.engine.instance import (
 )
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome, found, infeasible, no_grouping, round_bound
-from mergeopt.engine.processes import Beside, Strategy, spare_cpu, usable_cpus
+from mergeopt.engine.processes import BESIDE_NICE, Beside, Strategy, spare_cpu, usable_cpus
 from mergeopt.engine.shared import Shared
-from mergeopt.engine.solvers.highs import run_highs
+from mergeopt.engine.solvers.highs import PRESOLVE_MAX_COLS, run_highs
 from mergeopt.engine.solvers.pulp import solve_cbc
 from mergeopt.engine.strategies import branch_price
 from mergeopt.engine.strategies.fixing import QUICK_ARCS, fixing_applies, lagrangian_fixing
@@ -231,6 +235,10 @@ def plan(inst: Instance) -> tuple[Strategy, Strategy, str]:
     """The lead, the strategy beside it and its name, for an instance (module docstring)."""
     if hub_search_applies(inst):
         return lead_hub_search, highs_whole, "HiGHS"
+    if len(inst.arcs()[0]) > PRESOLVE_MAX_COLS:
+        # HiGHS's root on a model this large does not look at the clock (it ran 49 s
+        # past a 30 s limit on 400,000 columns): in a process it is stopped on time
+        return lead_improve, highs_whole, "HiGHS"
     if branch_price.preferred(inst):
         return highs_whole, branch_and_price, "branch-and-price"
     if fixing_applies(inst):
@@ -253,7 +261,10 @@ def run_portfolio(
     (:func:`combine`)."""
     shared = Shared(inst) if shared is None else shared
     single = replace(options, threads=1, log=False)
-    beside = Beside(strategy, inst, single, deadline)
+    # HiGHS beside as the source of the bound (a model too large for it here) runs at
+    # full priority; a helper beside HiGHS or the hub search at a lower one
+    nice = 0 if lead is lead_improve else BESIDE_NICE
+    beside = Beside(strategy, inst, single, deadline, nice=nice)
     shared.connect(beside.conn)
     # the lead leaves a CPU to the strategy beside it (HiGHS's idle threads spin: with
     # every CPU's worth beside a busy process, ICB QOC's proof took 43 s, not 17)

@@ -66,14 +66,20 @@ class Beside:
     """
 
     def __init__(
-        self, strategy: Strategy, inst: Instance, options: SolveOptions, deadline: float
+        self,
+        strategy: Strategy,
+        inst: Instance,
+        options: SolveOptions,
+        deadline: float,
+        *,
+        nice: int = BESIDE_NICE,
     ) -> None:
         context = process_context()
         self.conn, child = context.Pipe(duplex=True)
         wall_deadline = time.time() + (deadline - time.perf_counter())
         self.process = context.Process(
             target=run_beside,
-            args=(child, strategy, inst, options, wall_deadline),
+            args=(child, strategy, inst, options, wall_deadline, nice),
             daemon=True,
         )
         self.error = ""
@@ -141,14 +147,16 @@ def run_beside(
     inst: Instance,
     options: SolveOptions,
     wall_deadline: float,
+    nice: int = BESIDE_NICE,
 ) -> None:
     """In the worker: the strategy to a wall-clock deadline, sharing through ``conn``,
-    then its outcome (or its error) sent back. It runs at a lower priority
-    (:data:`BESIDE_NICE`), so that on a busy machine it takes CPU time from no one's
-    lead, its own included; on an idle one it has its CPU to itself."""
+    then its outcome (or its error) sent back. A helper runs at a lower priority
+    (``nice``, :data:`BESIDE_NICE`), so that on a busy machine it takes CPU time from no
+    one's lead, its own included; on an idle one it has its CPU to itself."""
     deadline = time.perf_counter() + (wall_deadline - time.time())
     with contextlib.suppress(OSError, AttributeError):  # e.g. a system without nice
-        os.nice(BESIDE_NICE)
+        if nice:
+            os.nice(nice)
     shared = Shared(inst, exit_when_ended=True)  # a killed run leaves no worker behind
     shared.connect(conn)
     try:

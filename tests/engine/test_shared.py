@@ -113,3 +113,13 @@ def test_a_strategy_that_ignores_its_deadline_is_stopped() -> None:
 def test_one_cpu_or_two_the_portfolio_proves_a_small_case(threads: int | None) -> None:
     outcome = portfolio.solve_instance(LINE, SolveOptions(time_limit=30, threads=threads))
     assert outcome.status == "optimal" and outcome.objective == objective_value(LINE, GOOD)
+
+
+def test_highs_runs_beside_on_a_model_too_large_to_stop_in_a_call() -> None:
+    n = 400  # 160,000 arcs: above the columns where HiGHS's presolve and root overran
+    rng = np.random.default_rng(5)
+    cost = rng.uniform(0, 100, size=(n, n))
+    inst = line_instance(list(range(n)), [1] * n, cost=cost, max_size=np.full(n, 50.0))
+    lead, beside, name = portfolio.plan(inst)
+    assert (lead, beside, name) == (portfolio.lead_improve, portfolio.highs_whole, "HiGHS")
+    assert portfolio.plan(LINE)[0] is portfolio.highs_whole  # HiGHS leads where it fits
