@@ -22,6 +22,12 @@ class InputError(MergeoptError, ValueError):
     exit_code = 2
 
 
+class OutputError(InputError):
+    """A destination cannot be written (exit code 2): not a folder mergeopt may replace,
+    a path too long for the file system, a read-only folder or a full disk. Nothing was
+    written and whatever was there before is intact."""
+
+
 class InfeasibleError(MergeoptError):
     """The rules cannot all be met (exit code 3); the message says which rule or practice.
 
@@ -53,6 +59,15 @@ def describe_rows(labels: Iterable[object], *, limit: int = 5) -> str:
     more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
     noun = "row" if len(items) == 1 else "rows"
     return f"{noun} {shown}{more}"
+
+
+def printable(text: object) -> str:
+    """Text with control characters escaped, so a message stays on one line.
+
+    >>> printable("a\\tb")
+    'a\\\\tb'
+    """
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
 
 
 class SolverError(MergeoptError):

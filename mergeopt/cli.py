@@ -1,7 +1,7 @@
 """The ``mergeopt`` command line.
 
-Exit codes: 0 done; 1 a sweep with failed scenarios; 2 bad config or input (nothing
-written); 3 the rules cannot all be met (the message says which); 4 no grouping found
+Exit codes: 0 done; 1 a sweep with failed scenarios; 2 bad config, input or destination
+(nothing written); 3 the rules cannot all be met (the message says which); 4 no grouping found
 within the time limit; 5 the solver itself failed; 130 interrupted.
 """
 
@@ -22,7 +22,6 @@ from mergeopt._errors import InputError, InputWarning, MergeoptError
 from mergeopt.config import config_key_problem, load_config
 from mergeopt.inputs.nhs.assembly import prepare as prepare_table
 from mergeopt.inputs.nhs.assembly import write_prepared
-from mergeopt.runs.folders import check_writable
 from mergeopt.runs.results import RunResult
 from mergeopt.runs.run import (
     check_config,
@@ -31,7 +30,7 @@ from mergeopt.runs.run import (
     solve_config,
     write_travel,
 )
-from mergeopt.runs.rundir import default_run_dir, load_run, redraw, write_run
+from mergeopt.runs.rundir import check_run_dir, default_run_dir, load_run, redraw, write_run
 from mergeopt.runs.sweep.run import SweepInterrupted, SweepResult, run_sweep
 from mergeopt.runs.sweep.table import SOLVED
 
@@ -87,7 +86,7 @@ def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) ->
     def action() -> tuple[RunResult, Path]:
         cfg = load_config(config)
         target = out or default_run_dir(cfg.name)
-        check_writable(target, force=force)
+        check_run_dir(target, force=force)
         out_console.print(f"solving {cfg.name} ...", highlight=False)
         result = solve_config(cfg)
         return result, write_run(result, target, force=force, maps=cfg.maps)
@@ -117,9 +116,9 @@ def evaluate(
 
     def action() -> tuple[RunResult, Path]:
         cfg = load_config(config)
-        result = evaluate_config(cfg, grouping, federations=federations)
         target = out or default_run_dir(cfg.name, grouping)
-        check_writable(target, force=force)
+        check_run_dir(target, force=force)
+        result = evaluate_config(cfg, grouping, federations=federations)
         return result, write_run(result, target, force=force, maps=cfg.maps)
 
     result, written = _guarded(action)

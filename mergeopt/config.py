@@ -8,16 +8,29 @@ file. The README's "Config reference" documents each key; this module is its sou
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
-from mergeopt._errors import InputError
+from mergeopt._errors import InputError, printable
 
 Code = Annotated[str, Field(min_length=1)]
+
+#: The longest config name: it names the run directory, with room for ``-sweep``.
+NAME_LENGTH = 100
+_NAME = re.compile(rf"[A-Za-z0-9][A-Za-z0-9_.-]{{0,{NAME_LENGTH - 1}}}")
 
 
 class _Strict(BaseModel):
@@ -371,7 +384,7 @@ class Sweep(_Strict):
 class Config(_Strict):
     """A whole run: one YAML file."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str
     description: str = ""
     inputs: Inputs
     groups: Groups = Groups()
@@ -385,6 +398,17 @@ class Config(_Strict):
     solver: Solver = Solver()
     sweep: Sweep | None = None
     _source: Path | None = PrivateAttr(default=None)
+
+    @field_validator("name")
+    @classmethod
+    def _folder_name(cls, name: str) -> str:
+        # the run directory's name (runs/<name>): one plain folder name, never . or ..
+        if not _NAME.fullmatch(name):
+            raise ValueError(
+                f"'{printable(name)[:40]}' cannot name a run directory: use letters, digits "
+                f"and _ . - (starting with a letter or digit), at most {NAME_LENGTH} characters"
+            )
+        return name
 
     @property
     def source(self) -> str:
@@ -402,6 +426,16 @@ class Config(_Strict):
         if source is not None and str(source) != "<config>":
             config._source = Path(source)
         return config
+
+    def files(self) -> dict[str, Path]:
+        """Every file this config names, by its dotted key."""
+        named = {
+            **self.inputs.files(),
+            **self.travel.files(),
+            "geography.boundary": self.geography.boundary,
+            "geography.lsoa": self.geography.lsoa,
+        }
+        return {key: Path(path) for key, path in named.items() if path is not None}
 
     def with_overrides(self, **changes: Any) -> Config:
         """A copy with dotted keys changed, re-validated: ``groups.count=8``.
@@ -549,14 +583,8 @@ _TYPE_TAGS = {"int", "str", "float", "bool", "list", "dict", "none"}
 
 def _check_paths(config: Config) -> None:
     """Every file a config names must exist (named by its key, as resolved)."""
-    files = {
-        **config.inputs.files(),
-        **config.travel.files(),
-        "geography.boundary": config.geography.boundary,
-        "geography.lsoa": config.geography.lsoa,
-    }
-    for key, path in files.items():
-        if path is not None and not Path(path).is_file():
+    for key, path in config.files().items():
+        if not path.is_file():
             raise InputError(f"{config.source}: key '{key}': no such file {path}")
 
 

@@ -2,12 +2,16 @@
 opening it again.
 
 Every run directory is written whole or not at all (:mod:`mergeopt.runs.folders`), and an
-existing one is replaced only with ``force=True``. A run with no grouping (a sweep's
-infeasible scenario) gets only its ``run.json``, with the same fields and the reason.
+existing one is replaced only with ``force=True`` and only if it is a run directory
+mergeopt wrote: its run.json names mergeopt as its writer (``written_by``) and lists every
+file of the directory (``files``), and the directory holds nothing else
+(:func:`run_dir_problem`). A run with no grouping (a sweep's infeasible scenario) gets
+only its ``run.json``, with the same fields and the reason.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 import warnings
@@ -27,15 +31,27 @@ from mergeopt.geo.maps.files import write_maps
 from mergeopt.geo.maps.layers import MapLayers
 from mergeopt.inputs.hashes import input_hashes
 from mergeopt.runs.federations import plan_of
-from mergeopt.runs.folders import read_json, write_folder, write_json
+from mergeopt.runs.folders import (
+    RUNS_FOLDER,
+    check_writable,
+    read_json,
+    replace_file,
+    write_folder,
+    write_json,
+    writing,
+)
 from mergeopt.runs.maps import group_areas, result_layers
 from mergeopt.runs.problem import prepare_problem
 from mergeopt.runs.results import RunResult, result_for
 
-#: Where run directories go unless told: ``runs/<config name>``.
-RUNS_FOLDER = Path("runs")
 #: The record of a run, in every run directory.
 RECORD = "run.json"
+#: run.json's ``written_by``: how mergeopt knows a run directory is its own.
+WRITER = "mergeopt"
+#: What a file manager leaves in a folder it shows: neither mergeopt's nor the user's work.
+_SYSTEM_FILES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini"})
+#: Temporary names mergeopt writes inside a run directory (a killed ``mergeopt map``).
+_TEMPORARY = re.compile(r"^\.(maps-.+|.+\.\d+-[0-9a-f]{8}(\.\w+)?)$")
 
 #: A writer of further files into the staging folder of a run directory.
 Writer = Callable[[Path], None]
@@ -50,6 +66,49 @@ def default_run_dir(name: str, grouping: str | None = None) -> Path:
 def default_sweep_dir(name: str) -> Path:
     """``runs/<config name>-sweep``."""
     return RUNS_FOLDER / f"{name}-sweep"
+
+
+def run_dir_problem(folder: Path) -> str | None:
+    """Why a folder is not a run directory mergeopt wrote, or None if it is one holding
+    nothing mergeopt did not write (so ``--force`` may replace it).
+
+    >>> run_dir_problem(Path("configs"))
+    'no run.json'
+    """
+    folder = Path(folder)
+    if not (folder / RECORD).is_file():
+        return f"no {RECORD}"
+    record = read_record(folder)
+    if record is None:
+        return f"its {RECORD} cannot be read"
+    legacy = "mergeopt_version" in record and "config_hash" in record  # before written_by
+    if record.get("written_by") != WRITER and not legacy:
+        return f"its {RECORD} was not written by mergeopt"
+    listed = record.get("files")
+    if not isinstance(listed, list):
+        return None  # written before run.json listed its files
+    known = {str(name) for name in listed} | {RECORD} | _SYSTEM_FILES
+    foreign = sorted(
+        entry.name
+        for entry in folder.iterdir()
+        if entry.name not in known and not _TEMPORARY.match(entry.name)
+    )
+    if foreign:
+        more = f" (+{len(foreign) - 3} more)" if len(foreign) > 3 else ""
+        return f"it holds files mergeopt did not write: {', '.join(foreign[:3])}{more}"
+    return None
+
+
+def check_run_dir(out: Path, *, force: bool) -> None:
+    """Before any solving: ``out`` may be written as a run directory (new, or with
+    ``force`` a run directory mergeopt wrote), its path fits, its disk takes it.
+
+    Raises
+    ------
+    OutputError
+        One line saying why not; nothing is touched.
+    """
+    check_writable(Path(out), force=force, owned=run_dir_problem, kind="run directory")
 
 
 def write_run(
@@ -77,9 +136,9 @@ def write_run(
             write_maps(layers, staging)
         for writer in extra:
             writer(staging)
-        write_json(staging / RECORD, run_record(result))
+        write_json(staging / RECORD, run_record(result) | {"files": _listing(staging)})
 
-    return write_folder(Path(out), fill, force=force)
+    return write_folder(Path(out), fill, force=force, owned=run_dir_problem)
 
 
 def write_outcome(
@@ -98,27 +157,45 @@ def write_outcome(
     record["timings"] = timings
 
     def fill(staging: Path) -> None:
-        write_json(staging / RECORD, record)
         for writer in extra:
             writer(staging)
+        write_json(staging / RECORD, record | {"files": _listing(staging)})
 
-    return write_folder(Path(out), fill, force=force)
+    return write_folder(Path(out), fill, force=force, owned=run_dir_problem)
+
+
+def _listing(folder: Path) -> list[str]:
+    """Every file of a run directory, run.json included (written last)."""
+    return sorted({entry.name for entry in folder.iterdir()} | {RECORD})
 
 
 def redraw(result: RunResult, folder: Path) -> Path:
     """Write a result's maps into an existing run directory, each file replaced whole
     (groups.csv too, for its catchment areas)."""
     folder = Path(folder)
-    staging = Path(tempfile.mkdtemp(prefix=".maps-", dir=folder))
-    try:
-        layers = result_layers(result)
-        _groups(result, layers).to_csv(staging / "groups.csv", index=False)
-        write_maps(layers, staging)
-        for item in staging.iterdir():
-            item.replace(folder / item.name)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+    with writing(folder, kind="run directory"):
+        staging = Path(tempfile.mkdtemp(prefix=".maps-", dir=folder))
+        try:
+            layers = result_layers(result)
+            _groups(result, layers).to_csv(staging / "groups.csv", index=False)
+            write_maps(layers, staging)
+            drawn = sorted(item.name for item in staging.iterdir())
+            _list_files(folder, drawn)
+            for name in drawn:
+                (staging / name).replace(folder / name)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+def _list_files(folder: Path, names: list[str]) -> None:
+    """Add files about to be written into a run directory to its run.json's list."""
+    record = read_record(folder)
+    if record is None or not isinstance(record.get("files"), list):
+        return
+    listed = sorted({str(name) for name in record["files"]} | set(names))
+    if listed != record["files"]:
+        replace_file(folder / RECORD, lambda path: write_json(path, record | {"files": listed}))
 
 
 def _groups(result: RunResult, layers: MapLayers | None) -> pd.DataFrame:
@@ -193,6 +270,7 @@ def _record(
 ) -> dict[str, Any]:
     """The fields every run.json has, in their order; no solver, answer or figures yet."""
     record: dict[str, Any] = {
+        "written_by": WRITER,
         "mergeopt_version": version("mergeopt"),
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "config_file": config.source,

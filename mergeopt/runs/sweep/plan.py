@@ -3,6 +3,7 @@ of one region selected (``inputs.select``), each config validated before anythin
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import re
@@ -73,7 +74,7 @@ def plan_sweep(
             if base.solver.threads is None and "solver.threads" not in values_of:
                 overrides["solver.threads"] = 1
             parts = [f"{short.get(k, k)}={_slug(v)}" for k, v in values.items() if k in named]
-            name = _unique("+".join(parts) or base.name, seen)
+            name = _unique(_fit("+".join(parts) or base.name), seen)
             try:
                 scenario = Scenario(name, values, base.with_overrides(**overrides))
             except InputError as exc:
@@ -135,6 +136,24 @@ def _short_names(keys: list[str]) -> dict[str, str]:
 def _slug(value: Any) -> str:
     text = value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
     return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-.") or "value"
+
+
+#: The longest scenario name (bytes): a folder name any file system takes, with room for
+#: the sweep folder's path.
+NAME_BYTES = 100
+
+
+def _fit(name: str) -> str:
+    """A scenario name cut to :data:`NAME_BYTES`, a digest of the whole keeping it apart.
+
+    >>> _fit("icb_code=" + "Q" * 200)[-9:]
+    '~86dc1545'
+    """
+    raw = name.encode()
+    if len(raw) <= NAME_BYTES:
+        return name
+    digest = hashlib.sha256(raw).hexdigest()[:8]
+    return f"{raw[: NAME_BYTES - 12].decode(errors='ignore')}~{digest}"
 
 
 def _unique(name: str, seen: set[str]) -> str:

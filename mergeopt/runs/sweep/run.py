@@ -37,6 +37,12 @@ distributed cluster (:mod:`mergeopt.runs.sweep.executors`).
 
 Resuming
 --------
+The folder is new, empty (staging folders of a killed sweep aside) or one mergeopt wrote:
+it holds ``sweep.json`` (written first, naming mergeopt as its writer), or comparison.csv
+or a scenario's run directory from an earlier version. A sweep never writes into any
+other folder, nor into the working directory, the home directory, the runs folder or a
+parent of one (checked, with the file system's path limits, before anything is solved).
+
 A scenario is skipped when its folder holds a run.json whose config hash and input hashes
 match the scenario's (re-running an interrupted or extended sweep solves only what is
 missing); ``force=True`` solves every scenario again, once (scenario.json says which
@@ -48,26 +54,35 @@ half-written one, and a scenario retried after a lost worker is still written on
 
 from __future__ import annotations
 
-import shutil
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from mergeopt._errors import InputError
+from mergeopt._errors import InputError, OutputError
 from mergeopt.config import Config, Sweep, load_config
 from mergeopt.engine.processes import usable_cpus
-from mergeopt.runs.folders import replace_file
+from mergeopt.runs.folders import (
+    check_destination,
+    is_staging,
+    read_json,
+    remove_stale,
+    replace_file,
+    room_for,
+    write_json,
+    writing,
+)
 from mergeopt.runs.results import RunResult
-from mergeopt.runs.rundir import default_sweep_dir, load_run
+from mergeopt.runs.rundir import WRITER, default_sweep_dir, load_run
 from mergeopt.runs.sweep.chart import plot_comparison
 from mergeopt.runs.sweep.executors import executor_for
 from mergeopt.runs.sweep.plan import Scenario, plan_sweep
 from mergeopt.runs.sweep.progress import Tracker
-from mergeopt.runs.sweep.scenario import done_by, finished_record, task_for
+from mergeopt.runs.sweep.scenario import SCENARIO_FILE, done_by, finished_record, task_for
 from mergeopt.runs.sweep.table import (
     FINISHED,
     SOLVED,
@@ -80,6 +95,9 @@ from mergeopt.runs.sweep.table import (
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+
+#: The file that marks a sweep folder as mergeopt's, written before anything else.
+MARKER = "sweep.json"
 
 
 @dataclass(frozen=True)
@@ -222,8 +240,8 @@ def run_sweep(
         base, vary={**block.vary, **(vary or {})}, split_by=split_by or block.split_by
     )
     folder = Path(out) if out is not None else default_sweep_dir(base.name)
+    _open_folder(folder, scenarios, base)
     folder = folder.resolve()
-    folder.mkdir(parents=True, exist_ok=True)
     varied = tuple(scenarios[0].values)
     title = f"{base.name}: {len(scenarios)} scenarios"
     sweep_id = uuid.uuid4().hex
@@ -287,7 +305,53 @@ def _write_comparison(
 
 
 def _remove_staging(folder: Path, scenarios: list[Scenario]) -> None:
-    """Remove staging folders that workers stopped mid-write left behind."""
+    """Remove staging folders that workers stopped mid-write left behind (their owner
+    gone: a worker still writing keeps its own)."""
     for scenario in scenarios:
-        for stale in folder.glob(f".{scenario.name}.partial-*"):
-            shutil.rmtree(stale, ignore_errors=True)
+        remove_stale(folder / scenario.name)
+
+
+def sweep_folder_problem(folder: Path) -> str | None:
+    """Why a folder is not a sweep folder mergeopt wrote, or None if it is one."""
+    marker = read_json(folder / MARKER)
+    if marker is not None and marker.get("written_by") == WRITER:
+        return None
+    try:
+        with (folder / "comparison.csv").open(encoding="utf-8") as file:
+            if file.readline().startswith("scenario,"):
+                return None  # a sweep of a version before sweep.json
+    except (OSError, UnicodeDecodeError):
+        pass
+    if any((entry / SCENARIO_FILE).is_file() for entry in folder.iterdir() if entry.is_dir()):
+        return None  # an earlier version's sweep stopped before its comparison.csv
+    return f"no {MARKER}"
+
+
+def _open_folder(folder: Path, scenarios: list[Scenario], base: Config) -> None:
+    """Check, then create, the sweep folder, marked as mergeopt's: before any solving.
+
+    Raises
+    ------
+    OutputError
+        The folder is protected, too long a path, not writable or full, or it exists
+        and is not a sweep folder mergeopt wrote.
+    """
+    inner = max(room_for(scenario.name) for scenario in scenarios)
+    check_destination(folder, kind="sweep folder", inner=inner)
+    if folder.is_dir() and any(not is_staging(entry.name) for entry in folder.iterdir()):
+        why = sweep_folder_problem(folder)
+        if why is not None:
+            raise OutputError(
+                f"{folder}: not a sweep folder mergeopt wrote ({why}); a sweep writes only "
+                "into a new folder or one of its own: give --out a new folder"
+            )
+    with writing(folder, kind="sweep folder"):
+        folder.mkdir(parents=True, exist_ok=True)
+        if not (folder / MARKER).is_file():
+            stamp = {
+                "written_by": WRITER,
+                "kind": "sweep",
+                "config_file": base.source,
+                "created": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            replace_file(folder / MARKER, lambda path: write_json(path, stamp))
