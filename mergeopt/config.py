@@ -13,9 +13,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-import yaml
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     PrivateAttr,
@@ -25,8 +26,29 @@ from pydantic import (
 )
 
 from mergeopt._errors import InputError, printable
+from mergeopt._yaml import load_yaml
 
-Code = Annotated[str, Field(min_length=1)]
+
+def _printable(text: str) -> str:
+    """A code as a config gives it: no control characters (a NUL would cut it short)."""
+    if not text.isprintable():
+        raise ValueError(f"'{printable(text)}' holds a control character")
+    return text
+
+
+Code = Annotated[str, Field(min_length=1), AfterValidator(_printable)]
+
+
+def _number(value: object) -> object:
+    """A number as YAML gives it; true or false is not one (Python would take it as 1 or 0)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{str(value).lower()} is not a number")
+    return value
+
+
+#: Numbers of a config: never a boolean (``max_minutes: true`` is not 1 minute).
+Int = Annotated[int, BeforeValidator(_number)]
+Float = Annotated[float, BeforeValidator(_number)]
 
 #: The longest config name: it names the run directory, with room for ``-sweep``.
 NAME_LENGTH = 100
@@ -125,8 +147,8 @@ class Inputs(_Strict):
 
 
 class CountRange(_Strict):
-    min: int | None = Field(default=None, ge=1)
-    max: int | None = Field(default=None, ge=1)
+    min: Int | None = Field(default=None, ge=1)
+    max: Int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _ordered(self) -> CountRange:
@@ -138,9 +160,9 @@ class CountRange(_Strict):
 class Groups(_Strict):
     """List-size bounds and the number of groups."""
 
-    min_list_size: int = Field(default=0, ge=0)
-    max_list_size: int | None = Field(default=None, gt=0)
-    count: int | CountRange | None = None
+    min_list_size: Int = Field(default=0, ge=0)
+    max_list_size: Int | None = Field(default=None, gt=0)
+    count: Int | CountRange | None = None
     oversize: Literal["stop", "alone"] = "stop"
 
     @model_validator(mode="after")
@@ -168,11 +190,11 @@ class RoadProfile(_Strict):
     """Changes to the road network's speed profile (``travel.model: network``); a key left
     out keeps its documented default (docs/travel_model.md)."""
 
-    speeds_kmh: dict[str, Annotated[float, Field(gt=0)]] = {}
-    maxspeed_factor: float | None = Field(default=None, gt=0)
-    offroad_kmh: float | None = Field(default=None, gt=0)
-    trip_minutes: float | None = Field(default=None, ge=0)
-    max_offroad_m: float | None = Field(default=None, gt=0)
+    speeds_kmh: dict[str, Annotated[Float, Field(gt=0)]] = {}
+    maxspeed_factor: Float | None = Field(default=None, gt=0)
+    offroad_kmh: Float | None = Field(default=None, gt=0)
+    trip_minutes: Float | None = Field(default=None, ge=0)
+    max_offroad_m: Float | None = Field(default=None, gt=0)
 
     def changes(self) -> dict[str, Any]:
         """The keys given, as keyword arguments of the speed profile."""
@@ -188,8 +210,8 @@ class Travel(_Strict):
     network: Path | None = None
     profile: RoadProfile = RoadProfile()
     cache_dir: Path | None = None
-    max_minutes: float | None = Field(default=None, gt=0)
-    max_km: float | None = Field(default=None, gt=0)
+    max_minutes: Float | None = Field(default=None, gt=0)
+    max_km: Float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Travel:
@@ -225,7 +247,7 @@ class Premises(_Strict):
     """Whether a hub's building must be able to serve its whole group."""
 
     rule: Literal["none", "capacity", "floor_area"] = "none"
-    m2_per_patient: float | None = Field(default=None, gt=0)
+    m2_per_patient: Float | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _consistent(self) -> Premises:
@@ -265,7 +287,7 @@ class FederationPremises(_Strict):
     """
 
     rule: Literal["none", "capacity", "floor_area"] = "none"
-    m2_per_patient: float | None = Field(default=None, gt=0)
+    m2_per_patient: Float | None = Field(default=None, gt=0)
     capacity_column: str = "federation_capacity"
 
     @model_validator(mode="after")
@@ -288,11 +310,11 @@ class Federations(_Strict):
     """
 
     mode: Literal["today", "proposed", "joint"] = "joint"
-    min_list_size: int = Field(default=0, ge=0)
-    max_list_size: int | None = Field(default=None, gt=0)
-    count: int | CountRange | None = None
-    max_minutes: float | None = Field(default=None, gt=0)
-    max_km: float | None = Field(default=None, gt=0)
+    min_list_size: Int = Field(default=0, ge=0)
+    max_list_size: Int | None = Field(default=None, gt=0)
+    count: Int | CountRange | None = None
+    max_minutes: Float | None = Field(default=None, gt=0)
+    max_km: Float | None = Field(default=None, gt=0)
     nest_by: str | None = None
     premises: FederationPremises = FederationPremises()
     hub_column: str | None = None
@@ -335,26 +357,37 @@ class Rules(_Strict):
     cannot_link: list[tuple[Code, Code]] = []
     nest_by: str | None = None
 
+    @field_validator("must_link", "cannot_link")
+    @classmethod
+    def _two_practices(cls, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        # a practice linked with itself says nothing (and once crashed the solver)
+        for first, second in pairs:
+            if first == second:
+                raise ValueError(
+                    f"links practice {printable(first)} with itself: a link joins two practices"
+                )
+        return pairs
+
 
 class Objective(_Strict):
     """Weights of the objective terms (all minimised)."""
 
-    travel: float = Field(default=1.0, ge=0)
+    travel: Float = Field(default=1.0, ge=0)
     weight_by_list_size: bool = True
-    moved_patients: float = Field(default=0.0, ge=0)
-    groups: float = Field(default=0.0, ge=0)
-    max_travel: float = Field(default=0.0, ge=0)
-    federation_travel: float = Field(default=1.0, ge=0)
-    federations: float = Field(default=0.0, ge=0)
+    moved_patients: Float = Field(default=0.0, ge=0)
+    groups: Float = Field(default=0.0, ge=0)
+    max_travel: Float = Field(default=0.0, ge=0)
+    federation_travel: Float = Field(default=1.0, ge=0)
+    federations: Float = Field(default=0.0, ge=0)
 
 
 class Solver(_Strict):
     """Which MIP solver to use and when to stop."""
 
     name: Literal["highs", "cbc"] = "highs"
-    time_limit: float = Field(default=300.0, gt=0)
-    gap: float = Field(default=1e-6, ge=0, lt=1)
-    threads: int | None = Field(default=None, ge=1)
+    time_limit: Float = Field(default=300.0, gt=0)
+    gap: Float = Field(default=1e-6, ge=0, lt=1)
+    threads: Int | None = Field(default=None, ge=1)
     log: bool = False
 
 
@@ -370,7 +403,7 @@ class Sweep(_Strict):
     vary: dict[str, Annotated[list[Any], Field(min_length=1)]] = {}
     split_by: str | None = None
     scheduler: str | None = None
-    workers: int | None = Field(default=None, ge=1)
+    workers: Int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _known_keys(self) -> Sweep:
@@ -506,12 +539,9 @@ def load_config(path: Path | str) -> Config:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise InputError(f"{path}: cannot read config ({exc.strerror})") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        where = getattr(exc, "problem_mark", None)
-        line = f" line {where.line + 1}" if where is not None else ""
-        raise InputError(f"{path}:{line} is not valid YAML") from None
+    data = load_yaml(text, source=path)
+    if data is None:
+        raise InputError(f"{path}: the config file is empty")
     if not isinstance(data, dict):
         raise InputError(f"{path}: a config must be a mapping of keys, not {type(data).__name__}")
     config = _resolve_paths(_validate(data, source=str(path)), path.resolve().parent)
