@@ -16,6 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 import yaml
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from mergeopt._errors import InputError, InputWarning, MergeoptError
@@ -67,12 +68,14 @@ def _guarded(action: Callable[[], T]) -> T:
             finally:
                 for warning in caught:
                     err_console.print(
-                        f"[bold yellow]warning:[/] {warning.message}",
+                        f"[bold yellow]warning:[/] {escape(str(warning.message))}",
                         highlight=False,
                         soft_wrap=True,
                     )
     except MergeoptError as exc:
-        err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+        err_console.print(
+            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
+        )
         raise typer.Exit(exc.exit_code) from None
     except KeyboardInterrupt:
         err_console.print("interrupted: nothing was written")
@@ -87,7 +90,7 @@ def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) ->
         cfg = load_config(config)
         target = out or default_run_dir(cfg.name)
         check_run_dir(target, force=force)
-        out_console.print(f"solving {cfg.name} ...", highlight=False)
+        out_console.print(f"solving {cfg.name} ...", highlight=False, markup=False)
         result = solve_config(cfg)
         return result, write_run(result, target, force=force, maps=cfg.maps)
 
@@ -126,7 +129,7 @@ def evaluate(
     if result.violations:
         err_console.print(f"[bold]{len(result.violations)} rule(s) broken:[/]")
         for line in result.violations:
-            err_console.print(f"  - {line}", highlight=False, soft_wrap=True)
+            err_console.print(f"  - {escape(line)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -140,7 +143,7 @@ def validate(config: ConfigArg) -> None:
         lines += [f"  warning: {finding}" for finding in findings]
         return "\n".join(lines)
 
-    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+    out_console.print(_guarded(action), highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -163,7 +166,7 @@ def travel(
             f"written to {out}"
         )
 
-    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+    out_console.print(_guarded(action), highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command(name="map")
@@ -175,7 +178,7 @@ def map_(
     def action() -> str:
         return f"maps written to {redraw(load_run(run_dir), run_dir)}"
 
-    out_console.print(_guarded(action), highlight=False)
+    out_console.print(_guarded(action), highlight=False, markup=False)
 
 
 @app.command()
@@ -193,7 +196,7 @@ def explain(config: ConfigArg) -> None:
             lines += [f"  {key}: {value}" for key, value in found.overrides.items()]
         return "\n".join(lines)
 
-    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+    out_console.print(_guarded(action), highlight=False, soft_wrap=True, markup=False)
 
 
 @app.command()
@@ -286,16 +289,17 @@ def _summarise_sweep(result: SweepResult) -> None:
                 f"{row['largest_group']:,}",
                 str(row["practices_moved"]),
             ]
-        grid.add_row(str(row["scenario"]), str(row["status"]), *figures)
+        grid.add_row(escape(str(row["scenario"])), str(row["status"]), *figures)
         if row["status"] != "optimal":
             notes.append(f"  {row['scenario']}: {row['status_text']}")
     out_console.print(grid)
-    out_console.print("\n".join(notes), highlight=False, soft_wrap=True)
+    out_console.print("\n".join(notes), highlight=False, soft_wrap=True, markup=False)
     failed = len(result.failed)
     fresh = len(table) - len(result.reused) - failed
     out_console.print(
         f"{len(table)} scenario(s): {fresh} solved now, {len(result.reused)} already finished "
-        f"(not solved again), {failed} failed\nwritten to {result.folder}: comparison.csv, "
+        f"(not solved again), {failed} failed\nwritten to {escape(str(result.folder))}: "
+        "comparison.csv, "
         "comparison.png and a run directory per scenario",
         highlight=False,
         soft_wrap=True,
@@ -350,7 +354,7 @@ def prepare(
         table, excluded = write_prepared(prepared, out)
         return f"{prepared.summary()}\nwritten to {table}; practices left out, and why: {excluded}"
 
-    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+    out_console.print(_guarded(action), highlight=False, soft_wrap=True, markup=False)
 
 
 def _summarise(result: RunResult, written: Path) -> None:
@@ -363,8 +367,8 @@ def _summarise(result: RunResult, written: Path) -> None:
         table.add_column(column, justify="right", no_wrap=True)
     for row in result.groups.itertuples():
         table.add_row(
-            str(row.group),
-            f"{row.hub} {str(row.hub_name).title()}",
+            escape(str(row.group)),
+            escape(f"{row.hub} {str(row.hub_name).title()}"),
             str(row.practices),
             f"{row.list_size:,}",
             f"{row.mean_travel:.1f}",
@@ -379,7 +383,7 @@ def _summarise(result: RunResult, written: Path) -> None:
         f"objective {m['objective']:,.1f}; mean travel {m['mean_travel']:.2f} {unit}, "
         f"max {m['max_travel']:.2f} {unit}; {m['practices_moved']} practices "
         f"({m['patients_moved']:,} patients) change group\n"
-        f"written to {written}",
+        f"written to {escape(str(written))}",
         highlight=False,
     )
 

@@ -20,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from mergeopt._csv import restore
 from mergeopt._errors import InputError
 
 #: What a byte-order mark looks like once decoded, rightly or as Latin-1.
@@ -99,7 +100,9 @@ def read_csv(
     Returns
     -------
     pandas.DataFrame
-        Cells as ``str``, stripped of surrounding spaces, ``""`` where empty. Rows with
+        Cells as ``str``, stripped of surrounding spaces, ``""`` where empty, the ``'``
+        mergeopt puts before text that would start a spreadsheet formula taken off
+        (:func:`mergeopt._csv.restore`). Rows with
         every cell empty (a spreadsheet's blank rows) are left out; the index is each
         row's number as a spreadsheet shows it (with a header, the header is row 1).
 
@@ -188,7 +191,7 @@ def _read(
     first_row = blank + (2 if header else 1)
     stripped.index = pd.RangeIndex(first_row, first_row + len(stripped))
     blank_rows = (stripped == "").all(axis=1)
-    return stripped.loc[~blank_rows]
+    return restore(stripped.loc[~blank_rows])
 
 
 def _parse(

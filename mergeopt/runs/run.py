@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mergeopt._csv import write_csv
 from mergeopt._errors import InfeasibleError, InputError, NoSolutionError, SolverError
 from mergeopt.config import Config, load_config
 from mergeopt.engine.errors import SolverError as EngineSolverError
@@ -282,5 +283,5 @@ def write_travel(config: Config, out: Path, *, force: bool = False) -> tuple[int
     practices = read_practices(config)
     codes = [str(code) for code in practices.index]
     table = travel_matrix_table(codes, travel_costs(config, practices))
-    replace_file(out, lambda path: table.to_csv(path, index=False))
+    replace_file(out, lambda path: write_csv(table, path))
     return len(codes), len(table)

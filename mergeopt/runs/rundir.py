@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from mergeopt._csv import restore, write_csv
 from mergeopt._errors import InputError
 from mergeopt.config import Config, config_hash
 from mergeopt.engine.outcome import Outcome
@@ -128,10 +129,10 @@ def write_run(
 
     def fill(staging: Path) -> None:
         layers = result_layers(result) if maps else None
-        result.assignments.to_csv(staging / "assignments.csv", index=False)
-        _groups(result, layers).to_csv(staging / "groups.csv", index=False)
+        write_csv(result.assignments, staging / "assignments.csv")
+        write_csv(_groups(result, layers), staging / "groups.csv")
         if result.federations is not None:
-            result.federations.table.to_csv(staging / "federations.csv", index=False)
+            write_csv(result.federations.table, staging / "federations.csv")
         if layers is not None:
             write_maps(layers, staging)
         for writer in extra:
@@ -177,7 +178,7 @@ def redraw(result: RunResult, folder: Path) -> Path:
         staging = Path(tempfile.mkdtemp(prefix=".maps-", dir=folder))
         try:
             layers = result_layers(result)
-            _groups(result, layers).to_csv(staging / "groups.csv", index=False)
+            write_csv(_groups(result, layers), staging / "groups.csv")
             write_maps(layers, staging)
             drawn = sorted(item.name for item in staging.iterdir())
             _list_files(folder, drawn)
@@ -332,9 +333,11 @@ def load_run(path: Path | str) -> RunResult:
             f"{folder}: inputs changed since this run: {', '.join(changed)}", stacklevel=2
         )
     problem, timings = prepare_problem(config)
-    assignments = pd.read_csv(
-        folder / "assignments.csv",
-        dtype={"practice_code": str, "hub": str, "federation": str, "federation_hub": str},
+    assignments = restore(
+        pd.read_csv(
+            folder / "assignments.csv",
+            dtype={"practice_code": str, "hub": str, "federation": str, "federation_hub": str},
+        )
     )
     position = {code: k for k, code in enumerate(problem.codes)}
     missing = sorted(set(assignments["practice_code"]) - set(position))

@@ -55,7 +55,7 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
     hubs = layers.hubs
     for (_, hub), lift in zip(hubs.iterrows(), _label_lifts(hubs), strict=True):
         ax.annotate(
-            str(hub["group"]), (hub.geometry.x, hub.geometry.y),
+            _plain(hub["group"]), (hub.geometry.x, hub.geometry.y),
             xytext=(6, 5 - 16 * lift), textcoords="offset points", fontsize=8,
             fontweight="bold", zorder=5,
             bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
@@ -63,7 +63,8 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
     handles: list[Any] = [
         matplotlib.patches.Patch(
             color=colours[str(g)],
-            label=f"{g} {str(r['hub_name']).title()[:26]}: {int(r['list_size']):,} patients, "
+            label=_plain(f"{g} {str(r['hub_name']).title()[:26]}")
+            + f": {int(r['list_size']):,} patients, "
             f"{_plural(int(r['practices']), 'practice')}",
         )
         for g, r in layers.groups.iterrows()
@@ -165,11 +166,21 @@ def _federation_handles(layers: MapLayers) -> list[Any]:
             [],
             color=FEDERATION_COLOUR,
             linewidth=FEDERATION_WIDTH,
-            label=f"federation {f} {str(r['hub_name']).title()[:20]}: {int(r['list_size']):,} "
-            f"patients, {_plural(int(r['networks']), 'network')}",
+            label=_plain(f"federation {f} {str(r['hub_name']).title()[:20]}")
+            + f": {int(r['list_size']):,} patients, {_plural(int(r['networks']), 'network')}",
         )
         for f, r in layers.federations.sort_values("list_size", ascending=False).iterrows()
     ]
+
+
+def _plain(text: object) -> str:
+    """A name from the inputs as matplotlib shows it as it is: ``$`` would start math
+    (two of them, around anything it cannot parse, fail the whole map).
+
+    >>> print(_plain("Dr $mith & $ons"))
+    Dr \\$mith & \\$ons
+    """
+    return str(text).replace("$", r"\$")
 
 
 def _attribution(ax: Axes, text: str | None) -> None:

@@ -2,11 +2,13 @@
 
 It fetches nothing, so it works with no internet access. Its layers (proposed groups,
 current networks) are switched with the buttons above the map; hovering a practice or a
-group shows its details.
+group shows its details. Every name and code in it (hover text, legend, title) is
+HTML-escaped: plotly renders those texts as HTML.
 """
 
 from __future__ import annotations
 
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -44,13 +46,7 @@ def interactive_map(layers: MapLayers) -> PlotlyFigure:
         fig.add_trace(trace)
     p = layers.practices
     two_level = "federation" in p.columns
-    hover = [
-        f"<b>{code} {str(r['name']).title()}</b><br>{int(r['list_size']):,} patients<br>"
-        f"group {r['group']} (hub {r['hub']})<br>travel to hub {r['travel']:.1f} {layers.unit}"
-        f"<br>current network {r['current_group'] or 'none'}"
-        + (f"<br>federation {r['federation']} (hub {r['federation_hub']})" if two_level else "")
-        for code, r in p.iterrows()
-    ]
+    hover = [_hover(str(code), r, layers.unit, two_level=two_level) for code, r in p.iterrows()]
     fig.add_trace(
         go.Scatter(
             x=p.geometry.x, y=p.geometry.y, mode="markers", name="practices",
@@ -72,7 +68,7 @@ def interactive_map(layers: MapLayers) -> PlotlyFigure:
              "args": [{"visible": [False] * n_prop + [True] * n_cur + [False] * n_fed + [True]}]}
         )  # fmt: skip
     fig.update_layout(
-        title={"text": layers.title, "x": 0.5, "xanchor": "center"},
+        title={"text": escape(layers.title), "x": 0.5, "xanchor": "center"},
         updatemenus=[
             {"type": "buttons", "direction": "right", "x": 0, "y": 1.08, "buttons": buttons}
         ],
@@ -82,7 +78,7 @@ def interactive_map(layers: MapLayers) -> PlotlyFigure:
     )  # fmt: skip
     if layers.attribution:
         fig.add_annotation(
-            text=layers.attribution, xref="paper", yref="paper", x=1, y=0,
+            text=escape(layers.attribution), xref="paper", yref="paper", x=1, y=0,
             xanchor="right", yanchor="bottom", showarrow=False, font={"size": 10},
         )  # fmt: skip
     return fig
@@ -97,13 +93,14 @@ def _outline_traces(federations: gpd.GeoDataFrame) -> list[Any]:
     for label, row in federations.iterrows():
         xs, ys = _rings(row.geometry)
         text = (
-            f"<b>federation {label}</b> (hub {row['hub']} {str(row['hub_name']).title()})<br>"
+            f"<b>federation {escape(str(label))}</b> "
+            f"(hub {escape(str(row['hub']) + ' ' + str(row['hub_name']).title())})<br>"
             f"{int(row['list_size']):,} patients, {int(row['networks'])} networks, "
             f"{int(row['practices'])} practices<br>{row['area_km2']:.1f} km²"
         )
         traces.append(
             go.Scatter(
-                x=xs, y=ys, mode="lines", name=f"federation {label}",
+                x=xs, y=ys, mode="lines", name=escape(f"federation {label}"),
                 line={"color": "#111111", "width": 3.5}, hoverinfo="text", text=text,
                 hoveron="points",
             )
@@ -125,6 +122,23 @@ def _rings(geometry: Any) -> tuple[list[float | None], list[float | None]]:
     return xs, ys
 
 
+def _hover(code: str, row: Any, unit: str, *, two_level: bool) -> str:
+    """A practice's hover text, its names and codes escaped."""
+    name = escape(f"{code} {str(row['name']).title()}")
+    federation = (
+        f"<br>federation {escape(str(row['federation']))} "
+        f"(hub {escape(str(row['federation_hub']))})"
+        if two_level
+        else ""
+    )
+    return (
+        f"<b>{name}</b><br>{int(row['list_size']):,} patients<br>"
+        f"group {escape(str(row['group']))} (hub {escape(str(row['hub']))})<br>"
+        f"travel to hub {row['travel']:.1f} {unit}"
+        f"<br>current network {escape(str(row['current_group'] or 'none'))}{federation}"
+    )
+
+
 def _area_traces(areas: gpd.GeoDataFrame, colours: dict[str, str], noun: str) -> list[Any]:
     import plotly.graph_objects as go
 
@@ -132,13 +146,13 @@ def _area_traces(areas: gpd.GeoDataFrame, colours: dict[str, str], noun: str) ->
     for label, row in areas.iterrows():
         xs, ys = _rings(row.geometry)
         text = (
-            f"<b>{noun} {label}</b><br>{int(row['list_size']):,} patients, "
+            f"<b>{noun} {escape(str(label))}</b><br>{int(row['list_size']):,} patients, "
             f"{int(row['practices'])} practices<br>{row['area_km2']:.1f} km², "
             f"{int(row['pieces'])} piece(s)"
         )
         traces.append(
             go.Scatter(
-                x=xs, y=ys, fill="toself", mode="lines", name=f"{noun} {label}",
+                x=xs, y=ys, fill="toself", mode="lines", name=escape(f"{noun} {label}"),
                 fillcolor=colours[str(label)], opacity=0.45, line={"color": "white", "width": 1},
                 hoverinfo="text", text=text, hoveron="fills",
             )

@@ -90,6 +90,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from mergeopt._csv import write_csv
 from mergeopt._errors import InputError
 from mergeopt.inputs.nhs.exclusions import check_list_against_mapping, exclusion_reasons
 from mergeopt.inputs.nhs.files import (
@@ -271,7 +272,7 @@ def write_prepared(prepared: Prepared, out: Path) -> tuple[Path, Path]:
     temps = [p.with_name(f".{p.stem}.{os.getpid()}.tmp{p.suffix}") for p in (out, report)]
     try:
         _write_table(prepared.practices, temps[0], suffix)
-        prepared.excluded.to_csv(temps[1], index=False)
+        write_csv(prepared.excluded, temps[1])
         for temp, final in zip(temps, (out, report), strict=True):
             os.replace(temp, final)
     finally:
@@ -336,7 +337,7 @@ def _assemble(
 
 def _write_table(table: pd.DataFrame, path: Path, suffix: str) -> None:
     if suffix == ".csv":
-        table.to_csv(path, index=False)
+        write_csv(table, path)
     elif suffix == ".parquet":
         table.to_parquet(path, index=False)
     else:

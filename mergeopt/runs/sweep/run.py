@@ -63,6 +63,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from mergeopt._csv import write_csv
 from mergeopt._errors import InputError, OutputError
 from mergeopt.config import Config, Sweep, load_config
 from mergeopt.engine.processes import usable_cpus
@@ -298,7 +299,7 @@ def _write_comparison(
 ) -> SweepResult:
     """comparison.csv and comparison.png of the scenarios that have a row, in plan order."""
     table = comparison_table([(s.name, s.values) for s in scenarios], rows, varied)
-    replace_file(folder / "comparison.csv", lambda path: table.to_csv(path, index=False))
+    replace_file(folder / "comparison.csv", lambda path: write_csv(table, path))
     figure, _ = plot_comparison(table, varied, title=title)
     replace_file(folder / "comparison.png", lambda path: figure.savefig(path, dpi=120))
     return SweepResult(folder, table, varied, (), title)

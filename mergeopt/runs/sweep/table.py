@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from mergeopt._csv import restore
 from mergeopt._errors import InputError, MergeoptError
 
 #: Statuses of a finished scenario (one with a run directory); ``failed`` is not one.
@@ -105,8 +106,10 @@ def read_comparison(folder: Path) -> tuple[pd.DataFrame, tuple[str, ...]]:
     path = folder / "comparison.csv"
     if not path.is_file():
         raise InputError(f"{folder}: not a sweep folder (no comparison.csv)")
-    table = pd.read_csv(
-        path, dtype={"scenario": str, "status_text": str}, float_precision="round_trip"
+    table = restore(
+        pd.read_csv(
+            path, dtype={"scenario": str, "status_text": str}, float_precision="round_trip"
+        )
     )
     columns = list(table.columns)
     if "scenario" not in columns or "status" not in columns:
