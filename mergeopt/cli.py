@@ -1,13 +1,16 @@
 """The ``mergeopt`` command line.
 
-Exit codes: 0 done; 1 a sweep with failed scenarios; 2 bad config, input or destination
-(nothing written); 3 the rules cannot all be met (the message says which); 4 no grouping found
-within the time limit; 5 the solver itself failed; 130 interrupted.
+Exit codes: 0 done; 1 a sweep with failed scenarios, or a failure mergeopt did not foresee
+(one line saying what failed and where its full report was saved; ``--debug`` shows the
+traceback instead); 2 bad config, input or destination (nothing written); 3 the rules cannot
+all be met (the message says which); 4 no grouping found within the time limit; 5 the
+solver itself failed; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import re
+import sys
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -20,6 +23,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from mergeopt._errors import InputError, InputWarning, MergeoptError
+from mergeopt._report import save_report, summary, where
 from mergeopt.config import config_key_problem, load_config
 from mergeopt.inputs.nhs.assembly import prepare as prepare_table
 from mergeopt.inputs.nhs.assembly import write_prepared
@@ -35,7 +39,22 @@ from mergeopt.runs.rundir import check_run_dir, default_run_dir, load_run, redra
 from mergeopt.runs.sweep.run import SweepInterrupted, SweepResult, run_sweep
 from mergeopt.runs.sweep.table import SOLVED
 
-app = typer.Typer(
+
+class _App(typer.Typer):
+    """The command line, with the last-resort handler around every command."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as exc:
+            if _DEBUG["on"]:
+                raise
+            words = [word for word in sys.argv[1:] if not word.startswith("-")]
+            _unexpected(exc, words[0] if words else None)
+            sys.exit(1)
+
+
+app = _App(
     name="mergeopt",
     help="Group GP practices into networks, federations or merged practices, optimally.",
     no_args_is_help=True,
@@ -55,6 +74,38 @@ OutOption = Annotated[
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Replace the run directory if it exists.")
 ]
+#: Whether ``--debug`` was given: a failure mergeopt did not foresee shows its traceback.
+_DEBUG = {"on": False}
+
+
+@app.callback()
+def _options(
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="On a failure mergeopt did not foresee, show the traceback."),
+    ] = False,
+) -> None:
+    """Group GP practices into networks, federations or merged practices, optimally."""
+    _DEBUG["on"] = debug
+
+
+def _unexpected(error: Exception, command: str | None) -> None:
+    """The last resort: one line saying what failed, where, and where its full report is."""
+    failed = f"mergeopt {command}" if command else "mergeopt"
+    place = where(error)
+    at = f" at {place}" if place else ""
+    report = save_report(error)
+    saved = (
+        f"the full report is saved in {report}: please attach it to an issue"
+        if report is not None
+        else "no report could be saved"
+    )
+    err_console.print(
+        f"[bold red]error:[/] {escape(failed)} failed unexpectedly "
+        f"({escape(summary(error))}{at}); {escape(saved)} (--debug shows the traceback)",
+        highlight=False,
+        soft_wrap=True,
+    )
 
 
 def _guarded(action: Callable[[], T]) -> T:
@@ -80,6 +131,13 @@ def _guarded(action: Callable[[], T]) -> T:
     except KeyboardInterrupt:
         err_console.print("interrupted: nothing was written")
         raise typer.Exit(130) from None
+    except typer.Exit:
+        raise  # a command's own exit code (a sweep interrupted: 130)
+    except Exception as exc:
+        if _DEBUG["on"]:
+            raise
+        _unexpected(exc, action.__qualname__.split(".")[0].rstrip("_"))  # run.<locals>.action
+        raise typer.Exit(1) from None
 
 
 @app.command()
