@@ -60,6 +60,20 @@ def prepare_problem(config: Config) -> tuple[Problem, dict[str, float]]:
     return problem, {"read_seconds": read - started, "travel_seconds": built - read}
 
 
+def _count_range(config: Config, practices: int) -> tuple[int | None, int | None]:
+    """``groups.count`` as bounds the solver takes: a count above the number of practices
+    is refused (10^25 groups once overflowed the solver); a range's maximum above it is
+    cut to it."""
+    low, high = config.groups.count_range
+    if low is not None and low > practices:
+        shown = f"{low:,}" if low < 10**15 else f"{low:.3g}"
+        raise InputError(
+            f"{config.source}: key 'groups.count': {shown} groups is more than the "
+            f"{practices:,} practices; each group needs a hub practice, so at most {practices:,}"
+        )
+    return low, None if high is None else min(high, practices)
+
+
 def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
     """Turn a validated config and practices table into a :class:`Problem`.
 
@@ -111,7 +125,7 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         allowed[oversize, :] = False
         allowed[oversize, oversize] = True
 
-    count_min, count_max = groups.count_range
+    count_min, count_max = _count_range(config, len(codes))
     instance = Instance(
         codes=tuple(codes),
         size=size,

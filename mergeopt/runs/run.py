@@ -10,6 +10,7 @@ same metrics; :func:`explain_config` says why rules cannot all be met;
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -18,12 +19,19 @@ import numpy as np
 import pandas as pd
 
 from mergeopt._csv import write_csv
-from mergeopt._errors import InfeasibleError, InputError, NoSolutionError, SolverError
+from mergeopt._errors import (
+    InfeasibleError,
+    InputError,
+    InputWarning,
+    NoSolutionError,
+    SolverError,
+)
 from mergeopt.config import Config, load_config
 from mergeopt.engine.errors import SolverError as EngineSolverError
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome
 from mergeopt.engine.portfolio import solve_instance
+from mergeopt.engine.processes import usable_cpus
 from mergeopt.inputs.matrix import travel_matrix_table
 from mergeopt.inputs.practices import read_practices, read_source
 from mergeopt.runs.diagnose import Explanation, explain, precheck
@@ -125,7 +133,7 @@ def solve_options(config: Config) -> SolveOptions:
         solver=solver.name,
         time_limit=solver.time_limit,
         gap=solver.gap,
-        threads=solver.threads,
+        threads=solver_threads(config),
         log=solver.log,
     )
 
@@ -163,6 +171,22 @@ def _solve_two_levels(problem: Problem, timings: dict[str, float], started: floa
     return result_for(
         config, problem, outcome.hub_of, report, timings, labels=labels, federations=plan
     )
+
+
+def solver_threads(config: Config) -> int | None:
+    """``solver.threads``, at most the CPUs this process may use, with a warning when
+    cut (a million threads hung the solver; more threads than CPUs only slow it)."""
+    asked = config.solver.threads
+    cpus = usable_cpus()
+    if asked is None or asked <= cpus:
+        return asked
+    warnings.warn(
+        f"{config.source}: key 'solver.threads': {asked:,} is more than the {cpus} CPU(s) "
+        f"this process may use; using {cpus}",
+        InputWarning,
+        stacklevel=2,
+    )
+    return cpus
 
 
 def _infeasible(problem: Problem) -> InfeasibleError:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pydantic import ValidationError
 
 from mergeopt._csv import restore, write_csv
 from mergeopt._errors import InputError
@@ -326,7 +327,7 @@ def load_run(path: Path | str) -> RunResult:
             f"{folder}: this run has no grouping ({record.get('status', 'unknown status')}: "
             f"{record.get('status_text', 'no assignments.csv')})"
         )
-    config = Config.from_data(record["config"], source=record.get("config_file"))
+    config = _recorded_config(folder, record)
     changed = [p for p, h in input_hashes(config).items() if record["inputs"].get(p) != h]
     if changed:
         warnings.warn(
@@ -372,6 +373,41 @@ def load_run(path: Path | str) -> RunResult:
     )
 
 
+#: The fields of run.json that opening a run needs.
+_NEEDED = ("kind", "status", "config", "inputs", "timings")
+
+
+def _recorded_config(folder: Path, record: dict[str, Any]) -> Config:
+    """The config a run.json holds, its input files still where they were.
+
+    Raises
+    ------
+    InputError
+        run.json lacks a field or holds a config that cannot be read (a file cut short or
+        edited), or an input file the run read is gone.
+    """
+    path = folder / RECORD
+    missing = [key for key in _NEEDED if key not in record]
+    if missing:
+        raise InputError(
+            f"{path}: not a whole run record (no {', '.join(missing)}); write the run again"
+        )
+    try:
+        config = Config.from_data(record["config"], source=record.get("config_file"))
+    except (ValidationError, TypeError, ValueError) as error:
+        reason = str(error).splitlines()[0]
+        raise InputError(
+            f"{path}: its config cannot be read ({reason}); write the run again"
+        ) from None
+    for key, file in config.files().items():
+        if not file.is_file():
+            raise InputError(
+                f"{path}: the run read {file} (key '{key}'), which is no longer there; "
+                "put it back or write the run again"
+            )
+    return config
+
+
 def _report(record: dict[str, Any]) -> Outcome | None:
     solver = record.get("solver")
     if record["kind"] != "optimisation" or solver is None:
@@ -380,11 +416,11 @@ def _report(record: dict[str, Any]) -> Outcome | None:
     return Outcome(
         status=record["status"],
         hub_of=None,
-        objective=record["objective"],
-        bound=record["bound"],
-        gap=record["gap"],
-        solver=solver["name"],
-        stopped_by=solver["stopped_by"],
+        objective=record.get("objective"),
+        bound=record.get("bound"),
+        gap=record.get("gap"),
+        solver=solver.get("name", "unknown"),
+        stopped_by=solver.get("stopped_by", "unknown"),
         build_seconds=timings.get("build_seconds", 0.0),
         solve_seconds=timings.get("solve_seconds", 0.0),
     )
