@@ -15,8 +15,8 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from mergeopt._errors import InputError, describe_rows
-from mergeopt.inputs.tables import printable, read_csv
+from mergeopt._errors import InputError, describe_rows, printable
+from mergeopt.inputs.tables import read_csv
 
 __all__ = ["MAX_MINUTES", "TRAVEL_MATRIX_COLUMNS", "read_travel_matrix", "travel_matrix_table"]
 

@@ -53,25 +53,46 @@ class _Problems:
     """Gathers every problem in one table, then raises them as one line.
 
     Rows are named by the frame's index: each row's number in the file (rows kept by
-    ``inputs.select`` keep their numbers).
+    ``inputs.select`` keep their numbers), or by ``rows`` when given. With ``premises``
+    (the premises table joined on), a problem in a column that came from the premises
+    table is that file's, at its rows.
     """
 
-    def __init__(self, path: Path, frame: pd.DataFrame) -> None:
+    def __init__(self, path: Path, frame: pd.DataFrame, *, rows: np.ndarray | None = None) -> None:
         self.path, self.items = path, list[str]()
-        self.rows = np.asarray(frame.index, dtype=np.int64)
+        self.rows = np.asarray(frame.index if rows is None else rows, dtype=float)
+        self.premises: _Problems | None = None
+        self.premises_columns: set[str] = set()
+        self.codes: list[str] = []
 
     def check(self, column: str, bad: pd.Series | np.ndarray, what: str) -> None:
         mask = np.asarray(bad, dtype=bool)
-        if mask.any():
+        if self.premises is not None and column in self.premises_columns:
+            self.premises.check_joined(column, mask, what, codes=self.codes)
+        elif mask.any():
             rows = [int(row) for row in self.rows[mask]]
             self.items.append(f"column '{column}' {what} in {describe_rows(rows)}")
+
+    def check_joined(self, column: str, mask: np.ndarray, what: str, *, codes: list[str]) -> None:
+        """A problem of joined rows: at this table's rows, or for the practices it has
+        no row for."""
+        missing = mask & np.isnan(self.rows)
+        self.check(column, mask & ~missing, what)
+        if missing.any():
+            _, _, listed = describe_rows([codes[k] for k in np.flatnonzero(missing)]).partition(
+                " "
+            )
+            self.items.append(f"no row for practice(s) {listed} (column '{column}' {what})")
 
     def add(self, text: str) -> None:
         self.items.append(text)
 
     def raise_if_any(self) -> None:
-        if self.items:
-            raise InputError(f"{self.path}: " + "; ".join(self.items))
+        parts = [f"{self.path}: " + "; ".join(self.items)] if self.items else []
+        if self.premises is not None and self.premises.items:
+            parts.append(f"{self.premises.path}: " + "; ".join(self.premises.items))
+        if parts:
+            raise InputError("; ".join(parts))
 
 
 def read_practices(config: Config) -> pd.DataFrame:
@@ -87,11 +108,21 @@ def read_practices(config: Config) -> pd.DataFrame:
     spec = config.inputs
     path = spec.source
     raw = read_source(config)
+    _check_own(raw, config)  # the practices table's own faults, before any join
+    own = set(raw.columns)
+    premises_rows = pd.Series(np.nan, index=raw.index)
     if spec.premises is not None:
-        raw = join_premises(raw, spec.premises, code=spec.columns.code, practices=path)
+        raw, rows = join_premises(raw, spec.premises, code=spec.columns.code, practices=path)
+        premises_rows = pd.Series(rows, index=raw.index)
     raw = select_rows(raw, spec.select, path)
     problems = _Problems(path, raw)
+    if spec.premises is not None:
+        problems.premises = _Problems(
+            spec.premises, raw, rows=premises_rows.loc[raw.index].to_numpy()
+        )
+        problems.premises_columns = set(raw.columns) - own
     codes = _codes(raw, spec.columns.code, problems)
+    problems.codes = codes
     table = pd.DataFrame(index=pd.Index(codes, name="code"))
     table["name"] = _text(raw, spec.columns.name, problems, default=codes)
     table["list_size"] = _list_size(raw, spec.columns.list_size, problems)
@@ -149,6 +180,23 @@ def read_source(config: Config) -> pd.DataFrame:
     return table
 
 
+def _check_own(raw: pd.DataFrame, config: Config) -> None:
+    """The practices table's own faults, named as its own before it meets another table:
+    no rows, no code column, codes empty or given twice, a control character in a code
+    or a name (a NUL once cut a code short)."""
+    path, columns = config.inputs.source, config.inputs.columns
+    if len(raw) == 0:
+        raise InputError(f"{path}: no rows (a practices table holds one row per practice)")
+    problems = _Problems(path, raw)
+    _codes(raw, columns.code, problems)
+    for column in (columns.code, columns.name):
+        if column in raw.columns:
+            text = raw[column].astype("string")
+            control = text.str.contains(r"[\x00-\x1f\x7f]", regex=True).fillna(False)
+            problems.check(column, control, "holds a control character (such as NUL or tab)")
+    problems.raise_if_any()
+
+
 def select_rows(
     raw: pd.DataFrame, select: Mapping[str, Sequence[str]], path: Path
 ) -> pd.DataFrame:
@@ -159,6 +207,8 @@ def select_rows(
     InputError
         A column it names is missing, or no row has the values asked for.
     """
+    if not select:
+        return raw
     keep = np.ones(len(raw), dtype=bool)
     for column, values in select.items():
         if column not in raw.columns:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from mergeopt._errors import InputError, describe_rows
@@ -12,7 +13,17 @@ from mergeopt.inputs.tables import read_table
 
 def join_premises(
     raw: pd.DataFrame, premises: Path, *, code: str, practices: Path
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, np.ndarray]:
+    """The practices with the premises table's columns joined on (those the practices
+    table lacks), and each practice's row number in the premises file (NaN where it has
+    no row for the practice).
+
+    Raises
+    ------
+    InputError
+        A fault of the premises file itself (no code column, a code that is not a
+        practice, a code given twice), named as the premises file's.
+    """
     table = read_table(premises)
     if code not in table.columns:
         raise InputError(f"{premises}: missing column '{code}' to join on {practices.name}")
@@ -31,8 +42,13 @@ def join_premises(
             f"{premises}: column '{code}' has duplicated codes in {describe_rows(repeated)}"
         )
     extra = table.drop(columns=[c for c in table.columns if c in raw.columns and c != code])
-    extra = extra.assign(**{code: keys.to_numpy()})
+    extra = extra.assign(**{code: keys.to_numpy(), _ROW: np.asarray(table.index, dtype=float)})
     left = raw.assign(_key=raw[code].astype("string").str.strip().str.upper())
     joined = left.merge(extra.rename(columns={code: "_key"}), on="_key", how="left")
     joined.index = raw.index  # a left join keeps the practices' order: and their row numbers
-    return joined.drop(columns="_key")
+    rows = joined[_ROW].to_numpy(dtype=float)
+    return joined.drop(columns=["_key", _ROW]), rows
+
+
+#: The column that carries each premises row's number through the join.
+_ROW = "__premises_row__"

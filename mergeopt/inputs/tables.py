@@ -21,7 +21,7 @@ import geopandas as gpd
 import pandas as pd
 
 from mergeopt._csv import restore
-from mergeopt._errors import InputError
+from mergeopt._errors import InputError, printable
 
 #: What a byte-order mark looks like once decoded, rightly or as Latin-1.
 _BOMS = ("\ufeff", "ï»¿")
@@ -115,7 +115,7 @@ def read_csv(
     shown = label if label is not None else str(path)
     if not path.is_file():
         raise InputError(f"{shown}: {what} not found")
-    encoding, separator, blank = _sniff(path)
+    encoding, separator, blank = _sniff(path, shown)
     try:
         return _read(path, encoding, separator, blank, shown, header, nrows, usecols, names,
                      quote_names)  # fmt: skip
@@ -129,19 +129,25 @@ def read_csv(
                      quote_names)  # fmt: skip
 
 
-def printable(text: object) -> str:
-    """Text with control characters escaped, so a message stays on one line.
+#: How a file in Excel's own formats starts (xlsx: a zip archive; xls: an OLE file).
+_WORKBOOK = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 
-    >>> printable("a\\tb")
-    'a\\\\tb'
+
+def _sniff(path: Path, shown: str) -> tuple[str, str, int]:
+    """The encoding to try first, the separator, and how many blank lines lead the file.
+
+    Raises
+    ------
+    InputError
+        The file is an Excel workbook (or another zip file), not CSV text.
     """
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
-
-
-def _sniff(path: Path) -> tuple[str, str, int]:
-    """The encoding to try first, the separator, and how many blank lines lead the file."""
     with path.open("rb") as file:
         start = file.read(65536)
+    if start.startswith(_WORKBOOK):
+        raise InputError(
+            f"{shown}: is an Excel workbook (or a zip file), not CSV text: open it in Excel "
+            "and save it as 'CSV UTF-8'"
+        )
     utf16 = start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     encoding = "utf-16" if utf16 else "utf-8-sig"
     lines = start.decode(encoding, errors="replace").splitlines()
@@ -164,6 +170,9 @@ def _read(
     quote_names: bool,
 ) -> pd.DataFrame:
     options: dict[str, Any] = {
+        # pandas' fast reader ends a cell at a NUL byte; the Python one keeps it (for the
+        # caller to refuse: a NUL once cut a practice code short)
+        "engine": "python" if encoding != "utf-16" and _holds_nul(path) else "c",
         "sep": separator,
         "encoding": encoding,
         "skiprows": blank,
@@ -192,6 +201,12 @@ def _read(
     stripped.index = pd.RangeIndex(first_row, first_row + len(stripped))
     blank_rows = (stripped == "").all(axis=1)
     return restore(stripped.loc[~blank_rows])
+
+
+def _holds_nul(path: Path) -> bool:
+    """Whether a file holds a NUL byte anywhere (read in pieces: files may be large)."""
+    with path.open("rb") as file:
+        return any(b"\0" in piece for piece in iter(lambda: file.read(1 << 20), b""))
 
 
 def _parse(

@@ -17,9 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from mergeopt._errors import InputError, describe_rows
+from mergeopt._errors import InputError, describe_rows, printable
 from mergeopt.inputs import tables
-from mergeopt.inputs.tables import printable
 
 LIST_SIZES, MAPPING, EPRACCUR, EPCN = "list_sizes", "mapping", "epraccur", "epcn_partners"
 EPCN_DETAILS, POSTCODES, PREMISES = "epcn_details", "postcodes", "premises"
