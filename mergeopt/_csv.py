@@ -59,14 +59,18 @@ def restore(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def _each_text_cell(frame: pd.DataFrame, change: Callable[[Any], Any]) -> pd.DataFrame:
+    """``change`` applied to every text cell: once per distinct value (a travel matrix has
+    millions of rows but only as many codes as practices)."""
     changed = frame.copy()
     for k in range(changed.shape[1]):  # by position: a column name may repeat
         column = changed.iloc[:, k]
-        if not pd.api.types.is_numeric_dtype(column):
-            mapped = column.map(change)
-            if isinstance(column.dtype, pd.StringDtype):
-                mapped = mapped.astype(column.dtype)
-            changed.isetitem(k, mapped.to_numpy())
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_bool_dtype(column):
+            continue
+        values = pd.unique(column.to_numpy(dtype=object))
+        mapping = {value: change(value) for value in values if isinstance(value, str)}
+        mapping = {value: new for value, new in mapping.items() if new != value}
+        if mapping:
+            changed.isetitem(k, column.replace(mapping).array)
     changed.columns = pd.Index([change(name) for name in changed.columns])
     return changed
 

@@ -15,6 +15,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from mergeopt._csv import restore
 from mergeopt._errors import InputError, describe_rows, printable
 from mergeopt.inputs.tables import read_csv
 
@@ -131,6 +132,8 @@ def _read_matrix_csv(path: Path) -> pd.DataFrame:
         )
     if table.empty:
         raise InputError(f"{path}: no rows; expected one row per origin-destination pair")
+    codes = ["origin", "destination"]  # as mergeopt travel wrote them: see mergeopt._csv
+    table[codes] = restore(table[codes])
     return table
 
 

@@ -32,7 +32,8 @@ _SEPARATORS = (",", ";", "\t")
 def read_table(path: Path) -> pd.DataFrame:
     """Read a CSV, Parquet, GeoPackage or GeoJSON file as it is.
 
-    CSVs are read as text by :func:`read_csv`, empty cells as None. The index is each
+    CSVs are read as text by :func:`read_csv`, empty cells as None, the ``'`` mergeopt
+    puts before text that would start a spreadsheet formula taken off. The index is each
     row's number in the file as a user counts it: for a CSV as a spreadsheet shows it
     (the header is row 1), for the other formats from 1.
     """
@@ -40,7 +41,8 @@ def read_table(path: Path) -> pd.DataFrame:
         raise InputError(f"{path}: file not found")
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        frame = read_csv(path)
+        # a table mergeopt wrote (prepare's) reads back as it was: see mergeopt._csv
+        frame = restore(read_csv(path))
         return frame.where(frame != "", None)
     try:
         if suffix == ".parquet":
@@ -100,9 +102,7 @@ def read_csv(
     Returns
     -------
     pandas.DataFrame
-        Cells as ``str``, stripped of surrounding spaces, ``""`` where empty, the ``'``
-        mergeopt puts before text that would start a spreadsheet formula taken off
-        (:func:`mergeopt._csv.restore`). Rows with
+        Cells as ``str``, stripped of surrounding spaces, ``""`` where empty. Rows with
         every cell empty (a spreadsheet's blank rows) are left out; the index is each
         row's number as a spreadsheet shows it (with a header, the header is row 1).
 
@@ -200,7 +200,7 @@ def _read(
     first_row = blank + (2 if header else 1)
     stripped.index = pd.RangeIndex(first_row, first_row + len(stripped))
     blank_rows = (stripped == "").all(axis=1)
-    return restore(stripped.loc[~blank_rows])
+    return stripped.loc[~blank_rows]
 
 
 def _holds_nul(path: Path) -> bool:

@@ -11,6 +11,7 @@ import csv
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -164,3 +165,18 @@ def test_a_dollar_sign_in_names_draws_the_static_map(tmp_path, monkeypatch):
     assert code == 0, stderr
     assert (tmp_path / "runs" / "area" / "map.png").stat().st_size > 0
     tally(KIND, "dollar signs drawn as text in map.png")
+
+
+def test_a_travel_matrix_with_formula_codes_reads_back(tmp_path):
+    """`mergeopt travel` writes codes such as ``-X1`` quoted; the matrix reader takes the
+    quote off, so the matrix still fits its practices."""
+    from mergeopt._csv import write_csv
+    from mergeopt.inputs.matrix import read_travel_matrix, travel_matrix_table
+
+    codes = ["-X1", "=X2", "X3"]
+    minutes = [[0.0, 5.0, 7.5], [5.0, 0.0, 3.0], [7.5, 3.0, 0.0]]
+    path = tmp_path / "minutes.csv"
+    write_csv(travel_matrix_table(codes, np.array(minutes)), path)
+    assert "'-X1" in path.read_text()
+    assert read_travel_matrix(path, codes).tolist() == minutes
+    tally(KIND, "travel matrix reads back")
