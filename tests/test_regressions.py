@@ -149,3 +149,23 @@ def test_geometry_location_for_a_table_without_geometry_is_one_line(tmp_path):
     assert code == 2, stdout + stderr
     assert "practices.csv" in stderr and "has no geometry" in stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_infeasible_rules_without_a_maximum_list_size_are_explained(tmp_path):
+    """With no maximum list size and no premises rule, the elastic model that explains
+    infeasible rules held an infinite coefficient; HiGHS dropped those rows and PuLP
+    failed reading the solution (IndexError: a traceback and exit 1, not exit 3)."""
+    write(
+        tmp_path,
+        "practices.csv",
+        [
+            practice("A1", 5_000, 450_000),
+            practice("A2", 6_000, 451_000),
+            practice("A3", 7_000, 452_000),
+        ],
+    )
+    path = config(tmp_path, groups={"min_list_size": 20_000})
+    code, stdout, stderr = invoke("run", path, "--out", tmp_path / "run")
+    assert code == 3, stdout + stderr
+    assert "lower the minimum list size to 18,000" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
