@@ -169,3 +169,38 @@ def test_infeasible_rules_without_a_maximum_list_size_are_explained(tmp_path):
     assert code == 3, stdout + stderr
     assert "lower the minimum list size to 18,000" in stderr
     assert len(stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+#: Nine practices (an oversize one, alone in the area it was drawn in, taken out):
+#: HiGHS 1.16, given mergeopt's greedy start, answered "Optimal" returning the start
+#: (314,381.63) with an objective and "bound" of 254,375.67; the optimum is 308,796.70.
+SELF_CONTRADICTING_HIGHS = [
+    ("A81001", 1_500, 446_108, 421_598),
+    ("A81002", 11_404, 447_031, 420_989),
+    ("A81003", 1_500, 441_527, 421_192),
+    ("A81004", 1_500, 445_982, 421_598),
+    ("A81005", 2_737, 439_396, 418_829),
+    ("A81006", 1_500, 440_823, 419_588),
+    ("A81007", 6_442, 446_192, 421_098),
+    ("A81008", 1_500, 440_057, 420_040),
+    ("A81009", 1_500, 441_644, 444_257),
+]
+
+
+def test_a_highs_answer_that_contradicts_itself_is_not_trusted(tmp_path):
+    """mergeopt reported this area 'feasible' with a 19% gap and a grouping 1.8% worse
+    than the optimum; the independent reference (CBC and HiGHS on the plain model) proves
+    308,796.70. HiGHS's objective is now checked against its own solution."""
+    rows = [
+        {"practice_code": code, "list_size": size, "easting": x, "northing": y}
+        for code, size, x, y in SELF_CONTRADICTING_HIGHS
+    ]
+    write(tmp_path, "practices.csv", rows)
+    path = config(
+        tmp_path,
+        groups={"min_list_size": 1_501, "max_list_size": 20_846},
+        objective={"groups": 60_000.0},
+    )
+    result = mergeopt.solve(path)
+    assert result.status == "optimal", result.status_text()
+    assert result.metrics["objective"] == pytest.approx(308_796.703118, abs=1e-3)
