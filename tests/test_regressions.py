@@ -204,3 +204,24 @@ def test_a_highs_answer_that_contradicts_itself_is_not_trusted(tmp_path):
     result = mergeopt.solve(path)
     assert result.status == "optimal", result.status_text()
     assert result.metrics["objective"] == pytest.approx(308_796.703118, abs=1e-3)
+
+
+def test_cbc_proving_the_rules_cannot_be_met_is_infeasible_not_a_time_limit(tmp_path):
+    """CBC's "Integer infeasible" reaches PuLP as status Infeasible with no solution
+    status, and was reported as 'no grouping found within the time limit of 300 s'
+    (exit 4); the rules cannot be met (exit 3, explained)."""
+    write(
+        tmp_path,
+        "practices.csv",
+        [
+            practice("A1", 5_000, 450_000),
+            practice("A2", 6_000, 451_000),
+            practice("A3", 7_000, 452_000),
+        ],
+    )
+    path = config(
+        tmp_path, groups={"min_list_size": 9_000, "max_list_size": 11_000}, solver={"name": "cbc"}
+    )
+    code, stdout, stderr = invoke("run", path, "--out", tmp_path / "run")
+    assert code == 3, stdout + stderr
+    assert "time limit" not in stderr and "cannot reach 9,000" in stderr

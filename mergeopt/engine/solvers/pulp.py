@@ -140,13 +140,18 @@ def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
                 f"CBC failed on this model ({error}); nothing was written"
             ) from error
         text = log.read_text(errors="replace") if log.exists() else ""
-    if model.problem.status == pulp.LpStatusUndefined:  # not a time limit: CBC said nothing
+    sol, status = model.problem.sol_status, model.problem.status
+    if status == pulp.LpStatusUndefined:  # not a time limit: CBC said nothing
         raise SolverError("CBC failed on this model (status Undefined); nothing was written")
-    sol = model.problem.sol_status
-    if sol == pulp.LpSolutionInfeasible:
+    # CBC's "Integer infeasible" reaches PuLP as status Infeasible with no solution status
+    if sol == pulp.LpSolutionInfeasible or status == pulp.LpStatusInfeasible:
         return infeasible("infeasible")
     if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return no_grouping(None, pulp.LpStatus[model.problem.status])
+        if status != pulp.LpStatusNotSolved:  # "Stopped" (a limit) is Not Solved; else a fault
+            raise SolverError(
+                f"CBC failed on this model ({pulp.LpStatus[status]}); nothing was written"
+            )
+        return no_grouping(None, pulp.LpStatus[status])
     objective = float(pulp.value(model.problem.objective) or 0.0)
     bounds = _CBC_BOUND.findall(text)
     bound = float(bounds[-1]) if bounds else None
