@@ -1,29 +1,165 @@
-"""The independent reference model checks itself: its plain model against brute force.
+"""mergeopt against an independent reference, on small areas with every rule kind.
 
-The reference (``tests/reference``) reads a config and its CSV tables itself, scores
-groupings by README.md's definitions and solves a plain PuLP model (CBC, with PuLP's
-HiGHS interface to confirm); it shares no code with mergeopt. Before it judges
-mergeopt, its two halves must agree: on areas of 4 to 7 practices with every rule
-kind, the plain model's optimum (or its verdict of infeasible) equals the least
-objective over every grouping the reference's own checker accepts.
+The reference (``tests/reference``) reads the same config and CSV tables itself, scores
+groupings by README.md's definitions (its own objective, its own checker of every rule)
+and solves a plain PuLP model with CBC and HiGHS; it shares no code with mergeopt. Its
+two halves are checked against each other first: on 4 to 7 practices the plain model's
+optimum equals brute force over its own checker.
+
+Areas are drawn by :func:`tests.reference.areas.areas`: 6 to 12 practices, a hidden
+grouping first and every rule kind derived around it, so most draws are feasible by
+construction; a share is perturbed past the hidden grouping (outcome open). For every
+draw, through the public API only (``mergeopt.solve`` on the written config):
+
+- the same status class as the reference: infeasible exactly when it is infeasible;
+- where the plain model proves optimality, mergeopt proves it too (``optimal``, never
+  ``feasible``);
+- the same optimal objective (relative 1e-6);
+- every rule held, by the reference's own checker, and mergeopt reports no violation;
+- mergeopt's reported objective (solver outcome and metrics) equals the objective the
+  reference recomputes from the assignments table;
+- the proven bound is at most the optimum;
+- assignments.csv and groups.csv say what the reference says (travel, moved, sizes).
+
+The draws are tallied in the terminal summary ("reference model draws": how many were
+feasible, their sizes, the rule kinds drawn, which solvers decided); ``pytest --slow``
+draws ten times as many.
+
+Mutations tried on a scratch copy (never landed), each with this module at its CI
+size (300 examples, shrinking off), to show these tests fail on a wrong answer:
+
+=============================================  ==========================================
+mutation                                       caught: by what, after how many examples
+=============================================  ==========================================
+objective: moved patients counted as           yes: reported objective differs from the
+practices, not patients (instance.py)          reference's recomputation; example 22
+constraint dropped: cannot-link rows           yes: mergeopt optimal where the reference
+(formulation.py family 9)                      proves infeasible; example 39
+constraint dropped: minimum list size rows     yes: the reference's checker finds a group
+(formulation.py family 4)                      below the minimum; example 19
+constraint dropped: premises capacity          yes: mergeopt optimal where the reference
+(runs/problem.py)                              proves infeasible; example 7
+lost proof: a solve of independent regions     yes: ``feasible`` where the plain model
+says ``feasible`` though proven (regions.py)   proves an optimum; example 23
+lost proof: HiGHS's bound dropped when it      yes: ``feasible`` where the plain model
+starts from a grouping (solvers/highs.py)      proves an optimum; example 3
+HiGHS's own status word forced to              no (300 passed): an equivalent mutant, the
+``feasible`` from a start (solvers/highs.py)   status is set again from objective and bound
+=============================================  ==========================================
 """
 
 from __future__ import annotations
 
 import itertools
+from collections import Counter
+from pathlib import Path
 
-from hypothesis import given, settings
+import pytest
+from hypothesis import event, given, settings
 
+import mergeopt
 from tests.reference.area import Area, read_area
 from tests.reference.areas import DrawnArea, areas, write_area
 from tests.reference.plain import solve_plain
 from tests.reference.scoring import broken_rules, objective
 
 REFERENCE = settings(settings.get_profile("mergeopt-reference"))
+TALLY: Counter[str] = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def tally(request):
+    """Hand the tally to conftest.py, which prints it in the terminal summary."""
+    tallies = getattr(request.config, "_mergeopt_tallies", {})
+    tallies["reference model draws"] = TALLY
+    request.config._mergeopt_tallies = tallies
+    yield
 
 
 def close(a: float, b: float, rel: float) -> bool:
     return abs(a - b) <= rel * max(1.0, abs(a), abs(b))
+
+
+def _count(drawn: DrawnArea, outcome: str, by: str) -> None:
+    TALLY["draws"] += 1
+    TALLY[f"draws: {outcome}"] += 1
+    TALLY[f"reference decided by: {by}"] += 1
+    TALLY[f"practices: {drawn.n:2d}"] += 1
+    built = f"perturbed {drawn.perturbed}" if drawn.perturbed else "feasible by construction"
+    TALLY[f"built: {built}"] += 1
+    for kind in drawn.kinds:
+        TALLY[f"rule kind: {kind}"] += 1
+    event(f"reference: {outcome}")
+    event(f"practices: {drawn.n}")
+    for kind in sorted(drawn.kinds):
+        event(f"rule kind: {kind}")
+
+
+def _solve(path: Path) -> tuple[str, mergeopt.RunResult | None]:
+    try:
+        result = mergeopt.solve(path)
+    except mergeopt.InfeasibleError:
+        return "infeasible", None
+    except mergeopt.NoSolutionError:
+        return "no_solution", None
+    return result.status, result
+
+
+@REFERENCE
+@given(drawn=areas())
+def test_mergeopt_agrees_with_the_independent_reference(drawn: DrawnArea, tmp_path_factory):
+    path = write_area(drawn, tmp_path_factory.mktemp("area"))
+    area = read_area(path)
+    if drawn.perturbed is None:  # the generator and the reference agree on the rules
+        assert broken_rules(area, drawn.hidden) == []
+    plain = solve_plain(area)
+    assert plain.status in ("optimal", "infeasible"), "the plain model proved nothing"
+    if drawn.perturbed is None:
+        assert plain.status == "optimal" and plain.objective is not None
+        assert plain.objective <= objective(area, drawn.hidden) + 1e-6 * plain.objective
+    status, result = _solve(path)
+    _count(drawn, "feasible" if plain.status == "optimal" else "infeasible", plain.by)
+    if plain.status == "infeasible":
+        assert status == "infeasible"
+        return
+    assert result is not None, f"mergeopt: {status}; the plain model proved an optimum"
+    assert result.status == "optimal", result.status_text()  # proven where the plain model is
+    assert plain.objective is not None and result.report is not None
+    hub_of = dict(zip(result.assignments["practice_code"], result.assignments["hub"], strict=True))
+    assert broken_rules(area, hub_of) == []
+    assert result.violations == []
+    value = objective(area, hub_of)
+    assert result.report.objective is not None
+    assert close(result.report.objective, value, 1e-9)
+    assert close(float(result.metrics["objective"]), value, 1e-9)
+    assert close(value, plain.objective, 1e-6)
+    assert result.report.bound is not None
+    assert result.report.bound <= plain.objective + 1e-6 * max(1.0, abs(plain.objective))
+    _tables_agree(area, result, hub_of)
+
+
+def _tables_agree(area: Area, result: mergeopt.RunResult, hub_of: dict[str, str]) -> None:
+    """assignments.csv and groups.csv as the reference computes them."""
+    table = result.assignments.set_index("practice_code")
+    for code in area.codes:
+        row = table.loc[code]
+        hub = hub_of[code]
+        assert int(row["list_size"]) == area.size[code]
+        assert abs(float(row["travel"]) - area.travel[(code, hub)]) <= 5e-4 + 1e-9
+        assert bool(row["moved"]) == area.moves(code, hub)
+    groups = result.groups.set_index("hub")
+    assert sorted(groups.index) == sorted(set(hub_of.values()))
+    for hub, row in groups.iterrows():
+        group = [code for code, h in hub_of.items() if h == hub]
+        assert int(row["practices"]) == len(group)
+        assert int(row["list_size"]) == sum(area.size[code] for code in group)
+    assert int(result.metrics["groups"]) == len(groups)
+    moved = sum(area.size[c] for c in area.codes if area.moves(c, hub_of[c]))
+    assert int(result.metrics["patients_moved"]) == moved
+
+
+# ---------------------------------------------------------------------------------------
+# The reference checks itself: its plain model against brute force over its own checker
 
 
 def brute_force(area: Area) -> float | None:
