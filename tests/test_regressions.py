@@ -227,15 +227,12 @@ def test_cbc_proving_the_rules_cannot_be_met_is_infeasible_not_a_time_limit(tmp_
     assert "time limit" not in stderr and "cannot reach 9,000" in stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known fault, not fixed: CBC 2.10.3 (PuLP 3.3's bundled CBC) proves a worse "
-    "grouping optimal here; HiGHS, and CBC without preprocessing, find 244,370.22",
-)
 def test_cbc_does_not_call_a_worse_grouping_optimal(tmp_path):
     """Seven practices, two of which may host, a travel matrix: with solver.name: cbc
-    mergeopt reports 283,823.38 as optimal (found by the independent reference, whose
-    CBC made the same claim on its own model and whose HiGHS refuted it)."""
+    mergeopt reported 283,823.38 as optimal (found by the independent reference, whose
+    CBC made the same claim on its own model and whose HiGHS refuted it). CBC 2.10.3's
+    preprocessing reduced the model to nothing and returned the worse grouping; mergeopt
+    runs CBC without it."""
     sizes = {"A81000": 13_614, "B81001": 2_621, "A81002": 4_780, "A81003": 9_074}
     sizes |= {"A81004": 1_674, "A81005": 2_113, "A81006": 9_507}
     capacity = {"B81001": 30_309, "A81006": 18_074}
@@ -276,4 +273,5 @@ def test_cbc_does_not_call_a_worse_grouping_optimal(tmp_path):
     assert highs.status == "optimal"
     assert highs.metrics["objective"] == pytest.approx(244_370.22)
     cbc = mergeopt.solve(path)
-    assert cbc.status != "optimal" or cbc.metrics["objective"] == pytest.approx(244_370.22)
+    assert cbc.status == "optimal", cbc.status_text()
+    assert cbc.metrics["objective"] == pytest.approx(244_370.22)

@@ -104,6 +104,12 @@ def build_model(inst: Instance, *, name: str = "mergeopt") -> Model:
     return Model(prob, x, y, z)
 
 
+#: CBC's command-line options. Its integer preprocessing is off: CBC 2.10.3 (PuLP's
+#: bundled CBC) has proved a worse grouping optimal after preprocessing reduced the model
+#: to nothing (``tests/test_regressions.py``), and a result is never called optimal
+#: unless proven.
+CBC_OPTIONS: tuple[str, ...] = ("preprocess off",)
+
 _CBC_BOUND = re.compile(r"(?:Lower bound|Best possible):\s*(-?[\d.eE+-]+)")
 
 
@@ -132,6 +138,7 @@ def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
             gapRel=options.gap,
             threads=options.threads,
             logPath=str(log),
+            options=list(CBC_OPTIONS),
         )
         try:
             model.problem.solve(solver)
