@@ -21,7 +21,7 @@ import pulp
 
 from mergeopt.engine.errors import SolverError
 from mergeopt.engine.formulation import model_arrays
-from mergeopt.engine.instance import Instance
+from mergeopt.engine.instance import Instance, objective_value
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome, found, gap, infeasible, no_grouping, proven
 from mergeopt.engine.solvers.highs import quiet_highs
@@ -119,7 +119,7 @@ def solve_cbc(inst: Instance, options: SolveOptions, *, name: str = "mergeopt") 
     started = time.perf_counter()
     model = build_model(inst, name=name)
     built = time.perf_counter()
-    outcome = _run_cbc(model, options, inst.n)
+    outcome = _run_cbc(model, options, inst)
     finished = time.perf_counter()
     return replace(
         outcome,
@@ -129,7 +129,7 @@ def solve_cbc(inst: Instance, options: SolveOptions, *, name: str = "mergeopt") 
     )
 
 
-def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
+def _run_cbc(model: Model, options: SolveOptions, inst: Instance) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="mergeopt-cbc-") as folder:
         log = Path(folder) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(
@@ -159,20 +159,21 @@ def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
                 f"CBC failed on this model ({pulp.LpStatus[status]}); nothing was written"
             )
         return no_grouping(None, pulp.LpStatus[status])
-    objective = float(pulp.value(model.problem.objective) or 0.0)
     bounds = _CBC_BOUND.findall(text)
     bound = float(bounds[-1]) if bounds else None
     if sol == pulp.LpSolutionOptimal and bound is None and "Optimal solution found" in text:
-        bound = objective
+        bound = float(pulp.value(model.problem.objective) or 0.0)  # CBC's bound is its objective
+    hub_of = pulp_assignment(model, inst.n)
+    if hub_of is None:
+        return no_grouping(bound, "the solution CBC returned was incomplete")
+    # the grouping's own value, as for HiGHS: CBC's sum over its 0.9999999 carries rounding
+    objective = objective_value(inst, hub_of)
     if proven(objective, bound):
         reason = "optimal"
     elif bound is not None and gap(objective, bound):
         reason = "time limit or gap tolerance"
     else:
         reason = "bound unknown"
-    hub_of = pulp_assignment(model, n)
-    if hub_of is None:
-        return no_grouping(bound, f"{reason}; the solution returned was incomplete")
     return found(hub_of, objective, bound, reason)
 
 
