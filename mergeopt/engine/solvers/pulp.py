@@ -119,7 +119,18 @@ def solve_cbc(inst: Instance, options: SolveOptions, *, name: str = "mergeopt") 
     started = time.perf_counter()
     model = build_model(inst, name=name)
     built = time.perf_counter()
-    outcome = _run_cbc(model, options, inst)
+    try:
+        outcome = _run_cbc(model, options, inst, CBC_OPTIONS)
+    except SolverError:
+        if not CBC_OPTIONS:
+            raise
+        # without preprocessing CBC 2.10.3 crashes on some infeasible models (a segmentation
+        # fault writing its solution): solve as CBC does by default, keep its "infeasible",
+        # and no proof of optimality from it (the fault CBC_OPTIONS avoids)
+        outcome = _run_cbc(build_model(inst, name=name), options, inst, ())
+        if outcome.status == "optimal" and outcome.hub_of is not None:
+            note = "CBC with preprocessing: its proof not trusted"
+            outcome = found(outcome.hub_of, outcome.objective or 0.0, None, note)
     finished = time.perf_counter()
     return replace(
         outcome,
@@ -129,7 +140,9 @@ def solve_cbc(inst: Instance, options: SolveOptions, *, name: str = "mergeopt") 
     )
 
 
-def _run_cbc(model: Model, options: SolveOptions, inst: Instance) -> Outcome:
+def _run_cbc(
+    model: Model, options: SolveOptions, inst: Instance, cbc_options: tuple[str, ...]
+) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="mergeopt-cbc-") as folder:
         log = Path(folder) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(
@@ -138,7 +151,7 @@ def _run_cbc(model: Model, options: SolveOptions, inst: Instance) -> Outcome:
             gapRel=options.gap,
             threads=options.threads,
             logPath=str(log),
-            options=list(CBC_OPTIONS),
+            options=list(cbc_options),
         )
         try:
             model.problem.solve(solver)

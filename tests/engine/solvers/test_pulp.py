@@ -58,3 +58,29 @@ def test_the_objective_is_the_groupings_own_value_not_cbcs_sum(monkeypatch):
     outcome = solve_cbc(inst, SolveOptions(solver="cbc", time_limit=30))
     assert outcome.status == "optimal" and outcome.hub_of is not None and outcome.objective > 0
     assert outcome.objective == objective_value(inst, outcome.hub_of)
+
+
+def _crash_without_preprocessing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """CBC 2.10.3 as it was found: without preprocessing it crashes (a segmentation fault
+    writing its solution) on some infeasible models, which PuLP reports as an error."""
+    solve = pulp.PULP_CBC_CMD.actualSolve
+
+    def crash(self: pulp.PULP_CBC_CMD, lp: pulp.LpProblem, **kwargs: object) -> int:
+        if "preprocess off" in self.options:
+            raise pulp.PulpSolverError("Pulp: Error while trying to execute (injected)")
+        return int(solve(self, lp, **kwargs))
+
+    monkeypatch.setattr(pulp.PULP_CBC_CMD, "actualSolve", crash)
+
+
+def test_cbc_crashing_without_preprocessing_is_solved_again_with_it(monkeypatch):
+    """Found by the reference property test with solver.name: cbc: an infeasible model
+    crashed CBC without preprocessing (exit 5, solver failed). Solved again as CBC does by
+    default, it is infeasible; a grouping from that run is never called optimal."""
+    _crash_without_preprocessing(monkeypatch)
+    infeasible = line_instance([0, 1, 3], [5, 6, 7], min_size=9.0, max_size=np.full(3, 11.0))
+    options = SolveOptions(solver="cbc", time_limit=30)
+    assert solve_cbc(infeasible, options).status == "infeasible"
+    feasible = line_instance([0, 1, 3, 7, 8], [3, 1, 2, 2, 1], max_size=np.full(5, 5.0))
+    outcome = solve_cbc(feasible, options)
+    assert outcome.status == "feasible" and outcome.bound is None
