@@ -38,6 +38,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import time
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -46,7 +47,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.machine import describe
+from benchmarks.machine import commit, describe, load
 from mergeopt.engine.formulation import model_arrays
 from mergeopt.engine.instance import Instance
 from mergeopt.engine.solvers.highs import highs_from_arrays, quiet_highs
@@ -325,11 +326,13 @@ def main() -> None:
     rows: list[dict[str, Any]] = harness["rows"]
     labels = args.cases.split(",") if args.cases else unproven(rows)
     measured = []
+    loads = [os.getloadavg()[0]]
     for label in labels:
         figures = _measure(label, rows, args.reference)
         if figures is not None:
             measured.append(figures)
             print(_bound_row(figures), flush=True)
+        loads.append(os.getloadavg()[0])
     header = (
         "| case | n | arcs | best known | LP bound (gap) | LP s | DW bound (gap) "
         "| last master LP (gap) | CG rounds | CG s | pricing unit "
@@ -339,14 +342,16 @@ def main() -> None:
         "# How strong each lower bound is\n\n"
         "Written by `benchmarks/bounds.py`; see its docstring for what each column is. "
         "The mergeopt bound at the limit comes from the harness run in "
-        f"`{args.json.name}` (`{harness.get('command', '')}`); a gap is the share of the "
+        f"`{args.json.name}` (`{harness.get('command', '')}`, run "
+        f"{harness.get('machine', {}).get('date', 'at an unrecorded date')}); a gap is the "
+        "share of the "
         "best grouping known (the published optimum, else the best objective of the "
         "harness run and the longer run below) that the bound leaves open.\n\n"
         f"Command: `python -m benchmarks.bounds"
         f"{' --cases ' + args.cases if args.cases else ''}"
         f"{f' --reference {args.reference:g}' if args.reference != REFERENCE_SECONDS else ''}`  \n"
-        f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}  \n"
-        f"Machine: {describe()}\n\n"
+        f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}, commit {commit()}  \n"
+        f"Machine: {describe()}; {load(loads)}\n\n"
         + header
         + "\n"
         + "\n".join(_bound_row(f) for f in measured)

@@ -14,13 +14,14 @@ and the median solve time of each, with the ratio. The solve goes through
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import mergeopt
-from benchmarks.machine import describe
+from benchmarks.machine import commit, describe, load
 from mergeopt.runs.maps import result_layers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,6 +42,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3, help="solves of each (median kept)")
     args = parser.parse_args()
     rows = []
+    loads = [os.getloadavg()[0]]
     for name in CONFIGS:
         config = ROOT / "configs" / f"{name}.yaml"
         times: dict[bool, list[float]] = {False: [], True: []}
@@ -61,6 +63,7 @@ def main() -> None:
             f"| {joined[0].metrics['objective'] / plain[0].metrics['objective'] - 1:+.2%} |"
         )
         print(rows[-1], flush=True)
+        loads.append(os.getloadavg()[0])
     header = (
         "| config | practices | status (off) | objective (off) | split groups (off) "
         "| solve s (off) | status (on) | objective (on) | split groups (on) | solve s (on) "
@@ -73,8 +76,8 @@ def main() -> None:
         "(reading inputs, catchments, model, solve; no maps written). 'split groups' "
         "counts groups whose catchment is in more than one piece.\n\n"
         f"Command: `python -m benchmarks.contiguity --repeats {args.repeats}`  \n"
-        f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}  \n"
-        f"Machine: {describe()}\n\n" + header + "\n" + "\n".join(rows) + "\n",
+        f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}, commit {commit()}  \n"
+        f"Machine: {describe()}; {load(loads)}\n\n" + header + "\n" + "\n".join(rows) + "\n",
         encoding="utf-8",
     )
     print(f"written to {RESULTS}")

@@ -22,3 +22,26 @@ def describe() -> str:
         f"{uname}; {cpu}; {os.cpu_count()} CPUs; Python {platform.python_version()}, "
         f"HiGHS {version('highspy')}, mergeopt {version('mergeopt')}"
     )
+
+
+def commit() -> str:
+    """The git commit measured (short hash), marked when the code differed from it."""
+    root = Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+        return done.stdout.strip()
+
+    head = git("rev-parse", "--short=12", "HEAD") or "unknown (not a git checkout)"
+    code = ("mergeopt", "benchmarks/*.py", "configs", "data", "pyproject.toml")
+    changed = git("status", "--porcelain", "--untracked-files=no", "--", *code)
+    return head + (" with uncommitted changes" if changed else "")
+
+
+def load(averages: list[float]) -> str:
+    """The 1-minute load averages seen during a run, said plainly: the machine is shared."""
+    return (
+        f"load average (1 min) {min(averages):.1f} to {max(averages):.1f} on "
+        f"{os.cpu_count()} CPUs during the run: a shared machine with other work on it, "
+        "so times are slower and noisier than on an idle one"
+    )

@@ -454,6 +454,10 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> st
         f"numpy {info['numpy']}",
         f"- time limits (every engine): {_limits_used(rows)}"
         "; relative gap tolerance 1e-6 for both",
+        "- processes: the baseline is HiGHS in one process; mergeopt may use more (the "
+        "matheuristic beside HiGHS in a second process on a large region, independent "
+        "regions in parallel), as on the ICB and England rows: the same limits, not the "
+        "same solver work",
         "",
         "Columns: `wall s` is the solve call (model build + solve, after loading the data); "
         "`build s` the model build inside it (mergeopt: arrays; baseline: PuLP objects); "

@@ -24,7 +24,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from benchmarks.machine import describe
+from benchmarks.machine import commit, describe, load
 from mergeopt.config import load_config
 from mergeopt.runs.sweep.run import SweepResult, run_sweep
 
@@ -86,10 +86,8 @@ def main() -> None:
         f"Command: `python -m benchmarks.sweep_workers --repeats {args.repeats}`, which runs "
         f"`{COMMAND}`  ",
         f"Scenarios: {'; '.join(statuses)}  ",
-        f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}  ",
-        f"Machine: {describe()}  ",
-        f"Load average (1 min) during the runs: {min(loads):.1f} to {max(loads):.1f} "
-        "(other work shares this machine)",
+        f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}, commit {commit()}  ",
+        f"Machine: {describe()}; {load(loads)}",
         "",
         "| workers | wall s (median) | wall s (best) | wall s (all runs) "
         "| scenario time, sum (median) |",

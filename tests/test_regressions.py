@@ -149,3 +149,129 @@ def test_geometry_location_for_a_table_without_geometry_is_one_line(tmp_path):
     assert code == 2, stdout + stderr
     assert "practices.csv" in stderr and "has no geometry" in stderr
     assert len(stderr.strip().splitlines()) == 1
+
+
+def test_infeasible_rules_without_a_maximum_list_size_are_explained(tmp_path):
+    """With no maximum list size and no premises rule, the elastic model that explains
+    infeasible rules held an infinite coefficient; HiGHS dropped those rows and PuLP
+    failed reading the solution (IndexError: a traceback and exit 1, not exit 3)."""
+    write(
+        tmp_path,
+        "practices.csv",
+        [
+            practice("A1", 5_000, 450_000),
+            practice("A2", 6_000, 451_000),
+            practice("A3", 7_000, 452_000),
+        ],
+    )
+    path = config(tmp_path, groups={"min_list_size": 20_000})
+    code, stdout, stderr = invoke("run", path, "--out", tmp_path / "run")
+    assert code == 3, stdout + stderr
+    assert "lower the minimum list size to 18,000" in stderr
+    assert len(stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
+
+
+#: Nine practices (an oversize one, alone in the area it was drawn in, taken out):
+#: HiGHS 1.16, given mergeopt's greedy start, answered "Optimal" returning the start
+#: (314,381.63) with an objective and "bound" of 254,375.67; the optimum is 308,796.70.
+SELF_CONTRADICTING_HIGHS = [
+    ("A81001", 1_500, 446_108, 421_598),
+    ("A81002", 11_404, 447_031, 420_989),
+    ("A81003", 1_500, 441_527, 421_192),
+    ("A81004", 1_500, 445_982, 421_598),
+    ("A81005", 2_737, 439_396, 418_829),
+    ("A81006", 1_500, 440_823, 419_588),
+    ("A81007", 6_442, 446_192, 421_098),
+    ("A81008", 1_500, 440_057, 420_040),
+    ("A81009", 1_500, 441_644, 444_257),
+]
+
+
+def test_a_highs_answer_that_contradicts_itself_is_not_trusted(tmp_path):
+    """mergeopt reported this area 'feasible' with a 19% gap and a grouping 1.8% worse
+    than the optimum; the independent reference (CBC and HiGHS on the plain model) proves
+    308,796.70. HiGHS's objective is now checked against its own solution."""
+    rows = [
+        {"practice_code": code, "list_size": size, "easting": x, "northing": y}
+        for code, size, x, y in SELF_CONTRADICTING_HIGHS
+    ]
+    write(tmp_path, "practices.csv", rows)
+    path = config(
+        tmp_path,
+        groups={"min_list_size": 1_501, "max_list_size": 20_846},
+        objective={"groups": 60_000.0},
+    )
+    result = mergeopt.solve(path)
+    assert result.status == "optimal", result.status_text()
+    assert result.metrics["objective"] == pytest.approx(308_796.703118, abs=1e-3)
+
+
+def test_cbc_proving_the_rules_cannot_be_met_is_infeasible_not_a_time_limit(tmp_path):
+    """CBC's "Integer infeasible" reaches PuLP as status Infeasible with no solution
+    status, and was reported as 'no grouping found within the time limit of 300 s'
+    (exit 4); the rules cannot be met (exit 3, explained)."""
+    write(
+        tmp_path,
+        "practices.csv",
+        [
+            practice("A1", 5_000, 450_000),
+            practice("A2", 6_000, 451_000),
+            practice("A3", 7_000, 452_000),
+        ],
+    )
+    path = config(
+        tmp_path, groups={"min_list_size": 9_000, "max_list_size": 11_000}, solver={"name": "cbc"}
+    )
+    code, stdout, stderr = invoke("run", path, "--out", tmp_path / "run")
+    assert code == 3, stdout + stderr
+    assert "time limit" not in stderr and "cannot reach 9,000" in stderr
+
+
+def test_cbc_does_not_call_a_worse_grouping_optimal(tmp_path):
+    """Seven practices, two of which may host, a travel matrix: with solver.name: cbc
+    mergeopt reported 283,823.38 as optimal (found by the independent reference, whose
+    CBC made the same claim on its own model and whose HiGHS refuted it). CBC 2.10.3's
+    preprocessing reduced the model to nothing and returned the worse grouping; mergeopt
+    runs CBC without it."""
+    sizes = {"A81000": 13_614, "B81001": 2_621, "A81002": 4_780, "A81003": 9_074}
+    sizes |= {"A81004": 1_674, "A81005": 2_113, "A81006": 9_507}
+    capacity = {"B81001": 30_309, "A81006": 18_074}
+    write(
+        tmp_path,
+        "practices.csv",
+        [
+            practice(code, size, 440_000 + 100 * k, premises_capacity=capacity.get(code, 0))
+            for k, (code, size) in enumerate(sizes.items())
+        ],
+    )
+    minutes = {
+        "A81000": (8.93, 8.67),
+        "B81001": (None, 8.59),
+        "A81002": (0.0, 8.59),
+        "A81003": (9.62, 9.39),
+        "A81004": (8.41, 9.37),
+        "A81005": (9.38, 9.38),
+        "A81006": (8.59, None),
+    }
+    write(
+        tmp_path,
+        "matrix.csv",
+        [
+            {"origin": origin, "destination": hub, "minutes": value}
+            for origin, pair in minutes.items()
+            for hub, value in zip(("B81001", "A81006"), pair, strict=True)
+            if value is not None
+        ],
+    )
+    path = config(
+        tmp_path,
+        travel={"model": "matrix", "matrix": "matrix.csv"},
+        premises={"rule": "capacity"},
+        solver={"name": "cbc"},
+    )
+    highs = mergeopt.solve(path, overrides={"solver.name": "highs"})
+    assert highs.status == "optimal"
+    assert highs.metrics["objective"] == pytest.approx(244_370.22)
+    cbc = mergeopt.solve(path)
+    assert cbc.status == "optimal", cbc.status_text()
+    assert cbc.metrics["objective"] == pytest.approx(244_370.22)

@@ -197,8 +197,11 @@ def _elastic_loads(
         prob.addConstraint(_sum(low) >= 0, f"e4_{codes[j]}")
         prob.addConstraint(short[j] - total * b_min <= 0, f"e4b_{codes[j]}")
         prob.addConstraint(short[j] - worst["min"] <= 0, f"e4c_{codes[j]}")
-        # a lone oversize practice's own size is its list-size bound
-        cap_u = max(upper if np.isfinite(upper) else total, float(inst.max_size[j]))
+        # a lone oversize practice's own size is its list-size bound; with no maximum and
+        # no premises limit the bound is infinite, and HiGHS drops a row holding an
+        # infinite coefficient (PuLP then failed reading the solution): the total serves
+        own = float(inst.max_size[j]) if np.isfinite(inst.max_size[j]) else 0.0
+        cap_u = max(upper if np.isfinite(upper) else total, own)
         prob.addConstraint(_sum([*load, (over[j], -1), (y[j], -cap_u)]) <= 0, f"e5_{codes[j]}")
         prob.addConstraint(over[j] - total * b_max <= 0, f"e5b_{codes[j]}")
         prob.addConstraint(over[j] - worst["max"] <= 0, f"e5c_{codes[j]}")

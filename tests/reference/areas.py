@@ -100,15 +100,24 @@ class _Hidden:
 
 @st.composite
 def areas(
-    draw: st.DrawFn, *, min_practices: int = 6, max_practices: int = 12, perturb: bool = True
+    draw: st.DrawFn,
+    *,
+    min_practices: int = 6,
+    max_practices: int = 12,
+    perturb: bool = True,
+    dear_groups: bool = False,
 ) -> DrawnArea:
-    """A drawn area: see the module docstring."""
+    """A drawn area: see the module docstring. ``dear_groups``: each group costs 5,000,000
+    (more than any travel) and there are at least as many as the hidden grouping has, so
+    the minimum group count is what holds the optimum's count up; with a maximum list
+    size, so that the MIP decides."""
     rng = draw(st.randoms(use_true_random=False))
     hidden = _draw_hidden(draw, rng, min_practices, max_practices)
     kinds: set[str] = set()
-    perturbed = None
-    if perturb and draw(st.integers(0, 4)) == 0:  # a fifth of the draws
-        perturbed = draw(st.sampled_from(PERTURBATIONS))
+    # about a fifth of the draws, every way (hypothesis leans to the first choices, so
+    # each way sits among four None)
+    ways = [way for kind in PERTURBATIONS for way in (None, None, None, None, kind)]
+    perturbed = draw(st.sampled_from(ways)) if perturb else None
     model = draw(st.sampled_from(["road", "straight_line", "matrix"]))
     travel = _travel(hidden, model)
     config: dict[str, Any] = {
@@ -130,6 +139,14 @@ def areas(
     elif model == "straight_line":
         kinds.add("straight_line")
     config["travel"] |= _limits(draw, hidden, travel, model, kinds, perturbed)
+    if dear_groups:  # capacitated, so that the MIP decides (a p-median has its own search)
+        config["objective"]["groups"] = 5_000_000.0
+        config["groups"]["count"] = {"min": len(hidden.hubs)}
+        loads = [hidden.load(g) for g in hidden.ordinary()]
+        config["groups"].setdefault(
+            "max_list_size", max(loads) + draw(st.sampled_from([0, 3_000]))
+        )
+        kinds.update({"group_weight", "count", "max_list_size"})
     rows = [
         {
             "practice_code": code,

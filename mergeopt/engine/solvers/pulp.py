@@ -21,7 +21,7 @@ import pulp
 
 from mergeopt.engine.errors import SolverError
 from mergeopt.engine.formulation import model_arrays
-from mergeopt.engine.instance import Instance
+from mergeopt.engine.instance import Instance, objective_value
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome, found, gap, infeasible, no_grouping, proven
 from mergeopt.engine.solvers.highs import quiet_highs
@@ -104,6 +104,12 @@ def build_model(inst: Instance, *, name: str = "mergeopt") -> Model:
     return Model(prob, x, y, z)
 
 
+#: CBC's command-line options. Its integer preprocessing is off: CBC 2.10.3 (PuLP's
+#: bundled CBC) has proved a worse grouping optimal after preprocessing reduced the model
+#: to nothing (``tests/test_regressions.py``), and a result is never called optimal
+#: unless proven.
+CBC_OPTIONS: tuple[str, ...] = ("preprocess off",)
+
 _CBC_BOUND = re.compile(r"(?:Lower bound|Best possible):\s*(-?[\d.eE+-]+)")
 
 
@@ -113,7 +119,18 @@ def solve_cbc(inst: Instance, options: SolveOptions, *, name: str = "mergeopt") 
     started = time.perf_counter()
     model = build_model(inst, name=name)
     built = time.perf_counter()
-    outcome = _run_cbc(model, options, inst.n)
+    try:
+        outcome = _run_cbc(model, options, inst, CBC_OPTIONS)
+    except SolverError:
+        if not CBC_OPTIONS:
+            raise
+        # without preprocessing CBC 2.10.3 crashes on some infeasible models (a segmentation
+        # fault writing its solution): solve as CBC does by default, keep its "infeasible",
+        # and no proof of optimality from it (the fault CBC_OPTIONS avoids)
+        outcome = _run_cbc(build_model(inst, name=name), options, inst, ())
+        if outcome.status == "optimal" and outcome.hub_of is not None:
+            note = "CBC with preprocessing: its proof not trusted"
+            outcome = found(outcome.hub_of, outcome.objective or 0.0, None, note)
     finished = time.perf_counter()
     return replace(
         outcome,
@@ -123,7 +140,9 @@ def solve_cbc(inst: Instance, options: SolveOptions, *, name: str = "mergeopt") 
     )
 
 
-def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
+def _run_cbc(
+    model: Model, options: SolveOptions, inst: Instance, cbc_options: tuple[str, ...]
+) -> Outcome:
     with tempfile.TemporaryDirectory(prefix="mergeopt-cbc-") as folder:
         log = Path(folder) / "cbc.log"
         solver = pulp.PULP_CBC_CMD(
@@ -132,6 +151,7 @@ def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
             gapRel=options.gap,
             threads=options.threads,
             logPath=str(log),
+            options=list(cbc_options),
         )
         try:
             model.problem.solve(solver)
@@ -140,27 +160,33 @@ def _run_cbc(model: Model, options: SolveOptions, n: int) -> Outcome:
                 f"CBC failed on this model ({error}); nothing was written"
             ) from error
         text = log.read_text(errors="replace") if log.exists() else ""
-    if model.problem.status == pulp.LpStatusUndefined:  # not a time limit: CBC said nothing
+    sol, status = model.problem.sol_status, model.problem.status
+    if status == pulp.LpStatusUndefined:  # not a time limit: CBC said nothing
         raise SolverError("CBC failed on this model (status Undefined); nothing was written")
-    sol = model.problem.sol_status
-    if sol == pulp.LpSolutionInfeasible:
+    # CBC's "Integer infeasible" reaches PuLP as status Infeasible with no solution status
+    if sol == pulp.LpSolutionInfeasible or status == pulp.LpStatusInfeasible:
         return infeasible("infeasible")
     if sol not in (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible):
-        return no_grouping(None, pulp.LpStatus[model.problem.status])
-    objective = float(pulp.value(model.problem.objective) or 0.0)
+        if status != pulp.LpStatusNotSolved:  # "Stopped" (a limit) is Not Solved; else a fault
+            raise SolverError(
+                f"CBC failed on this model ({pulp.LpStatus[status]}); nothing was written"
+            )
+        return no_grouping(None, pulp.LpStatus[status])
     bounds = _CBC_BOUND.findall(text)
     bound = float(bounds[-1]) if bounds else None
     if sol == pulp.LpSolutionOptimal and bound is None and "Optimal solution found" in text:
-        bound = objective
+        bound = float(pulp.value(model.problem.objective) or 0.0)  # CBC's bound is its objective
+    hub_of = pulp_assignment(model, inst.n)
+    if hub_of is None:
+        return no_grouping(bound, "the solution CBC returned was incomplete")
+    # the grouping's own value, as for HiGHS: CBC's sum over its 0.9999999 carries rounding
+    objective = objective_value(inst, hub_of)
     if proven(objective, bound):
         reason = "optimal"
     elif bound is not None and gap(objective, bound):
         reason = "time limit or gap tolerance"
     else:
         reason = "bound unknown"
-    hub_of = pulp_assignment(model, n)
-    if hub_of is None:
-        return no_grouping(bound, f"{reason}; the solution returned was incomplete")
     return found(hub_of, objective, bound, reason)
 
 
