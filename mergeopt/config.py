@@ -75,6 +75,7 @@ class Columns(_Strict):
     capacity: str = "premises_capacity"
     floor_area: str = "floor_area_m2"
     hub_eligibility: str = "hub_eligibility"
+    list_size_date: str = "list_size_date"
 
 
 class NhsFiles(_Strict):
@@ -158,12 +159,17 @@ class CountRange(_Strict):
 
 
 class Groups(_Strict):
-    """List-size bounds and the number of groups."""
+    """List-size bounds and the number of groups.
+
+    ``remote_practices`` stand alone: each is a group of its own, below the minimum list
+    size if need be (a practice that can reach no group, such as an island's).
+    """
 
     min_list_size: Int = Field(default=0, ge=0)
     max_list_size: Int | None = Field(default=None, gt=0)
     count: Int | CountRange | None = None
     oversize: Literal["stop", "alone"] = "stop"
+    remote_practices: list[Code] = []
 
     @model_validator(mode="after")
     def _ordered(self) -> Groups:

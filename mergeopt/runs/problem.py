@@ -19,8 +19,9 @@ from mergeopt.config import Config
 from mergeopt.engine.federation import FederationRules
 from mergeopt.engine.instance import Instance
 from mergeopt.inputs.matrix import read_travel_matrix
-from mergeopt.inputs.practices import UNALLOCATED, read_practices
+from mergeopt.inputs.practices import UNALLOCATED
 from mergeopt.inputs.travel import road_minutes, straight_line_km
+from mergeopt.runs.preflight import read_checked
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,11 @@ class Problem:
 
 
 def prepare_problem(config: Config) -> tuple[Problem, dict[str, float]]:
-    """Read a config's inputs and build its problem; the seconds each step took."""
+    """Read a config's inputs, check that its files fit together
+    (:func:`~mergeopt.runs.preflight.read_checked`), and build its problem; the seconds
+    each step took."""
     started = time.perf_counter()
-    practices = read_practices(config)
+    practices = read_checked(config)
     read = time.perf_counter()
     problem = build_problem(config, practices)
     built = time.perf_counter()
@@ -124,6 +127,16 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         allowed[:, oversize] = False
         allowed[oversize, :] = False
         allowed[oversize, oversize] = True
+    remote = where.mask(groups.remote_practices, "groups.remote_practices")
+    if remote.any():
+        # A remote practice stands alone: its own hub, nobody else in its group, and
+        # exempt from the minimum list size (Instance.alone).
+        must_hub |= remote
+        can_hub |= remote & ~forbidden
+        max_size = np.where(remote, size, max_size)
+        allowed[:, remote] = False
+        allowed[remote, :] = False
+        allowed[np.flatnonzero(remote), np.flatnonzero(remote)] = True
 
     count_min, count_max = _count_range(config, len(codes))
     instance = Instance(
@@ -159,6 +172,7 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         travel_unit=config.travel.unit,
         nest_by=config.rules.nest_by,
         oversize_alone=groups.oversize == "alone",
+        alone=remote,
     )
     federation = _federation_rules(config, practices, cost, km)
     return Problem(config, practices, cost, km, instance, federation)

@@ -15,25 +15,25 @@ SOMERSET = ROOT / "configs" / "somerset_yeovil_takeover.yaml"
 
 CASES = {
     "oversize practice, no oversize option": (
-        HULL, {"groups.oversize": "stop"}, ["B81048", "55,999", "oversize: alone"]
+        HULL, {"groups.oversize": "stop"}, ["B81048", "55,999", "oversize: stop -> alone"]
     ),
-    "travel limit too short": (HULL, {"travel.max_minutes": 8.0}, ["more than 8 minutes", "raise the travel limit"]),
+    "travel limit too short": (HULL, {"travel.max_minutes": 8.0}, ["more than 8 minutes", "travel limit 8 -> 14 minutes"]),
     "too many groups for the minimum": (
-        HULL, {"groups.count": 12}, ["12 groups of at least 30,000 need 360,000 patients", "there are 313,989"]
+        HULL, {"groups.count": 12}, ["12 groups of at least 30,000 patients need 360,000 patients", "there are 313,989", "group count 12 -> 8"]
     ),
     "more groups than premises can host": (
-        HULL, {"groups.count": 9}, ["only 8 practices can host a group", "allow 8 groups"]
+        HULL, {"groups.count": 9}, ["only 8 practices can host a group", "group count 9 -> 8"]
     ),
-    "premises too small": (HULL, {"premises.m2_per_patient": 0.06}, ["premises of", "serve"]),
-    "minimum too high": (HULL, {"groups.min_list_size": 45000}, ["lower the minimum list size"]),
-    "forced and forbidden hub": (HULL, {"rules.forbidden_hubs": ["B81048"]}, ["B81048", "forbidden"]),
+    "premises too small": (HULL, {"premises.m2_per_patient": 0.06}, ["floor area per patient 0.06 -> 0.026"]),
+    "minimum too high": (HULL, {"groups.min_list_size": 45000}, ["no whole number of groups of 45,000-50,000", "minimum list size 45,000 -> 31,900"]),
+    "forced and forbidden hub": (HULL, {"rules.forbidden_hubs": ["B81048"]}, ["B81048", "both required and forbidden", "allow B81048"]),
     "must-link across Somerset": (
-        SOMERSET, {"rules.must_link": [["L85003", "L85031"]]}, ["L85003", "L85031"]
+        SOMERSET, {"rules.must_link": [["L85003", "L85031"]]}, ["no practice may host them both", "let L85003"]
     ),
     "takeover out of reach": (
         SOMERSET,
         {"rules.fixed": [{"hub": "L85007", "practices": ["L85066", "L85026", "L85003"]}]},
-        ["L85003"],
+        ["72.5 minutes", "drop the takeover of L85003"],
     ),
 }  # fmt: skip
 
