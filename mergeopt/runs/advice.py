@@ -662,6 +662,8 @@ def _reasons(search: _Search) -> list[str]:
     """Why the rules cannot all hold, as far as a count can show it, in plain words."""
     problem = search.base
     reasons = precheck(problem)
+    if not problem.instance.hubs_usable().any():  # precheck said so; the rest follows
+        return reasons
     stranded = np.flatnonzero(isolated(problem))
     if len(stranded) and problem.instance.min_size > 0:
         limit = _travel_key(search)
@@ -1037,7 +1039,8 @@ def _entry_text(search: _Search, key: str, entries: Sequence[Entry]) -> str:
         return ", ".join(f"{one(str(e[0]))} by hub {e[1]}" for e in entries)
     if key in ("rules.must_link", "rules.cannot_link"):
         return "; ".join(f"{one(str(e[0]))} and {one(str(e[1]))}" for e in entries)
-    return " and ".join(one(str(e)) for e in entries)
+    named = [one(str(e)) for e in entries]
+    return ", ".join(named[:-1]) + " and " + named[-1] if len(named) > 1 else named[0]
 
 
 def _has_oversize(search: _Search) -> bool:

@@ -25,6 +25,9 @@ from mergeopt.runs.problem import Problem
 
 def precheck(problem: Problem) -> list[str]:
     """Reasons the rules cannot all hold; empty when nothing obvious is wrong."""
+    no_hub = _no_hub(problem)
+    if no_hub:  # every other count would only repeat it
+        return no_hub
     findings: list[str] = []
     checks = (
         _oversize,
@@ -62,6 +65,31 @@ def _oversize(problem: Problem) -> list[str]:
         f"list size of {upper:,} (groups.oversize: stop)"
         for p in np.flatnonzero(inst.oversize())
     ]
+
+
+def _no_hub(problem: Problem) -> list[str]:
+    """No practice can host a group at all: say which rules forbid each."""
+    inst = problem.instance
+    if inst.n == 0 or inst.hubs_usable().any():
+        return []
+    forbidden = {code.strip().upper() for code in problem.config.rules.forbidden_hubs}
+    named = np.array([code in forbidden for code in problem.codes], dtype=bool)
+    premises = ~named & inst.can_hub
+    never = ~named & ~inst.can_hub
+    why = [
+        f"{count} {words}"
+        for count, words in (
+            (int(named.sum()), "are forbidden as hubs (rules.forbidden_hubs)"),
+            (int(never.sum()), "may never host one (hub_eligibility: never)"),
+            (
+                int(premises.sum()),
+                f"have premises that serve fewer than {inst.min_size:,.0f} patients or "
+                "than their own list",
+            ),
+        )
+        if count
+    ]
+    return [f"no practice may host a group: of the {inst.n} practices, {'; '.join(why)}"]
 
 
 def _forced_hubs(problem: Problem) -> list[str]:
