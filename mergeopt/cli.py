@@ -609,7 +609,7 @@ def _alone(result: RunResult) -> str:
     named = ", ".join(
         f"{row.hub} {str(row.hub_name).title()} ({row.list_size:,})" for row in lone.itertuples()
     )
-    return f"standing alone as remote practices (groups.remote_practices): {escape(named)}\n"
+    return f"standing alone as remote practices (groups.remote): {escape(named)}\n"
 
 
 def _dates(result: RunResult) -> str:

@@ -59,7 +59,7 @@ from mergeopt.engine.strategies.heuristics import construct
 from mergeopt.inputs.practices import read_practices, read_source
 from mergeopt.runs.areas import area_names
 from mergeopt.runs.diagnose import precheck
-from mergeopt.runs.problem import Problem, build_problem
+from mergeopt.runs.problem import Problem, build_problem, unreachable
 from mergeopt.runs.results import violations
 
 #: Seconds of search for each region that fails, at most for each search solve, and at
@@ -578,34 +578,19 @@ def plan_of(problem: Problem, hub_of: np.ndarray, *, minimum: float) -> Plan:
 def _alone_by_rule(problem: Problem) -> np.ndarray:
     """Practices a rule makes a group of their own (oversize: alone, remote practices)."""
     inst = problem.instance
-    remote = {_code(code) for code in problem.config.groups.remote_practices}
-    named = np.asarray([code in remote for code in problem.codes], dtype=bool)
     oversize = np.asarray(problem.oversize & (inst.max_size == inst.size), dtype=bool)
-    return np.asarray(oversize | named, dtype=bool)
+    return np.asarray(oversize | inst.standing_alone(), dtype=bool)
 
 
 def isolated(problem: Problem) -> np.ndarray:
-    """(n,) bool: practices that can reach no group of the minimum list size.
-
-    A practice may join a hub it has an arc to; a hub's group can at most gather the
-    patients of every practice with an arc to it. A practice none of whose hubs could
-    gather the minimum is isolated; it then joins no one, which may isolate others, so
-    this repeats until nothing changes. Practices a rule already puts alone are left out.
-    """
+    """(n,) bool: practices that can reach no group of the minimum list size
+    (:func:`~mergeopt.runs.problem.unreachable` on the problem's arcs), besides those a
+    rule already puts alone."""
     inst = problem.instance
     usable = inst.hubs_usable()
     reach = inst.allowed & np.isfinite(inst.cost) & usable[None, :]
     np.fill_diagonal(reach, usable)
-    alone = _alone_by_rule(problem)
-    out = np.zeros(inst.n, dtype=bool)
-    while True:
-        active = ~(out | alone)
-        gathered = (inst.size * active) @ reach
-        hubs = active & (gathered >= inst.min_size - 1e-9)
-        newly = active & ~reach[:, hubs].any(axis=1)
-        if not newly.any():
-            return out
-        out |= newly
+    return unreachable(inst.size, reach, inst.min_size, alone=_alone_by_rule(problem))
 
 
 # ---------------------------------------------------------------------------------------
@@ -872,12 +857,15 @@ def _names(search: _Search, positions: Sequence[int] | np.ndarray, limit: int = 
 
 # remote practices -----------------------------------------------------------------------
 
-REMOTE = "groups.remote_practices"
+REMOTE = "groups.remote"
 
 
 def _remote_candidates(search: _Search) -> list[str]:
     """Practices that could reach no group of the minimum list size even at twice the
-    travel limit: remote, not merely beyond today's limit."""
+    travel limit: remote, not merely beyond today's limit. None with ``remote: alone``,
+    where every practice that can reach no group stands alone already."""
+    if search.config.groups.remote == "alone":
+        return []
     found = _travel_key(search)
     problem = search.base
     if found is not None:

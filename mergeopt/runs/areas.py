@@ -387,6 +387,8 @@ groups:
   oversize: alone                 # a practice above the maximum is a network of its own
                                   # (here: {oversize})
   # count: 8                      # a fixed number of groups, or {{min: 6, max: 9}}
+  # remote: [L82017]              # practices that stand alone (an island's), or alone:
+                                  # every practice that can reach no network
 travel:
   model: road                     # drive minutes by the road model (see the README)
   max_minutes: {max_minutes}                 # the longest drive from a practice to its hub

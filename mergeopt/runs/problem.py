@@ -127,7 +127,13 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         allowed[:, oversize] = False
         allowed[oversize, :] = False
         allowed[oversize, oversize] = True
-    remote = where.mask(groups.remote_practices, "groups.remote_practices")
+    remote = where.mask(groups.remote_practices, "groups.remote")
+    if groups.remote == "alone":
+        usable = can_hub & (max_size >= size) & (max_size >= groups.min_list_size)
+        reach = allowed & np.isfinite(cost) & usable[None, :]
+        np.fill_diagonal(reach, usable)
+        lone = oversize if groups.oversize == "alone" else np.zeros_like(oversize)
+        remote = unreachable(size, reach, float(groups.min_list_size), alone=lone)
     if remote.any():
         # A remote practice stands alone: its own hub, nobody else in its group, and
         # exempt from the minimum list size (Instance.alone).
@@ -213,6 +219,32 @@ def _federation_rules(
         count_weight=config.objective.federations,
         region_names=tuple(str(name) for name in names) if nested else (),
     )
+
+
+def unreachable(
+    size: np.ndarray, reach: np.ndarray, minimum: float, *, alone: np.ndarray
+) -> np.ndarray:
+    """(n,) bool: practices that can reach no group of ``minimum`` patients.
+
+    ``reach[i, j]``: practice *i* may join hub *j* (the diagonal: *j* may host a group).
+    A hub's group can at most gather the patients of every practice that may join it; a
+    practice none of whose hubs could gather the minimum can reach no group. It then
+    joins no one, which may strand others, so this repeats until nothing changes.
+    Practices ``alone`` (already groups of their own) are left out.
+
+    >>> reach = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=bool)
+    >>> unreachable(np.array([20.0, 15.0, 10.0]), reach, 30.0, alone=np.zeros(3, bool))
+    array([False, False,  True])
+    """
+    out = np.zeros(len(size), dtype=bool)
+    while True:
+        active = ~(out | alone)
+        gathered = (size * active) @ reach
+        hubs = active & (gathered >= minimum - 1e-9)
+        newly = active & ~reach[:, hubs].any(axis=1)
+        if not newly.any():
+            return out
+        out |= newly
 
 
 def travel_costs(config: Config, practices: pd.DataFrame) -> np.ndarray:

@@ -136,7 +136,7 @@ def test_an_island_practice_is_offered_to_stand_alone_by_name(tmp_path: Path) ->
     assert any("I1 (I1 SURGERY, 2,000)" in reason for reason in region.reasons)
     first = region.alternatives[0]
     assert first.rule == "remote practices"
-    assert first.overrides == {"groups.remote_practices": ["I1"]}
+    assert first.overrides == {"groups.remote": ["I1"]}
     assert first.plan.remote == 1 and first.degenerate is None
     travel = next(a for a in region.alternatives if a.rule == "travel limit")
     assert travel.overrides == {"travel.max_minutes": 89}
@@ -147,12 +147,37 @@ def test_an_island_practice_is_offered_to_stand_alone_by_name(tmp_path: Path) ->
     assert bool(lone["remote_alone"]) and lone["list_size"] == 2000
 
 
+def test_remote_alone_lets_every_practice_that_reaches_no_group_stand_alone(
+    tmp_path: Path,
+) -> None:
+    # I1 reaches no group of 30,000 within 20 minutes; the cluster is a network as before
+    path = area(tmp_path, [*CLUSTER, ("I1", 70, 0, 2000)], groups__remote="alone")
+    plan = mergeopt.solve(path)
+    assert plan.violations == []
+    alone = plan.groups.loc[plan.groups["remote_alone"].astype(bool), "hub"]
+    assert list(alone) == ["I1"]
+    assert plan.groups.set_index("hub").loc["A1":"A3", "list_size"].sum() == 36000
+    assert advice_for(path).feasible  # nothing to explain
+
+
+def test_remote_alone_takes_every_practice_beyond_the_travel_limit(tmp_path: Path) -> None:
+    # D4 reaches a group of 30,000 only beyond 20 minutes: with remote: alone it stands
+    # alone as well (a named list keeps it in the rules: see the test below)
+    path = area(
+        tmp_path, [*CLUSTER, ("D4", -12, 0, 10000), ("I1", 70, 0, 2000)], groups__remote="alone"
+    )
+    plan = mergeopt.solve(path)
+    assert plan.violations == []
+    alone = plan.groups.loc[plan.groups["remote_alone"].astype(bool), "hub"]
+    assert sorted(alone) == ["D4", "I1"]
+
+
 def test_a_remote_practice_and_a_travel_limit_together(tmp_path: Path) -> None:
     # the island needs to stand alone, and D4 a longer travel limit, for the rest
     path = area(tmp_path, [*CLUSTER, ("D4", -12, 0, 10000), ("I1", 70, 0, 2000)])
     (region,) = advice_for(path).failing
     first = region.alternatives[0]
-    assert first.overrides == {"groups.remote_practices": ["I1"], "travel.max_minutes": 23}
+    assert first.overrides == {"groups.remote": ["I1"], "travel.max_minutes": 23}
     with pytest.raises(mergeopt.InfeasibleError):  # the travel limit alone is not enough
         mergeopt.solve(path, overrides={"travel.max_minutes": 23})
     assert mergeopt.solve(path, overrides=first.overrides).violations == []
