@@ -127,10 +127,27 @@ def _unreachable(problem: Problem) -> list[str]:
         limits.append(f"{inst.max_km:g} km")
     limit = " or ".join(limits) or "the allowed travel"
     nested = f" in the same {inst.nest_by}" if inst.nest_by else ""
-    return [
-        f"practices {_names(problem, stranded)} are more than {limit} from every eligible "
-        f"hub{nested}"
+    usable = inst.hubs_usable()
+    # a travel matrix that gives no time to any hub: the file is incomplete, not far
+    untimed = [
+        p
+        for p in stranded
+        if not np.isfinite(inst.cost[p, usable & (np.arange(inst.n) != p)]).any()
     ]
+    matrix = problem.config.travel.matrix
+    findings = []
+    if matrix is not None and untimed:
+        findings.append(
+            f"practices {_names(problem, np.array(untimed))} have no travel time in "
+            f"{matrix.name} to any practice that may host a group: add those pairs"
+        )
+    far = np.array([p for p in stranded if p not in untimed or matrix is None], dtype=int)
+    if len(far):
+        findings.append(
+            f"practices {_names(problem, far)} are more than {limit} from every eligible "
+            f"hub{nested}"
+        )
+    return findings
 
 
 def _totals(problem: Problem) -> list[str]:
