@@ -104,7 +104,10 @@ def test_the_readme_quotes_what_explain_prints(here: Path) -> None:
     invoke("init", "--sub-icb", config.split("/")[1])
     _, out = invoke("explain", config)
     printed = out.rstrip("\n").splitlines()
-    timing = [line.startswith("searched for") for line in printed]
-    assert [line for line, t in zip(printed, timing, strict=True) if not t] == [
-        line for line in quoted if not line.startswith("searched for")
-    ]
+
+    # the search's time and a change's plan (the best grouping a short solve finds) vary
+    # with the machine's load; every other line is printed as quoted
+    def steady(lines: list[str]) -> list[str]:
+        return [line for line in lines if not line.lstrip().startswith(("searched for", "plan:"))]
+
+    assert steady(printed) == steady(quoted)
