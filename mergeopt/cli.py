@@ -24,14 +24,18 @@ from rich.table import Table
 
 from mergeopt._errors import InputError, InputWarning, MergeoptError
 from mergeopt._report import save_report, summary, where
-from mergeopt.config import config_key_problem, load_config
+from mergeopt.config import Config, config_key_problem, load_config
 from mergeopt.inputs.nhs.assembly import prepare as prepare_table
 from mergeopt.inputs.nhs.assembly import write_prepared
-from mergeopt.runs.results import RunResult
+from mergeopt.runs.advice import BUDGET_SECONDS
+from mergeopt.runs.areas import Selection, init_area
+from mergeopt.runs.results import RunResult, side_by_side
 from mergeopt.runs.run import (
     check_config,
+    compare_config,
     evaluate_config,
     explain_config,
+    explain_two_levels,
     solve_config,
     write_travel,
 )
@@ -240,19 +244,138 @@ def map_(
 
 
 @app.command()
-def explain(config: ConfigArg) -> None:
-    """Say why a config's rules cannot all be met, and what change would let them."""
+def explain(
+    config: ConfigArg,
+    budget: Annotated[
+        float,
+        typer.Option(min=1, help="Seconds of search for each region whose rules fail."),
+    ] = BUDGET_SECONDS,
+) -> None:
+    """Say why a config's rules cannot all be met, and rank the changes that would let
+    them, each checked by solving with it. Exit code 3 when the rules cannot all be met."""
+
+    def action() -> tuple[str, int]:
+        loaded = load_config(config)
+        if loaded.federations is not None:
+            return _explain_two_levels(config, loaded)
+        advice = explain_config(loaded, budget=budget)
+        headline, *lines = advice.lines()
+        code = 0 if advice.feasible else 3 if advice.failing else 4
+        return "\n".join([f"{config}: {headline}", *lines]), code
+
+    text, code = _guarded(action)
+    out_console.print(text, highlight=False, soft_wrap=True, markup=False)
+    if code:
+        raise typer.Exit(code)
+
+
+def _explain_two_levels(path: Path, config: Config) -> tuple[str, int]:
+    """explain for a config with federations: the elastic explanation of both levels
+    (its changes together let the rules be met; not yet ranked one rule at a time)."""
+    status, found = explain_two_levels(config)
+    if found is None:
+        return f"{path}: the rules can all be met ({status}); nothing to explain", 0
+    lines = [f"{path}: the rules cannot all be met:"]
+    lines += [f"  - {finding}" for finding in found.findings]
+    if found.overrides:
+        lines.append("these config changes together would let them be met:")
+        lines += [f"  {key}: {value}" for key, value in found.overrides.items()]
+    return "\n".join(lines), 3
+
+
+@app.command()
+def compare(
+    config: ConfigArg,
+    grouping: Annotated[
+        str, typer.Option("--grouping", "-g", help="Column holding today's groups.")
+    ] = "pcn_code",
+    run_dir: Annotated[
+        Path | None,
+        typer.Option("--run", help="A run directory holding the proposal (default: solve)."),
+    ] = None,
+) -> None:
+    """Put today's networks and the proposal side by side: rules broken, travel, the
+    groups' sizes, and the practices and patients that move. Writes nothing."""
+
+    def action() -> tuple[RunResult, RunResult]:
+        return compare_config(load_config(config), grouping=grouping, run_dir=run_dir)
+
+    today, proposal = _guarded(action)
+    figures = side_by_side(today, proposal)
+    table = Table(title=f"{proposal.config.name}: today's networks ({grouping}) and the proposal")
+    table.add_column("")
+    for column in figures.columns:
+        table.add_column(column, justify="right")
+    for name, row in figures.iterrows():
+        table.add_row(str(name), *(_figure(value) for value in row))
+    out_console.print(table)
+    out_console.print(
+        f"proposal: {proposal.status_text()}", highlight=False, soft_wrap=True, markup=False
+    )
+    if today.violations:
+        out_console.print(f"today's networks break {len(today.violations)} rule(s):")
+        for line in today.violations:
+            out_console.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
+
+
+def _figure(value: float) -> str:
+    return f"{value:,.2f}" if not float(value).is_integer() else f"{int(value):,}"
+
+
+@app.command()
+def init(
+    sub_icb: Annotated[list[str] | None, typer.Option(help="Sub-ICB code(s), e.g. 02Y.")] = None,
+    icb: Annotated[list[str] | None, typer.Option(help="ICB code(s), e.g. QOQ.")] = None,
+    pcn: Annotated[list[str] | None, typer.Option(help="PCN code(s), e.g. U82095.")] = None,
+    practice: Annotated[list[str] | None, typer.Option(help="Practice code(s).")] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="Folder to write (default: areas/<codes>)."),
+    ] = None,
+    practices: Annotated[
+        Path | None,
+        typer.Option(help="A national practices table (default: data/england/practices.csv)."),
+    ] = None,
+    list_sizes: Annotated[
+        Path | None, typer.Option(help="gp-reg-pat-prac-all.csv, to build the table (prepare).")
+    ] = None,
+    mapping: Annotated[Path | None, typer.Option(help="gp-reg-pat-prac-map.csv.")] = None,
+    epraccur: Annotated[Path | None, typer.Option(help="ODS epraccur.csv (no header).")] = None,
+    postcodes: Annotated[
+        Path | None, typer.Option(help="Postcode lookup (NSPL/ONSPD-style) with coordinates.")
+    ] = None,
+    boundary: Annotated[
+        Path | None, typer.Option(help="A boundary layer instead of the shipped CCG 2021 one.")
+    ] = None,
+    boundary_field: Annotated[
+        str | None, typer.Option(help="The field of --boundary that names its areas.")
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the files if they exist.")
+    ] = False,
+) -> None:
+    """Write an area's practices table and a commented config with the national network
+    rule (30,000-50,000 patients, 20 minutes to the hub); then `mergeopt run` it."""
+    files = {"list_sizes": list_sizes, "mapping": mapping, "epraccur": epraccur}
+    nhs = {key: path for key, path in (files | {"postcodes": postcodes}).items() if path}
 
     def action() -> str:
-        status, found = explain_config(load_config(config))
-        if found is None:
-            return f"{config}: the rules can all be met ({status}); nothing to explain"
-        lines = [f"{config}: the rules cannot all be met:"]
-        lines += [f"  - {finding}" for finding in found.findings]
-        if found.overrides:
-            lines.append("these config changes together would let them be met:")
-            lines += [f"  {key}: {value}" for key, value in found.overrides.items()]
-        return "\n".join(lines)
+        selection = Selection(
+            sub_icb=tuple(sub_icb or ()),
+            icb=tuple(icb or ()),
+            pcn=tuple(pcn or ()),
+            practice=tuple(practice or ()),
+        )
+        written = init_area(
+            selection,
+            out=out,
+            table=practices,
+            nhs=nhs or None,
+            boundary=boundary,
+            boundary_field=boundary_field,
+            force=force,
+        )
+        return written.summary()
 
     out_console.print(_guarded(action), highlight=False, soft_wrap=True, markup=False)
 
@@ -439,9 +562,11 @@ def _summarise(result: RunResult, written: Path) -> None:
     out_console.print(
         f"[bold]{result.status_text()}[/]\n"
         f"objective {m['objective']:,.1f}; mean travel {m['mean_travel']:.2f} {unit}, "
-        f"max {m['max_travel']:.2f} {unit}; {m['practices_moved']} practices "
-        f"({m['patients_moved']:,} patients) change group\n"
-        f"written to {escape(str(written))}",
+        f"max {m['max_travel']:.2f} {unit}\n"
+        f"{m['practices_moved']} practices ({m['patients_moved']:,} patients) join a hub "
+        f"outside today's network\n"
+        f"{m['practices_regrouped']} practices get new group companions\n"
+        f"{_alone(result)}{_dates(result)}written to {escape(str(written))}",
         highlight=False,
     )
 
@@ -473,6 +598,25 @@ def _federations_grid(result: RunResult) -> Table:
             f"{row.max_hub_travel:.1f}",
         )
     return grid
+
+
+def _alone(result: RunResult) -> str:
+    """A line naming the remote practices that stand alone, if any."""
+    groups = result.groups
+    if "remote_alone" not in groups.columns or not groups["remote_alone"].any():
+        return ""
+    lone = groups.loc[groups["remote_alone"].astype(bool)]
+    named = ", ".join(
+        f"{row.hub} {str(row.hub_name).title()} ({row.list_size:,})" for row in lone.itertuples()
+    )
+    return f"standing alone as remote practices (groups.remote): {escape(named)}\n"
+
+
+def _dates(result: RunResult) -> str:
+    dates = result.assignments.get("list_size_date")
+    if dates is None or dates.dropna().empty:
+        return ""
+    return f"list sizes of {', '.join(sorted(set(dates.dropna().astype(str))))}\n"
 
 
 # ---------------------------------------------------------------------------------------

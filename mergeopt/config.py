@@ -75,6 +75,7 @@ class Columns(_Strict):
     capacity: str = "premises_capacity"
     floor_area: str = "floor_area_m2"
     hub_eligibility: str = "hub_eligibility"
+    list_size_date: str = "list_size_date"
 
 
 class NhsFiles(_Strict):
@@ -158,12 +159,25 @@ class CountRange(_Strict):
 
 
 class Groups(_Strict):
-    """List-size bounds and the number of groups."""
+    """List-size bounds and the number of groups.
+
+    ``remote`` says what becomes of a practice that can reach no group (such as an
+    island's): ``stop`` (the default: the rules cannot be met), ``alone`` (every practice
+    that can reach no group of the minimum list size within the travel limit, counted
+    before the solve, stands alone) or a list of the practice codes that stand alone. A
+    practice standing alone is a group of its own, below the minimum list size if need be.
+    """
 
     min_list_size: Int = Field(default=0, ge=0)
     max_list_size: Int | None = Field(default=None, gt=0)
     count: Int | CountRange | None = None
     oversize: Literal["stop", "alone"] = "stop"
+    remote: Literal["stop", "alone"] | list[Code] = "stop"
+
+    @property
+    def remote_practices(self) -> list[str]:
+        """The practices ``remote`` names (none for ``stop`` or ``alone``)."""
+        return list(self.remote) if isinstance(self.remote, list) else []
 
     @model_validator(mode="after")
     def _ordered(self) -> Groups:

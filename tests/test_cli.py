@@ -246,7 +246,7 @@ def test_a_hub_both_forced_and_forbidden_is_reported(tmp_path):
     path = _bad_copy(tmp_path, edit_config=lambda c: c + "rules:\n  forbidden_hubs: [B81048]\n")
     code, _, stderr = invoke("run", path, "--out", tmp_path / "run")
     assert code == 3
-    assert "B81048" in stderr and "also forbidden" in stderr
+    assert "B81048" in stderr and "both required and forbidden" in stderr
 
 
 def test_map_of_a_run_without_a_grouping_says_why(tmp_path):

@@ -130,6 +130,7 @@ CONFIG_KEYS = {
     ("groups", "max_list_size"): numbers | st.booleans(),
     ("groups", "count"): counts | st.booleans(),
     ("groups", "oversize"): st.sampled_from(["alone", "stop", "ALONE", "drop"]),
+    ("groups", "remote"): st.sampled_from(["alone", "stop", "Alone", "all"]) | codes,
     ("travel", "model"): st.sampled_from(["road", "straight_line", "Road", "osrm"]),
     ("travel", "max_minutes"): numbers,
     ("travel", "max_km"): numbers,

@@ -90,7 +90,8 @@ def test_infeasible_beyond_max_km_with_a_travel_matrix_is_explained(tmp_path):
     )
     code, stdout, stderr = invoke("run", path, "--out", tmp_path / "run")
     assert code == 3, stdout + stderr
-    assert "more than 0.5 km from every hub they could join: raise travel.max_km to 1" in stderr
+    assert "can reach no group" in stderr  # 1 km apart: neither reaches the other, nor has 11,000
+    assert "first change that works: travel limit 0.5 -> 1 km (travel.max_km: 1)" in stderr
     assert len(stderr.strip().splitlines()) == 1 and not (tmp_path / "run").exists()
 
 

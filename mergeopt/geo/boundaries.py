@@ -27,12 +27,23 @@ EDGE_TOLERANCE = 250.0
 def study_area(
     geography: Geography, easting: np.ndarray, northing: np.ndarray
 ) -> tuple[BaseGeometry, str]:
-    """The study area polygon and a description of where it came from."""
+    """The study area polygon and a description of where it came from; every practice
+    must lie within it (within :data:`EDGE_TOLERANCE`)."""
     sites = shapely.points(easting, northing)
     if geography.boundary is None:
         hull = shapely.convex_hull(shapely.multipoints(sites)).buffer(2000)
         return hull, "convex hull of the practices + 2 km (no boundary configured)"
+    area, label = boundary_area(geography)
+    _check_cover(area, sites, geography.boundary.name)
+    return area, label
+
+
+def boundary_area(geography: Geography) -> tuple[BaseGeometry, str]:
+    """The boundary a config names, dissolved, and a description of it (not checked
+    against the practices: see :func:`study_area`)."""
     path = geography.boundary
+    if path is None:
+        raise ValueError("boundary_area needs geography.boundary")
     field_only = [geography.boundary_field] if geography.boundary_field else []
     shapes = read_shapes(path, "boundary", field_only)
     if geography.boundary_field is not None:
@@ -59,7 +70,6 @@ def study_area(
         raise InputError(f"{path}: the boundary's polygons cannot be combined ({exc})") from None
     if area.is_empty or area.area <= 0:
         raise InputError(f"{path}: the boundary has no area in EPSG:27700 (is its CRS right?)")
-    _check_cover(area, sites, path.name)
     label = f"{path.name}" + (
         f" ({geography.boundary_field} in {', '.join(geography.boundary_values)})"
         if geography.boundary_values

@@ -21,6 +21,8 @@ federation_capacity float64  patients the premises can serve as a federation hub
                              (``federations.premises``); NaN: no limit
 federation_hub     str       ``must``, ``may`` or ``never`` host a federation hub
                              (``federations.hub_column``; ``may`` without one)
+list_size_date     object    when the list size was counted (``YYYY-MM``, as ``prepare``
+                             writes it), or None where the table does not say
 =================  ========  ==========================================================
 """
 
@@ -142,6 +144,7 @@ def read_practices(config: Config) -> pd.DataFrame:
         if hub_column is not None and _require(raw, hub_column, problems) is not None:
             table["federation_hub"] = _eligibility(raw, hub_column, problems)
         table["federation_capacity"] = _federation_capacity(raw, config, problems)
+    table["list_size_date"] = _optional_text(raw, spec.columns.list_size_date)
     problems.raise_if_any()
     return table
 

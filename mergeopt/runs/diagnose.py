@@ -1,13 +1,19 @@
 """Why a problem cannot be solved, said in commissioning terms.
 
-:func:`precheck` finds the common impossibilities before any solve: a practice too big
-for any group, practices too far from every eligible hub, too few or too many patients
-for the group count, a takeover that breaks a rule. Each finding names the practices or
-the rule and what would have to change.
+:func:`precheck` finds the common impossibilities before any solve, by counting: a
+practice too big for any group, practices too far from every eligible hub, too few or
+too many patients for the group count, a takeover or a must-link that breaks a rule.
+Each finding is a fact naming the practices or the rule; what to change is
+:mod:`mergeopt.runs.advice`'s to say, each change checked by solving with it.
+
+:func:`explain` (the elastic model's cheapest relaxation, in one go) remains for the
+federation level (:mod:`mergeopt.runs.federation_explain`), until the advice's search
+covers federation rules.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,8 +25,21 @@ from mergeopt.runs.problem import Problem
 
 def precheck(problem: Problem) -> list[str]:
     """Reasons the rules cannot all hold; empty when nothing obvious is wrong."""
+    no_hub = _no_hub(problem)
+    if no_hub:  # every other count would only repeat it
+        return no_hub
     findings: list[str] = []
-    for check in (_oversize, _forced_hubs, _unreachable, _totals, _fixed_groups, _regions):
+    checks = (
+        _oversize,
+        _forced_hubs,
+        _unreachable,
+        _totals,
+        _window,
+        _fixed_groups,
+        _links,
+        _regions,
+    )
+    for check in checks:
         findings += check(problem)
     return findings
 
@@ -43,10 +62,34 @@ def _oversize(problem: Problem) -> list[str]:
     size = inst.size
     return [
         f"{_name(problem, int(p))} has {int(size[p]):,} patients, more than the maximum "
-        f"list size of {upper:,}: raise groups.max_list_size to at least "
-        f"{int(size[p]):,}, or set groups.oversize: alone to let it form its own group"
+        f"list size of {upper:,} (groups.oversize: stop)"
         for p in np.flatnonzero(inst.oversize())
     ]
+
+
+def _no_hub(problem: Problem) -> list[str]:
+    """No practice can host a group at all: say which rules forbid each."""
+    inst = problem.instance
+    if inst.n == 0 or inst.hubs_usable().any():
+        return []
+    forbidden = {code.strip().upper() for code in problem.config.rules.forbidden_hubs}
+    named = np.array([code in forbidden for code in problem.codes], dtype=bool)
+    premises = ~named & inst.can_hub
+    never = ~named & ~inst.can_hub
+    why = [
+        f"{count} {words}"
+        for count, words in (
+            (int(named.sum()), "are forbidden as hubs (rules.forbidden_hubs)"),
+            (int(never.sum()), "may never host one (hub_eligibility: never)"),
+            (
+                int(premises.sum()),
+                f"have premises that serve fewer than {inst.min_size:,.0f} patients or "
+                "than their own list",
+            ),
+        )
+        if count
+    ]
+    return [f"no practice may host a group: of the {inst.n} practices, {'; '.join(why)}"]
 
 
 def _forced_hubs(problem: Problem) -> list[str]:
@@ -84,10 +127,27 @@ def _unreachable(problem: Problem) -> list[str]:
         limits.append(f"{inst.max_km:g} km")
     limit = " or ".join(limits) or "the allowed travel"
     nested = f" in the same {inst.nest_by}" if inst.nest_by else ""
-    return [
-        f"practices {_names(problem, stranded)} are more than {limit} from every eligible "
-        f"hub{nested}: raise the travel limit or allow more practices to host a hub"
+    usable = inst.hubs_usable()
+    # a travel matrix that gives no time to any hub: the file is incomplete, not far
+    untimed = [
+        p
+        for p in stranded
+        if not np.isfinite(inst.cost[p, usable & (np.arange(inst.n) != p)]).any()
     ]
+    matrix = problem.config.travel.matrix
+    findings = []
+    if matrix is not None and untimed:
+        findings.append(
+            f"practices {_names(problem, np.array(untimed))} have no travel time in "
+            f"{matrix.name} to any practice that may host a group: add those pairs"
+        )
+    far = np.array([p for p in stranded if p not in untimed or matrix is None], dtype=int)
+    if len(far):
+        findings.append(
+            f"practices {_names(problem, far)} are more than {limit} from every eligible "
+            f"hub{nested}"
+        )
+    return findings
 
 
 def _totals(problem: Problem) -> list[str]:
@@ -95,11 +155,14 @@ def _totals(problem: Problem) -> list[str]:
     total = float(inst.size.sum())
     lower, upper = inst.list_size_bounds()
     findings = []
-    if inst.count_min is not None and inst.count_min * lower > total:
+    alone = inst.standing_alone()  # remote practices: groups of their own, any size
+    wanted = None if inst.count_min is None else inst.count_min - int(alone.sum())
+    rest = float(inst.size[~alone].sum())
+    if wanted is not None and wanted * lower > rest:
+        besides = " besides the practices standing alone" if alone.any() else ""
         findings.append(
-            f"{inst.count_min} groups of at least {lower:,} patients need "
-            f"{inst.count_min * lower:,} patients; there are {total:,.0f}: lower the group "
-            f"count or groups.min_list_size"
+            f"{wanted} groups of at least {lower:,} patients need "
+            f"{wanted * lower:,} patients; there are {rest:,.0f}{besides}"
         )
     if inst.count_max is not None and upper is not None:
         lone = inst.oversize() if inst.oversize_alone else None
@@ -111,14 +174,42 @@ def _totals(problem: Problem) -> list[str]:
         if room < need:
             findings.append(
                 f"at most {inst.count_max} groups of at most {upper:,} patients hold "
-                f"{max(room, 0):,} patients; {need:,.0f} need a group: raise the group count "
-                f"or groups.max_list_size"
+                f"{max(room, 0):,} patients; {need:,.0f} need a group"
             )
+    usable = int(inst.hubs_usable().sum())
+    if inst.count_min is not None and usable < inst.count_min:
+        findings.append(
+            f"only {usable} practices can host a group (not forbidden, and premises that "
+            f"serve at least {lower:,} patients), so {inst.count_min} groups cannot be formed"
+        )
     forced = int(inst.must_hub.sum())
     if inst.count_max is not None and forced > inst.count_max:
         findings.append(
             f"{forced} practices must be hubs but at most {inst.count_max} groups are allowed"
         )
+    return findings
+
+
+def _window(problem: Problem) -> list[str]:
+    """Regions whose patients no whole number of groups within the list-size bounds can
+    hold: k groups hold between k * L and k * U patients, for no k."""
+    inst = problem.instance
+    lower, upper = inst.list_size_bounds()
+    if upper is None or lower <= 0:
+        return []
+    alone = inst.standing_alone() | (inst.oversize() & (inst.max_size == inst.size))
+    rest = problem.practices.loc[~alone]
+    column = inst.nest_by
+    findings = []
+    for region, total in rest.groupby("region", dropna=False)["list_size"].sum().items():
+        fewest = math.ceil(total / upper)  # groups needed to hold them all
+        if fewest * lower > total:
+            where = f"{column} {region}: " if column is not None else ""
+            findings.append(
+                f"{where}no whole number of groups of {lower:,}-{upper:,} patients holds "
+                f"{int(total):,} patients ({fewest - 1} hold at most {(fewest - 1) * upper:,}, "
+                f"{fewest} need at least {fewest * lower:,})"
+            )
     return findings
 
 
@@ -149,18 +240,37 @@ def _fixed_groups(problem: Problem) -> list[str]:
     return findings
 
 
+def _links(problem: Problem) -> list[str]:
+    """Must-linked practices that no hub can take both of (travel limit, nesting)."""
+    inst = problem.instance
+    i, j = inst.arcs()
+    reach = np.zeros((inst.n, inst.n), dtype=bool)
+    reach[i, j] = True
+    return [
+        f"{_name(problem, a)} and {_name(problem, b)} must be in one group, but no practice "
+        f"may host them both (rules.must_link)"
+        for a, b in inst.must_link
+        if a != b and not (reach[a] & reach[b]).any()
+    ]
+
+
 def _regions(problem: Problem) -> list[str]:
     column = problem.instance.nest_by
     lower, _ = problem.instance.list_size_bounds()
     if column is None or lower <= 0:
         return []
-    sizes = problem.practices.groupby("region")["list_size"].sum()
+    alone = problem.instance.standing_alone()  # a region of remote practices alone is met
+    sizes = problem.practices.loc[~alone].groupby("region")["list_size"].sum()
     return [
         f"{column} {region} has only {int(total):,} patients, fewer than the minimum list "
-        f"size of {lower:,}: it cannot form a group of its own"
+        f"size of {lower:,}"
         for region, total in sizes.items()
         if total < lower
     ]
+
+
+# ---------------------------------------------------------------------------------------
+# The elastic model's relaxation (the federation level's explanation)
 
 
 @dataclass(frozen=True)

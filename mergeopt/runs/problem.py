@@ -19,8 +19,9 @@ from mergeopt.config import Config
 from mergeopt.engine.federation import FederationRules
 from mergeopt.engine.instance import Instance
 from mergeopt.inputs.matrix import read_travel_matrix
-from mergeopt.inputs.practices import UNALLOCATED, read_practices
+from mergeopt.inputs.practices import UNALLOCATED
 from mergeopt.inputs.travel import road_minutes, straight_line_km
+from mergeopt.runs.preflight import read_checked
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,11 @@ class Problem:
 
 
 def prepare_problem(config: Config) -> tuple[Problem, dict[str, float]]:
-    """Read a config's inputs and build its problem; the seconds each step took."""
+    """Read a config's inputs, check that its files fit together
+    (:func:`~mergeopt.runs.preflight.read_checked`), and build its problem; the seconds
+    each step took."""
     started = time.perf_counter()
-    practices = read_practices(config)
+    practices = read_checked(config)
     read = time.perf_counter()
     problem = build_problem(config, practices)
     built = time.perf_counter()
@@ -124,6 +127,22 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         allowed[:, oversize] = False
         allowed[oversize, :] = False
         allowed[oversize, oversize] = True
+    remote = where.mask(groups.remote_practices, "groups.remote")
+    if groups.remote == "alone":
+        usable = can_hub & (max_size >= size) & (max_size >= groups.min_list_size)
+        reach = allowed & np.isfinite(cost) & usable[None, :]
+        np.fill_diagonal(reach, usable)
+        lone = oversize if groups.oversize == "alone" else np.zeros_like(oversize)
+        remote = unreachable(size, reach, float(groups.min_list_size), alone=lone)
+    if remote.any():
+        # A remote practice stands alone: its own hub, nobody else in its group, and
+        # exempt from the minimum list size (Instance.alone).
+        must_hub |= remote
+        can_hub |= remote & ~forbidden
+        max_size = np.where(remote, size, max_size)
+        allowed[:, remote] = False
+        allowed[remote, :] = False
+        allowed[np.flatnonzero(remote), np.flatnonzero(remote)] = True
 
     count_min, count_max = _count_range(config, len(codes))
     instance = Instance(
@@ -159,6 +178,7 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
         travel_unit=config.travel.unit,
         nest_by=config.rules.nest_by,
         oversize_alone=groups.oversize == "alone",
+        alone=remote,
     )
     federation = _federation_rules(config, practices, cost, km)
     return Problem(config, practices, cost, km, instance, federation)
@@ -199,6 +219,32 @@ def _federation_rules(
         count_weight=config.objective.federations,
         region_names=tuple(str(name) for name in names) if nested else (),
     )
+
+
+def unreachable(
+    size: np.ndarray, reach: np.ndarray, minimum: float, *, alone: np.ndarray
+) -> np.ndarray:
+    """(n,) bool: practices that can reach no group of ``minimum`` patients.
+
+    ``reach[i, j]``: practice *i* may join hub *j* (the diagonal: *j* may host a group).
+    A hub's group can at most gather the patients of every practice that may join it; a
+    practice none of whose hubs could gather the minimum can reach no group. It then
+    joins no one, which may strand others, so this repeats until nothing changes.
+    Practices ``alone`` (already groups of their own) are left out.
+
+    >>> reach = np.array([[1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=bool)
+    >>> unreachable(np.array([20.0, 15.0, 10.0]), reach, 30.0, alone=np.zeros(3, bool))
+    array([False, False,  True])
+    """
+    out = np.zeros(len(size), dtype=bool)
+    while True:
+        active = ~(out | alone)
+        gathered = (size * active) @ reach
+        hubs = active & (gathered >= minimum - 1e-9)
+        newly = active & ~reach[:, hubs].any(axis=1)
+        if not newly.any():
+            return out
+        out |= newly
 
 
 def travel_costs(config: Config, practices: pd.DataFrame) -> np.ndarray:

@@ -5,12 +5,14 @@ practice), never from what the solver says, so a proposal and today's networks a
 scored by the same code, and the solver's objective can be checked against it.
 
 ``assignments`` columns: practice_code, practice_name, list_size, group, hub, hub_name,
-travel (in the run's unit), distance_km, current_group, moved, region, easting, northing
-(EPSG:27700 metres).
+travel (in the run's unit), distance_km, current_group, moved (its hub is outside its
+network today), regrouped (its group companions change), list_size_date (when the list
+size was counted, where the table says), region, easting, northing (EPSG:27700 metres).
 
 ``groups`` columns: group, hub, hub_name, practices, practice_codes, list_size,
 slack_to_min, slack_to_max, premises_capacity, premises_use, mean_travel (patient-weighted),
-max_travel, region.
+max_travel, region, oversize_alone, remote_alone (a remote practice standing alone),
+list_size_date (its members' dates, ``;``-joined).
 """
 
 from __future__ import annotations
@@ -127,11 +129,20 @@ def assignments_table(
             "distance_km": np.round(problem.km[i, hub_of], 3),
             "current_group": practices["current_group"].to_numpy(),
             "moved": problem.instance.moved()[i, hub_of],
+            "regrouped": regrouped(problem.instance.group_id, hub_of),
+            "list_size_date": _dates(practices),
             "region": practices["region"].to_numpy(),
             "easting": practices["easting"].to_numpy(),
             "northing": practices["northing"].to_numpy(),
         }
     )
+
+
+def _dates(practices: pd.DataFrame) -> np.ndarray:
+    """Each practice's list-size date; None for a table that does not give it."""
+    if "list_size_date" not in practices.columns:
+        return np.full(len(practices), None, dtype=object)
+    return np.asarray(practices["list_size_date"].to_numpy(), dtype=object)
 
 
 def groups_table(
@@ -165,6 +176,8 @@ def groups_table(
                 "max_travel": float(members["travel"].max()),
                 "region": members["region"].iloc[0],
                 "oversize_alone": bool(oversize[j] and inst.max_size[j] == inst.size[j]),
+                "remote_alone": bool(inst.standing_alone()[j]),
+                "list_size_date": ";".join(sorted(set(members["list_size_date"].dropna()))),
             }
         )
     groups = pd.DataFrame(rows)
@@ -172,13 +185,22 @@ def groups_table(
 
 
 def metrics(problem: Problem, hub_of: np.ndarray) -> dict[str, float | int]:
-    """The figures a proposal is judged by, recomputed from the assignment."""
+    """The figures a proposal is judged by, recomputed from the assignment.
+
+    Disruption is counted two ways. A practice is **moved** (``practices_moved``, the
+    figure the moved-patients objective weighs) when the hub of its new group is outside
+    its network today. It is **regrouped** (``practices_regrouped``) when the other
+    practices of its group are not exactly the other practices of its network today:
+    two networks merged whole move no hub out of one of them, yet every practice in both
+    works with new partners. Both count only practices in a network today (not ``U``).
+    """
     inst = problem.instance
     i = np.arange(inst.n)
     travel = problem.travel[i, hub_of]
     size = inst.size
     group_sizes = pd.Series(size).groupby(hub_of).sum()
     moved = inst.moved()[i, hub_of]
+    changed = regrouped(inst.group_id, hub_of)
     return {
         "objective": objective_value(inst, hub_of),
         "groups": len(group_sizes),
@@ -190,7 +212,33 @@ def metrics(problem: Problem, hub_of: np.ndarray) -> dict[str, float | int]:
         "largest_group": int(group_sizes.max()),
         "practices_moved": int(moved.sum()),
         "patients_moved": int(size[moved].sum()),
+        "practices_regrouped": int(changed.sum()),
+        "patients_regrouped": int(size[changed].sum()),
     }
+
+
+def regrouped(group_id: np.ndarray, hub_of: np.ndarray) -> np.ndarray:
+    """(n,) bool: practices in a network today whose group companions change.
+
+    ``group_id`` is today's network per practice as an integer, -1 for none;
+    ``hub_of`` the hub position of each practice in the proposal.
+
+    >>> regrouped(np.array([0, 0, 1, 1, -1]), np.array([0, 0, 2, 2, 2]))
+    array([False, False,  True,  True, False])
+    """
+    n = len(hub_of)
+    if len(group_id) != n:
+        return np.zeros(n, dtype=bool)
+    today = np.where(group_id >= 0, group_id, -1 - np.arange(n))  # no network: alone
+    frame = pd.DataFrame({"today": today, "proposal": hub_of})
+    # the same companions exactly when today's network and the proposal's group are the
+    # same set of practices: each practice's pair (network, group) is then the only pair
+    # either of the two has
+    pairs = frame.groupby(["today", "proposal"]).ngroup()
+    one_group = pairs.groupby(frame["today"]).transform("nunique") == 1
+    one_network = pairs.groupby(frame["proposal"]).transform("nunique") == 1
+    changed = ~(one_group & one_network).to_numpy()
+    return np.asarray(changed & (group_id >= 0), dtype=bool)
 
 
 def violations(problem: Problem, hub_of: np.ndarray) -> list[str]:
@@ -209,7 +257,7 @@ def violations(problem: Problem, hub_of: np.ndarray) -> list[str]:
     for j in hubs:
         if hub_of[j] != j:
             found.append(f"hub {codes[j]} is not in its own group")
-        if load[j] < inst.min_size - 1e-9:
+        if load[j] < inst.min_size - 1e-9 and not inst.standing_alone()[j]:
             found.append(
                 f"group {codes[j]} has {load[j]:,.0f} patients, "
                 f"below the minimum {inst.min_size:,.0f}"
@@ -360,3 +408,35 @@ def compare_runs(first: RunResult, second: RunResult) -> tuple[pd.DataFrame, pd.
         }
     )[changed.to_numpy()]
     return figures, practices.reset_index()
+
+
+def side_by_side(today: RunResult, proposal: RunResult) -> pd.DataFrame:
+    """Today's networks (an evaluated grouping) and a proposal, figure by figure.
+
+    Index: the figure in words; columns ``today`` and ``proposal``. Disruption is counted
+    against today's networks, so today's is 0.
+    """
+    compare_runs(today, proposal)  # the same practices, or an error saying not
+    unit = proposal.config.travel.unit
+    rows = {
+        "groups": "groups",
+        "rules broken": None,
+        f"mean travel ({unit}, patient-weighted)": "mean_travel",
+        f"longest travel ({unit})": "max_travel",
+        "smallest group (patients)": "smallest_group",
+        "largest group (patients)": "largest_group",
+        "practices whose hub is outside their network": "practices_moved",
+        "practices with new group companions": "practices_regrouped",
+        "patients whose practice leaves its network": "patients_moved",
+    }
+
+    def figure(result: RunResult, key: str | None) -> float | int:
+        return len(result.violations) if key is None else result.metrics[key]
+
+    return pd.DataFrame(
+        {
+            "today": [figure(today, key) for key in rows.values()],
+            "proposal": [figure(proposal, key) for key in rows.values()],
+        },
+        index=pd.Index(list(rows), name="figure"),
+    )

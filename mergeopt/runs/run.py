@@ -34,7 +34,8 @@ from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.processes import usable_cpus
 from mergeopt.inputs.matrix import travel_matrix_table
 from mergeopt.inputs.practices import read_practices, read_source
-from mergeopt.runs.diagnose import Explanation, explain, precheck
+from mergeopt.runs.advice import BUDGET_SECONDS, Advice, advise, region_names
+from mergeopt.runs.diagnose import Explanation, precheck
 from mergeopt.runs.federation_explain import explain_federations
 from mergeopt.runs.federations import (
     hubs_for_federations,
@@ -45,6 +46,7 @@ from mergeopt.runs.federations import (
 from mergeopt.runs.folders import replace_file
 from mergeopt.runs.problem import Problem, prepare_problem, travel_costs
 from mergeopt.runs.results import RunResult, group_labels, hubs_for_grouping, result_for
+from mergeopt.runs.rundir import load_run
 
 
 def solve(config: Config | Path | str, *, overrides: Mapping[str, Any] | None = None) -> RunResult:
@@ -190,8 +192,11 @@ def solver_threads(config: Config) -> int | None:
 
 
 def _infeasible(problem: Problem) -> InfeasibleError:
-    explanation = explain(problem)
-    return InfeasibleError(str(explanation), overrides=explanation.overrides)
+    """The rules cannot all be met: why, and the first change that works (searched and
+    checked by :func:`~mergeopt.runs.advice.advise`), with its config overrides."""
+    config = problem.config
+    advice = advise(config, problem.practices, names=region_names(config), infeasible=True)
+    return InfeasibleError(advice.summary(), overrides=advice.overrides)
 
 
 def evaluate_config(config: Config, grouping: str, *, federations: str | None = None) -> RunResult:
@@ -244,20 +249,31 @@ def _result(
     return result_for(config, problem, hub_of, report, timings, grouping=grouping, labels=labels)
 
 
-def explain_config(config: Config) -> tuple[str, Explanation | None]:
-    """Why a config's rules cannot all be met, and what change would let them.
-
-    Returns the solver's status and, when the rules cannot all be met ("infeasible"),
-    the explanation; None when a grouping meets them all.
-    """
+def explain_config(config: Config, *, budget: float = BUDGET_SECONDS) -> Advice:
+    """Why a config's rules cannot all be met, and the changes that would let them:
+    ranked, each checked by solving with it (:func:`~mergeopt.runs.advice.advise`).
+    ``budget`` is the seconds of search for each region that fails."""
     problem, _ = prepare_problem(config)
-    if config.federations is not None:
-        return _explain_two_levels(problem)
-    if not precheck(problem):
-        report = solve_problem(problem)
-        if report.status != "infeasible":
-            return report.status, None
-    return "infeasible", explain(problem)
+    return advise(config, problem.practices, budget=budget, names=region_names(config))
+
+
+def explain_two_levels(config: Config) -> tuple[str, Explanation | None]:
+    """Why a config with ``federations`` cannot meet its rules, at either level: the
+    solver's status and, when infeasible, the elastic explanation
+    (:func:`~mergeopt.runs.federation_explain.explain_federations`); None when a plan
+    meets them all."""
+    problem, _ = prepare_problem(config)
+    return _explain_two_levels(problem)
+
+
+def compare_config(
+    config: Config, *, grouping: str = "pcn_code", run_dir: Path | None = None
+) -> tuple[RunResult, RunResult]:
+    """Today's networks (the ``grouping`` column, evaluated) and the proposal: the run
+    directory ``run_dir`` if given, else the config solved."""
+    today = evaluate_config(config, grouping)
+    proposal = load_run(run_dir) if run_dir is not None else solve_config(config)
+    return today, proposal
 
 
 def _explain_two_levels(problem: Problem) -> tuple[str, Explanation | None]:

@@ -234,7 +234,9 @@ def run_record(result: RunResult) -> dict[str, Any]:
             "bound": report.bound,
             "gap": report.gap,
         }
+    dates = result.assignments["list_size_date"].dropna().astype(str)
     record |= {
+        "list_size_dates": sorted(set(dates)),
         "metrics": result.metrics,
         "violations": result.violations,
         "timings": result.timings,

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import mergeopt
 from mergeopt.cli import app
 from mergeopt.config import load_config
-from mergeopt.runs.run import explain_config
+from mergeopt.runs.run import explain_two_levels
 from mergeopt.runs.rundir import load_run, write_run
 
 TOWNS = {"A": (350_000, 150_000), "B": (365_000, 150_000), "C": (357_500, 163_000)}
@@ -170,7 +170,7 @@ def test_a_missing_federation_column_names_the_file_and_column(tmp_path: Path):
 def test_a_window_no_networks_can_meet_gets_ranked_verified_advice(tmp_path: Path):
     # federations of 200,000-250,000 in an area of about 150,000 patients: none can form
     path = _config(tmp_path, min_list_size=200_000, max_list_size=250_000)
-    status, found = explain_config(load_config(path))
+    status, found = explain_two_levels(load_config(path))
     assert status == "infeasible" and found is not None
     assert any("federation minimum list size" in line for line in found.findings)
     assert "federations.min_list_size" in found.overrides
@@ -188,7 +188,7 @@ def test_a_network_straddling_two_regions_is_named(tmp_path: Path):
     table.loc[table["practice_code"] == "A1", "place"] = "north"  # PCN_A0 now straddles
     table.to_csv(practices, index=False)
     path = _config(tmp_path, practices, mode="today", nest_by="place", min_list_size=30_000)
-    status, found = explain_config(load_config(path))
+    status, found = explain_two_levels(load_config(path))
     assert status == "infeasible" and found is not None
     text = " ".join(found.findings)
     assert "PCN_A0" in text and "straddles place north and south" in text

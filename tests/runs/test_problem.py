@@ -6,7 +6,9 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pytest
 
+from mergeopt._errors import InputError
 from mergeopt.config import load_config
 from mergeopt.runs.diagnose import precheck
 from mergeopt.runs.problem import prepare_problem
@@ -74,3 +76,19 @@ def test_reports_read_the_rule_values_from_the_instance():
     far = dataclasses.replace(problem, instance=stranded)
     assert precheck(dataclasses.replace(far, config=other)) == precheck(far)
     assert any("more than 20 minutes from every eligible hub" in f for f in precheck(far))
+
+
+def test_an_unknown_remote_practice_is_named_with_its_key():
+    config = load_config(ROOT / "configs" / "hull_pcn.yaml").with_overrides(
+        **{"groups.remote": ["B81008", "Z99999"]}
+    )
+    with pytest.raises(InputError, match=r"key 'groups.remote': unknown practice code 'Z99999'"):
+        prepare_problem(config)
+
+
+def test_remote_is_stop_alone_or_a_list():
+    hull = load_config(ROOT / "configs" / "hull_pcn.yaml")
+    assert hull.groups.remote == "stop" and hull.groups.remote_practices == []
+    assert hull.with_overrides(**{"groups.remote": ["b81008"]}).groups.remote_practices
+    with pytest.raises(InputError, match=r"groups\.remote"):
+        hull.with_overrides(**{"groups.remote": "sometimes"})

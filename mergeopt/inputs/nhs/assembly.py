@@ -133,7 +133,7 @@ CANONICAL_COLUMNS: tuple[str, ...] = (
 )
 """The practices table every part of mergeopt reads (as data/hull/practices.csv)."""
 
-EXCLUDED_COLUMNS: tuple[str, ...] = ("practice_code", "practice_name", "reason")
+EXCLUDED_COLUMNS: tuple[str, ...] = ("practice_code", "practice_name", "list_size", "reason")
 
 
 @dataclass(frozen=True)
@@ -166,7 +166,12 @@ class Prepared:
         ]
         if len(self.excluded):
             noun = "practice" if len(self.excluded) == 1 else "practices"
-            lines.append(f"{len(self.excluded):,} {noun} left out:")
+            sizes = self.excluded["list_size"]
+            unknown = int(sizes.isna().sum())
+            besides = f", and {unknown:,} with no list size" if unknown else ""
+            lines.append(
+                f"{len(self.excluded):,} {noun} left out ({int(sizes.sum()):,} patients{besides}):"
+            )
             lines.extend(
                 f"  {row.practice_code} {row.practice_name}: {row.reason}"
                 for row in self.excluded.itertuples()
@@ -298,6 +303,12 @@ def _assemble(
         {
             "practice_code": frame.index[left_out],
             "practice_name": frame.loc[left_out, "practice_name"].to_numpy(),
+            "list_size": pd.to_numeric(
+                sizes.table["list_size"].reindex(frame.index[left_out]), errors="coerce"
+            )
+            .round()
+            .astype("Int64")
+            .to_numpy(),
             "reason": reasons[left_out].to_numpy(),
         }
     )

@@ -96,7 +96,8 @@ def test_somerset_counts_and_total_match_the_publication() -> None:
 
 def test_exclusions_name_practices_without_a_list_size(hull: Prepared) -> None:
     assert list(hull.excluded.columns) == list(EXCLUDED_COLUMNS)
-    assert hull.excluded.to_dict("records") == [
+    assert hull.excluded["list_size"].isna().all()
+    assert hull.excluded.drop(columns="list_size").to_dict("records") == [
         {
             "practice_code": "B81052",
             "practice_name": "PRINCES MEDICAL CENTRE",
@@ -104,6 +105,8 @@ def test_exclusions_name_practices_without_a_list_size(hull: Prepared) -> None:
         }
     ]
     assert "B81052 PRINCES MEDICAL CENTRE: no list size" in hull.summary()
+    assert "1 practices left out" not in hull.summary()
+    assert "1 practice left out (0 patients, and 1 with no list size):" in hull.summary()
 
 
 @pytest.mark.parametrize(("area", "code"), [("hull", "03F"), ("somerset", "E38000150")])
@@ -142,6 +145,11 @@ def test_older_list_sizes_report_practices_closed_since_the_mapping(
     )
     assert str(excluded["A81043"]).startswith("closed or merged: in gp-reg-pat-prac-all")
     assert set(kept["list_size_date"]) == {"2021-01"}
+    published = pd.read_csv(LIST_2021).set_index("CODE")["NUMBER_OF_PATIENTS"]
+    left_out = england_2021.excluded.set_index("practice_code")["list_size"]
+    assert left_out.dropna().to_dict() == published.reindex(left_out.dropna().index).to_dict()
+    total = int(published.reindex(left_out.index).sum())
+    assert f"practices left out ({total:,} patients" in england_2021.summary()
 
 
 def test_select_by_icb_code_or_ons_code(hull: Prepared) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+import mergeopt
 from mergeopt._errors import InputError
 from mergeopt.runs.sweep.run import load_sweep, run_sweep
 from mergeopt.runs.sweep.table import TIMING_COLUMNS
@@ -57,7 +58,7 @@ def test_cli_bad_value_and_missing_split_column_exit_2(tmp_path):
 
 
 def test_local_sweep_writes_a_run_directory_per_scenario(hull_sweep):
-    _, result = hull_sweep
+    config, result = hull_sweep
     folder = result.folder
     table = result.comparison
     assert table["scenario"].tolist() == ["count=7", "count=8", "count=9"]
@@ -86,9 +87,12 @@ def test_local_sweep_writes_a_run_directory_per_scenario(hull_sweep):
     infeasible = json.loads((folder / "count=7" / "run.json").read_text())
     assert sorted(p.name for p in (folder / "count=7").iterdir()) == ["run.json", "scenario.json"]
     assert infeasible["status"] == "infeasible"
-    assert "allow 8 groups" in infeasible["status_text"]
-    assert "groups.count" in infeasible["overrides"]  # the change that would fix it
-    assert "allow 8 groups" in table.set_index("scenario").loc["count=7", "status_text"]
+    # which rule blocks it, and the first change that works, checked by solving with it
+    assert "first change that works: " in infeasible["status_text"]
+    fixed = mergeopt.solve(config, overrides={"groups.count": 7, **infeasible["overrides"]})
+    assert fixed.violations == []
+    assert fixed.metrics["groups"] == infeasible["overrides"].get("groups.count", 7)
+    assert table.set_index("scenario").loc["count=7", "status_text"] == infeasible["status_text"]
     # the chart, and nothing half-written
     assert (folder / "comparison.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert leftovers(folder) == []
