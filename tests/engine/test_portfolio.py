@@ -223,3 +223,35 @@ def test_a_region_whose_improved_grouping_meets_the_bound_is_optimal(
     assert region.objective == pytest.approx(best.objective)
     assert region.status == "optimal" and region.gap == 0.0
     assert region.stopped_by == "Time limit reached; grouping meets the proven bound"
+
+
+def test_highs_returning_its_start_as_optimal_is_not_believed():
+    """A 5-practice draw on which HiGHS 1.16 (presolve, a start) answered 'Optimal' with
+    the start unchanged (9) and a bound of 6: the portfolio reported 'feasible' at 9.
+
+    Solved again without presolve, the true optimum 6 is proven.
+    """
+    inst = Instance(
+        codes=("P0", "P1", "P2", "P3", "P4"),
+        size=np.array([1.0, 3.0, 1.0, 3.0, 3.0]),
+        cost=np.array(
+            [
+                [0.0, 1, 2, 2, 1],
+                [1, 0, 3, 3, 2],
+                [2, 3, 0, 0, 1],
+                [2, 3, 0, 0, 1],
+                [1, 2, 1, 1, 0],
+            ]
+        ),
+        allowed=np.ones((5, 5), dtype=bool),
+        min_size=2.0,
+        max_size=np.full(5, 9.0),
+        can_hub=np.array([True, False, True, False, True]),
+        must_hub=np.zeros(5, dtype=bool),
+        must_link=((0, 1),),
+        weights=(1.0, 0.0, 0.0, 3.0),
+        travel_by_size=True,
+    )
+    report = solve_instance(inst, FAST)
+    assert report.status == "optimal"
+    assert report.objective == pytest.approx(brute_force(inst)) == pytest.approx(6.0)
