@@ -133,6 +133,15 @@ def _side(row: dict[str, Any], known: tuple[float | None, float | None]) -> list
     return [what, reference, below, above, "-"]
 
 
+def _run_line(path: Path) -> str:
+    saved = json.loads(path.read_text())
+    info = saved.get("machine", {})
+    return (
+        f"- `{path.name}`: `{saved.get('command', '?')}`, {info.get('date', '?')}, "
+        f"{info.get('cpu', '?')}, {info.get('cores', '?')} cores"
+    )
+
+
 def gap_table(runs: list[Path], main_run: Path | None) -> str:
     """Markdown: for each branch-and-price case not proven, by how much its bound falls
     below the optimum and its grouping lies above it (where no optimum is published: below
@@ -153,7 +162,9 @@ def gap_table(runs: list[Path], main_run: Path | None) -> str:
         "and the grouping at least `grouping side` long on the grouping side; the unknown "
         "optimum lies between the two references.",
         "",
-        "Runs: " + ", ".join(f"`{path.name}`" for path in runs),
+        "Runs:",
+        "",
+        *[_run_line(path) for path in runs],
         "",
         "| case | status | objective | bound | reference | value | bound side | "
         "grouping side | larger side |",
