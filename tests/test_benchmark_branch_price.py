@@ -1,0 +1,53 @@
+"""The branch-and-price gap table (``python -m benchmarks.branch_price``): which side
+leaves the gap of each case the runs did not prove."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from benchmarks import branch_price as bench
+
+
+def _run(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text(json.dumps({"command": "test", "machine": {}, "rows": rows}))
+    return path
+
+
+def _row(case: str, engine: str, objective: float | None, bound: float | None, **more: Any):
+    status = more.pop("status", "feasible")
+    return {"case": case, "engine": engine, "name": case, "objective": objective,
+            "bound": bound, "status": status, **more}  # fmt: skip
+
+
+def test_each_unproven_case_says_which_side_leaves_the_gap(tmp_path: Path):
+    bnp = _run(
+        tmp_path / "bnp.json",
+        [
+            _row("p:1", "bnp", 713.0, 713.0, optimum=713.0, status="optimal"),  # proven
+            _row("p:8", "bnp", 825.0, 794.0, optimum=820.0),  # bound 26 short, grouping 5
+            _row("p:17", "bnp", 1038.0, 1034.0, optimum=1034.0),  # the grouping only
+            _row("icb:Q", "bnp", 19.0, 15.0, optimum=None),
+            _row("icb:Q", "baseline", 17.0, 15.5, optimum=None),
+        ],
+    )
+    main = _run(tmp_path / "main.json", [_row("icb:Q", "mergeopt", 16.0, 15.6, optimum=None)])
+    table = bench.gap_table([bnp], main).splitlines()
+    cases = [line.split(" | ")[0].lstrip("| ") for line in table if line.startswith("| ")]
+    assert cases == ["case", "p:8", "p:17", "icb:Q"]  # the proven case left out
+    p8 = next(line for line in table if line.startswith("| p:8 "))
+    assert "| 26.0 (3.17%) | 5.0 (0.61%) | bound |" in p8
+    p17 = next(line for line in table if line.startswith("| p:17 "))
+    assert "| 0.0 (0.00%) | 4.0 (0.39%) | grouping |" in p17
+    icb = next(line for line in table if line.startswith("| icb:Q "))
+    # best bound known 15.6 (the main run), best grouping known 16.0: at least 0.6 short
+    # on the bound side and 3.0 long on the grouping side
+    assert "| 15.6 to 16.0 | 0.6 (3.85%) | 3.0 (18.75%) |" in icb
+
+
+def test_a_missing_run_file_is_one_line_and_exit_2(tmp_path: Path, capsys):
+    out = tmp_path / "gaps.md"
+    assert bench.main([str(tmp_path / "absent.json"), "--out", str(out)]) == 2
+    assert "absent.json" in capsys.readouterr().err
+    assert not out.exists()
