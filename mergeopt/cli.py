@@ -24,7 +24,7 @@ from rich.table import Table
 
 from mergeopt._errors import InputError, InputWarning, MergeoptError
 from mergeopt._report import save_report, summary, where
-from mergeopt.config import Config, config_key_problem, load_config
+from mergeopt.config import Config, config_key_problem, load_config, yaml_value
 from mergeopt.inputs.nhs.assembly import prepare as prepare_table
 from mergeopt.inputs.nhs.assembly import write_prepared
 from mergeopt.runs.advice import BUDGET_SECONDS
@@ -279,7 +279,7 @@ def _explain_two_levels(path: Path, config: Config) -> tuple[str, int]:
     lines += [f"  - {finding}" for finding in found.findings]
     if found.overrides:
         lines.append("these config changes together would let them be met:")
-        lines += [f"  {key}: {value}" for key, value in found.overrides.items()]
+        lines += [f"  {key}: {yaml_value(value)}" for key, value in found.overrides.items()]
     return "\n".join(lines), 3
 
 

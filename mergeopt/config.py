@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
+import yaml
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -537,6 +538,17 @@ def _section(annotation: Any) -> type[BaseModel] | None:
         if isinstance(kind, type) and issubclass(kind, BaseModel):
             return kind
     return None
+
+
+def yaml_value(value: Any) -> str:
+    """A value as it is written in a config file (``None`` as ``null``, ``True`` as
+    ``true``), for advice a user copies into one.
+
+    >>> yaml_value(None), yaml_value(44.0), yaml_value("none"), yaml_value([4, 6])
+    ('null', '44.0', 'none', '[4, 6]')
+    """
+    text = yaml.safe_dump(value, default_flow_style=True, sort_keys=False).strip()
+    return text.removesuffix("...").strip()
 
 
 def load_config(path: Path | str) -> Config:

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from mergeopt._errors import InputError
-from mergeopt.config import Config
+from mergeopt.config import Config, yaml_value
 from mergeopt.engine.federation import (
     federate,
     nested,
@@ -77,10 +77,12 @@ def explain_federations(problem: Problem, options: SolveOptions) -> Explanation:
         networks = found
         names = {int(j): f"{problem.codes[j]} (solved first)" for j in np.unique(found)}
     facts = _facts(problem, networks, names)
-    basis = "today's networks" if config.federations.mode == "today" else "networks solved first"
+    basis = (
+        "today's networks" if config.federations.mode == "today" else "the networks solved first"
+    )
     advice = _ranked(_advice(problem, networks, options))
     advice = [
-        replace(a, text=a.text.replace("(verified)", f"(verified on the {basis})")) for a in advice
+        replace(a, text=a.text.replace("(verified)", f"(verified on {basis})")) for a in advice
     ]
     findings = facts + [item.text for item in advice]
     if not findings:
@@ -222,7 +224,8 @@ def _advice(problem: Problem, networks: np.ndarray, options: SolveOptions) -> li
         current = _get(config, key)
         if current is not None and current != value and current != "none":
             ok = works({key: value})
-            found.append(Advice(key, value, f"{what} ({key}: {value}){_mark(ok)}", 1.0, ok))
+            text = f"{what} ({key}: {yaml_value(value)}){_mark(ok)}"
+            found.append(Advice(key, value, text, 1.0, ok))
     return found
 
 

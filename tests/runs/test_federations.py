@@ -193,6 +193,10 @@ def test_a_network_straddling_two_regions_is_named(tmp_path: Path):
     text = " ".join(found.findings)
     assert "PCN_A0" in text and "straddles place north and south" in text
     assert found.overrides == {"federations.nest_by": None}
+    assert "(verified on today's networks)" in text
+    run = CliRunner().invoke(app, ["explain", str(path)])
+    # the change as it is written in a config file: null, not Python's None
+    assert "federations.nest_by: null" in run.output and "None" not in run.output
 
 
 def test_evaluate_scores_existing_federations(towns: Path, tmp_path: Path):
