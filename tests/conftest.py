@@ -8,13 +8,18 @@ reference model (``from tests.reference import ...``) and the hostile inputs of 
 reliability tests (``from tests.hostile import ...``, whose tally is printed).
 ``--slow`` runs the property tests against the reference (``tests/test_reference_model.py``)
 with ten times as many examples; the hypothesis profile ``mergeopt-reference`` holds
-their settings. A test module hands a ``Counter`` to ``config._mergeopt_tallies`` (by
+their settings. The user's cache folder (``XDG_CACHE_HOME``, where failure reports and the
+road network cache go) is a temporary folder for the whole run, so no test writes to the
+real one. A test module hands a ``Counter`` to ``config._mergeopt_tallies`` (by
 title) to have it printed.
 """
 
 from __future__ import annotations
 
+import os
+import shutil
 import sys
+import tempfile
 from collections import Counter
 from pathlib import Path
 
@@ -39,6 +44,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    cache = tempfile.mkdtemp(prefix="mergeopt-tests-cache-")
+    os.environ["XDG_CACHE_HOME"] = cache
+    config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
     settings.register_profile(
         "mergeopt-reference",
         max_examples=REFERENCE_EXAMPLES[bool(config.getoption("--slow"))],
