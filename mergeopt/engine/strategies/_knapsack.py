@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mergeopt.engine.instance import Instance
+from mergeopt.engine.strategies.lagrangian import range_min
 
 Vector = np.ndarray
 
@@ -532,7 +533,7 @@ def arc_bounds(ks: Knapsacks, r: Restriction, p: Priced, choice: Choice) -> Vect
     for units in (ks.low[k], ks.high[k]):
         lo = np.maximum(p.low[h] - units, 0)
         hi = p.high[h] - units
-        with_item = np.minimum(with_item, _range_min(p.table, h, lo, hi))
+        with_item = np.minimum(with_item, range_min(p.table, h, lo, hi))
     extra = p.reduced[arcs] + with_item - current[h]
     out[arcs] = float(p.u.sum()) + choice.if_open[h] + extra
     return out
@@ -554,27 +555,3 @@ def fixing(
     open_ = (total_u + choice.if_closed >= cutoff) & ~r.hub_open & ~close
     off = (arc_bounds(ks, r, p, choice) >= cutoff) & ~r.arc_off & ~r.arc_forced
     return close, open_, off
-
-
-def _range_min(table: Vector, row: Vector, lo: Vector, hi: Vector) -> Vector:
-    """min(table[row, lo:hi + 1]) per query (inf where empty), by a sparse table."""
-    width = table.shape[1]
-    levels = [table]
-    span = 1
-    while 2 * span <= width:
-        prev = levels[-1]
-        nxt = prev.copy()
-        nxt[:, : width - span] = np.minimum(prev[:, : width - span], prev[:, span:])
-        levels.append(nxt)
-        span *= 2
-    out = np.full(len(row), np.inf)
-    hi_c = np.minimum(hi, width - 1)
-    length = hi_c - lo + 1
-    ok = (length > 0) & (lo < width)
-    level = np.zeros(len(row), dtype=np.int64)
-    level[ok] = np.floor(np.log2(length[ok])).astype(np.int64)
-    for lv in np.unique(level[ok]).tolist():
-        q = ok & (level == lv)
-        m = levels[lv]
-        out[q] = np.minimum(m[row[q], lo[q]], m[row[q], hi_c[q] - (1 << lv) + 1])
-    return out

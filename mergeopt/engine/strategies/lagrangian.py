@@ -345,13 +345,13 @@ def _fix(
         for units in (ks.low[arcs], ks.high[arcs]):
             lo = np.maximum(ks.room_low[k] - units, 0)
             hi = ks.room_high[k] - units
-            with_item = np.minimum(with_item, _range_min(table, k, lo, hi))
+            with_item = np.minimum(with_item, range_min(table, k, lo, hi))
         extra = reduced + with_item - best[k]
     arc_closed[arcs] |= forced[k] + extra >= cut
     return closed, opened, arc_closed
 
 
-def _range_min(table: Vector, row: Vector, lo: Vector, hi: Vector) -> Vector:
+def range_min(table: Vector, row: Vector, lo: Vector, hi: Vector) -> Vector:
     """min(table[row, lo:hi + 1]) for each query; inf where the range is empty."""
     width = table.shape[1]
     levels = [table]
