@@ -124,8 +124,10 @@ def test_time_limit_is_never_called_optimal():
     assert inst.size.sum() <= 10 * 120  # feasible: only the time limit stops the proof
     report = solve_instance(inst, SolveOptions(time_limit=0.2))
     assert report.status in ("feasible", "no_solution")
-    if report.status == "feasible":
-        assert report.gap is not None and report.gap > 0
+    if report.status == "feasible" and report.gap is not None:
+        # no bound may be proven yet at 0.2 s (on a loaded machine HiGHS may not finish
+        # its root): then there is no gap; a proven one is never 0 for 'feasible'
+        assert report.gap > 0
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
