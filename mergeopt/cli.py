@@ -13,6 +13,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,7 +22,9 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
+from mergeopt import examples
 from mergeopt._errors import InputError, InputWarning, MergeoptError
 from mergeopt._report import save_report, summary, where
 from mergeopt.config import Config, config_key_problem, load_config
@@ -44,6 +47,28 @@ from mergeopt.runs.sweep.run import SweepInterrupted, SweepResult, run_sweep
 from mergeopt.runs.sweep.table import SOLVED
 
 
+class _Commands(TyperGroup):
+    """The command group, with flags shown as flags in help (no ``<bool>``, as if they
+    took a value)."""
+
+    # click's types, as typer uses them (its own copy of click since typer 0.29)
+    def get_params(self, ctx: Any) -> Any:
+        return _flags_plain(super().get_params(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _flags_plain(command.get_params(ctx))
+        return command
+
+
+def _flags_plain(params: list[Any]) -> list[Any]:
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
 class _App(typer.Typer):
     """The command line, with the last-resort handler around every command."""
 
@@ -60,9 +85,8 @@ class _App(typer.Typer):
 
 app = _App(
     name="mergeopt",
-    help="Group GP practices into networks, federations or merged practices, optimally.",
+    cls=_Commands,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 out_console = Console()
@@ -80,17 +104,6 @@ ForceOption = Annotated[
 ]
 #: Whether ``--debug`` was given: a failure mergeopt did not foresee shows its traceback.
 _DEBUG = {"on": False}
-
-
-@app.callback()
-def _options(
-    debug: Annotated[
-        bool,
-        typer.Option("--debug", help="On a failure mergeopt did not foresee, show the traceback."),
-    ] = False,
-) -> None:
-    """Group GP practices into networks, federations or merged practices, optimally."""
-    _DEBUG["on"] = debug
 
 
 def _unexpected(error: Exception, command: str | None) -> None:
@@ -142,6 +155,66 @@ def _guarded(action: Callable[[], T]) -> T:
             raise
         _unexpected(exc, action.__qualname__.split(".")[0].rstrip("_"))  # run.<locals>.action
         raise typer.Exit(1) from None
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out_console.print(f"mergeopt {version('mergeopt')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print mergeopt's version and exit.",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="On a failure mergeopt did not foresee, show the traceback."),
+    ] = False,
+) -> None:
+    """Group GP practices into networks, federations or merged practices, optimally."""
+    _DEBUG["on"] = debug
+
+
+@app.command()
+def example(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="The example to copy, e.g. hull_pcn.", show_default=False),
+    ] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="Folder to copy it into (made if missing).", show_default=False),
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the examples and exit.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the example's files if they are there.")
+    ] = False,
+) -> None:
+    """Copy a ready-to-run example (a config and the data it reads) into a folder, then
+    run it with: mergeopt run FOLDER/NAME.yaml"""
+
+    def action() -> str:
+        shipped = examples.names()
+        if list_ or name is None:
+            width = max(map(len, shipped))
+            return "\n".join(f"{key:<{width}}  {text}" for key, text in shipped.items())
+        if folder is None:
+            raise InputError(f"example {name}: give the folder to copy it into")
+        written = examples.copy_example(name, folder, force=force)
+        return (
+            f"example {name} copied to {folder} ({len(written)} files); run it with:\n"
+            f"  mergeopt run {written[0]}"
+        )
+
+    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
 
 
 @app.command()
