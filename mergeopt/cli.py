@@ -246,11 +246,20 @@ def evaluate(
             help="Column holding existing federations (needs a federations block).",
         ),
     ] = None,
-    out: OutOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Run directory to write (default: runs/<config name>-<grouping>).",
+        ),
+    ] = None,
     force: ForceOption = False,
 ) -> None:
-    """Score an existing grouping (e.g. today's networks), and existing federations of it,
-    and list every rule they break."""
+    """Score an existing grouping (e.g. today's networks, --grouping pcn_code), and
+    existing federations of it, by the config's rules; list every rule they break, and
+    write its run directory and maps (runs/<config name>-<grouping>), as run does for a
+    proposal."""
 
     def action() -> tuple[RunResult, Path]:
         cfg = load_config(config)
@@ -585,9 +594,15 @@ def prepare(
     sub_icb: Annotated[list[str] | None, typer.Option(help="Sub-ICB code(s), e.g. 03F.")] = None,
     pcn: Annotated[list[str] | None, typer.Option(help="PCN code(s), e.g. U82095.")] = None,
     practice: Annotated[list[str] | None, typer.Option(help="Practice code(s).")] = None,
-    force: ForceOption = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace the table (and its _excluded.csv report) if they exist."
+        ),
+    ] = False,
 ) -> None:
-    """Build a practices table from NHS Digital's files as downloaded."""
+    """Build a practices table from NHS Digital's files as downloaded, and beside it
+    <name>_excluded.csv: the practices left out and why. Nothing is solved."""
 
     def action() -> str:
         if out.exists() and not force:

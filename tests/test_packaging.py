@@ -195,3 +195,10 @@ def test_the_wheel_runs_an_example_in_a_fresh_venv_outside_the_repository(tmp_pa
         assert (work / "runs" / "hull_pcn" / name).is_file(), name
     table = pd.read_csv(work / "runs" / "hull_pcn" / "assignments.csv")
     assert len(table) == 25
+
+
+def test_help_says_what_evaluate_and_prepare_really_write():
+    evaluate = runner.invoke(app, ["evaluate", "--help"], terminal_width=200).stdout
+    assert "runs/<config name>-<grouping>" in evaluate
+    prepare = runner.invoke(app, ["prepare", "--help"], terminal_width=200).stdout
+    assert "_excluded.csv" in prepare and "run directory" not in prepare
