@@ -218,11 +218,27 @@ def example(
 
 
 @app.command()
-def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) -> None:
-    """Solve a config and write a run directory (assignments.csv, groups.csv, run.json)."""
+def run(
+    config: ConfigArg,
+    out: OutOption = None,
+    force: ForceOption = False,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            "-s",
+            metavar="KEY=VALUE",
+            show_default=False,
+            help="Change a config key for this run, e.g. --set groups.count=8 (repeatable; "
+            "the value is read as YAML; the config is validated again).",
+        ),
+    ] = None,
+) -> None:
+    """Solve a config and write a run directory (assignments.csv, groups.csv, run.json,
+    and the maps)."""
 
     def action() -> tuple[RunResult, Path]:
-        cfg = load_config(config)
+        cfg = _configured(config, settings)
         target = out or default_run_dir(cfg.name)
         check_run_dir(target, force=force)
         out_console.print(f"solving {cfg.name} ...", highlight=False, markup=False)
@@ -744,6 +760,36 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
     if problem:
         raise InputError(f"--vary: config key '{key}': {problem}")
     return key, _parse_values(values, flag=f"--vary {key}")
+
+
+def parse_set(text: str) -> tuple[str, Any]:
+    """``--set KEY=VALUE``: a dotted config key and its value, read as YAML.
+
+    >>> parse_set("groups.count=8")
+    ('groups.count', 8)
+    >>> parse_set("groups.count={min: 6, max: 9}")
+    ('groups.count', {'min': 6, 'max': 9})
+    """
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not value.strip():
+        raise InputError(f"--set '{text}': give KEY=VALUE (e.g. groups.count=8)")
+    problem = config_key_problem(key)
+    if problem:
+        raise InputError(f"--set: config key '{key}': {problem}")
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise InputError(f"--set {key}: '{value}' is not a YAML value") from None
+    return key, _number(parsed)
+
+
+def _configured(config: Path, settings: list[str] | None) -> Config:
+    """The config file with each ``--set KEY=VALUE`` applied, validated again as a whole."""
+    loaded = load_config(config)
+    if not settings:
+        return loaded
+    return loaded.with_overrides(**dict(parse_set(text) for text in settings))
 
 
 def _parse_values(text: str, *, flag: str = "--groups") -> list[Any]:
