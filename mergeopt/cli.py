@@ -184,6 +184,17 @@ def main(
 
 
 @app.command()
+def schema() -> None:
+    """Print the config's JSON schema (every key described), for an editor to check and
+    complete configs with: see the README's Config reference."""
+    import json
+
+    from mergeopt.schema import config_schema
+
+    typer.echo(json.dumps(config_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command()
 def example(
     name: Annotated[
         str | None,

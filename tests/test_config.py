@@ -268,3 +268,20 @@ def test_a_key_far_from_any_gets_no_guess():
     from mergeopt.config import config_key_problem
 
     assert config_key_problem("groups.zzzz") == "no such key 'zzzz' in 'groups'"
+
+
+def test_schema_describes_every_field_and_accepts_the_shipped_configs():
+    import jsonschema
+    from typer.testing import CliRunner
+
+    from mergeopt.cli import app
+    from mergeopt.schema import undescribed
+
+    printed = CliRunner().invoke(app, ["schema"])
+    assert printed.exit_code == 0
+    schema = json.loads(printed.stdout)
+    assert undescribed(schema) == []
+    for config in sorted((ROOT / "configs").glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(config.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"name": "x", "inputs": {"practices": "p.csv"}, "grops": {}}, schema)
