@@ -13,6 +13,7 @@ import re
 import sys
 import warnings
 from collections.abc import Callable
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
@@ -21,7 +22,9 @@ import yaml
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from typer.core import TyperGroup
 
+from mergeopt import examples
 from mergeopt._errors import InputError, InputWarning, MergeoptError
 from mergeopt._report import save_report, summary, where
 from mergeopt.config import Config, config_key_problem, load_config, yaml_value
@@ -44,6 +47,28 @@ from mergeopt.runs.sweep.run import SweepInterrupted, SweepResult, run_sweep
 from mergeopt.runs.sweep.table import SOLVED
 
 
+class _Commands(TyperGroup):
+    """The command group, with flags shown as flags in help (no ``<bool>``, as if they
+    took a value)."""
+
+    # click's types, as typer uses them (its own copy of click since typer 0.29)
+    def get_params(self, ctx: Any) -> Any:
+        return _flags_plain(super().get_params(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _flags_plain(command.get_params(ctx))
+        return command
+
+
+def _flags_plain(params: list[Any]) -> list[Any]:
+    for param in params:
+        if getattr(param, "is_flag", False) and param.metavar is None:
+            param.metavar = ""
+    return params
+
+
 class _App(typer.Typer):
     """The command line, with the last-resort handler around every command."""
 
@@ -60,9 +85,8 @@ class _App(typer.Typer):
 
 app = _App(
     name="mergeopt",
-    help="Group GP practices into networks, federations or merged practices, optimally.",
+    cls=_Commands,
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 out_console = Console()
@@ -80,17 +104,6 @@ ForceOption = Annotated[
 ]
 #: Whether ``--debug`` was given: a failure mergeopt did not foresee shows its traceback.
 _DEBUG = {"on": False}
-
-
-@app.callback()
-def _options(
-    debug: Annotated[
-        bool,
-        typer.Option("--debug", help="On a failure mergeopt did not foresee, show the traceback."),
-    ] = False,
-) -> None:
-    """Group GP practices into networks, federations or merged practices, optimally."""
-    _DEBUG["on"] = debug
 
 
 def _unexpected(error: Exception, command: str | None) -> None:
@@ -144,12 +157,99 @@ def _guarded(action: Callable[[], T]) -> T:
         raise typer.Exit(1) from None
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        out_console.print(f"mergeopt {version('mergeopt')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    show_version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_show_version,
+            is_eager=True,
+            help="Print mergeopt's version and exit.",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="On a failure mergeopt did not foresee, show the traceback."),
+    ] = False,
+) -> None:
+    """Group GP practices into networks, federations or merged practices, optimally."""
+    _DEBUG["on"] = debug
+
+
 @app.command()
-def run(config: ConfigArg, out: OutOption = None, force: ForceOption = False) -> None:
-    """Solve a config and write a run directory (assignments.csv, groups.csv, run.json)."""
+def schema() -> None:
+    """Print the config's JSON schema (every key described), for an editor to check and
+    complete configs with: see the README's Config reference."""
+    import json
+
+    from mergeopt.schema import config_schema
+
+    typer.echo(json.dumps(config_schema(), indent=2, ensure_ascii=False))
+
+
+@app.command()
+def example(
+    name: Annotated[
+        str | None,
+        typer.Argument(help="The example to copy, e.g. hull_pcn.", show_default=False),
+    ] = None,
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="Folder to copy it into (made if missing).", show_default=False),
+    ] = None,
+    list_: Annotated[bool, typer.Option("--list", help="List the examples and exit.")] = False,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace the example's files if they are there.")
+    ] = False,
+) -> None:
+    """Copy a ready-to-run example (a config and the data it reads) into a folder, then
+    run it with: mergeopt run FOLDER/NAME.yaml"""
+
+    def action() -> str:
+        shipped = examples.names()
+        if list_ or name is None:
+            width = max(map(len, shipped))
+            return "\n".join(f"{key:<{width}}  {text}" for key, text in shipped.items())
+        if folder is None:
+            raise InputError(f"example {name}: give the folder to copy it into")
+        written = examples.copy_example(name, folder, force=force)
+        return (
+            f"example {name} copied to {folder} ({len(written)} files); run it with:\n"
+            f"  mergeopt run {written[0]}"
+        )
+
+    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+
+
+@app.command()
+def run(
+    config: ConfigArg,
+    out: OutOption = None,
+    force: ForceOption = False,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            "-s",
+            metavar="KEY=VALUE",
+            show_default=False,
+            help="Change a config key for this run, e.g. --set groups.count=8 (repeatable; "
+            "the value is read as YAML; the config is validated again).",
+        ),
+    ] = None,
+) -> None:
+    """Solve a config and write a run directory (assignments.csv, groups.csv, run.json,
+    and the maps)."""
 
     def action() -> tuple[RunResult, Path]:
-        cfg = load_config(config)
+        cfg = _configured(config, settings)
         target = out or default_run_dir(cfg.name)
         check_run_dir(target, force=force)
         out_console.print(f"solving {cfg.name} ...", highlight=False, markup=False)
@@ -173,11 +273,20 @@ def evaluate(
             help="Column holding existing federations (needs a federations block).",
         ),
     ] = None,
-    out: OutOption = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "-o",
+            help="Run directory to write (default: runs/<config name>-<grouping>).",
+        ),
+    ] = None,
     force: ForceOption = False,
 ) -> None:
-    """Score an existing grouping (e.g. today's networks), and existing federations of it,
-    and list every rule they break."""
+    """Score an existing grouping (e.g. today's networks, --grouping pcn_code), and
+    existing federations of it, by the config's rules; list every rule they break, and
+    write its run directory and maps (runs/<config name>-<grouping>), as run does for a
+    proposal."""
 
     def action() -> tuple[RunResult, Path]:
         cfg = load_config(config)
@@ -512,9 +621,15 @@ def prepare(
     sub_icb: Annotated[list[str] | None, typer.Option(help="Sub-ICB code(s), e.g. 03F.")] = None,
     pcn: Annotated[list[str] | None, typer.Option(help="PCN code(s), e.g. U82095.")] = None,
     practice: Annotated[list[str] | None, typer.Option(help="Practice code(s).")] = None,
-    force: ForceOption = False,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force", help="Replace the table (and its _excluded.csv report) if they exist."
+        ),
+    ] = False,
 ) -> None:
-    """Build a practices table from NHS Digital's files as downloaded."""
+    """Build a practices table from NHS Digital's files as downloaded, and beside it
+    <name>_excluded.csv: the practices left out and why. Nothing is solved."""
 
     def action() -> str:
         if out.exists() and not force:
@@ -656,6 +771,36 @@ def parse_vary(text: str) -> tuple[str, list[Any]]:
     if problem:
         raise InputError(f"--vary: config key '{key}': {problem}")
     return key, _parse_values(values, flag=f"--vary {key}")
+
+
+def parse_set(text: str) -> tuple[str, Any]:
+    """``--set KEY=VALUE``: a dotted config key and its value, read as YAML.
+
+    >>> parse_set("groups.count=8")
+    ('groups.count', 8)
+    >>> parse_set("groups.count={min: 6, max: 9}")
+    ('groups.count', {'min': 6, 'max': 9})
+    """
+    key, sep, value = text.partition("=")
+    key = key.strip()
+    if not sep or not key or not value.strip():
+        raise InputError(f"--set '{text}': give KEY=VALUE (e.g. groups.count=8)")
+    problem = config_key_problem(key)
+    if problem:
+        raise InputError(f"--set: config key '{key}': {problem}")
+    try:
+        parsed = yaml.safe_load(value)
+    except yaml.YAMLError:
+        raise InputError(f"--set {key}: '{value}' is not a YAML value") from None
+    return key, _number(parsed)
+
+
+def _configured(config: Path, settings: list[str] | None) -> Config:
+    """The config file with each ``--set KEY=VALUE`` applied, validated again as a whole."""
+    loaded = load_config(config)
+    if not settings:
+        return loaded
+    return loaded.with_overrides(**dict(parse_set(text) for text in settings))
 
 
 def _parse_values(text: str, *, flag: str = "--groups") -> list[Any]:

@@ -7,6 +7,7 @@ file. The README's "Config reference" documents each key; this module is its sou
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import re
 from collections.abc import Mapping
@@ -515,7 +516,7 @@ def config_key_problem(dotted: str) -> str | None:
     >>> config_key_problem("groups.count") is None
     True
     >>> config_key_problem("groups.cont")
-    "no such key 'cont' in 'groups'"
+    "no such key 'cont' in 'groups' (did you mean 'count'?)"
     """
     model: type[BaseModel] | None = Config
     walked: list[str] = []
@@ -524,7 +525,7 @@ def config_key_problem(dotted: str) -> str | None:
             return f"'{'.'.join(walked)}' is a value, not a section"
         if part not in model.model_fields:
             where = f" in '{'.'.join(walked)}'" if walked else ""
-            return f"no such key '{part}'{where}"
+            return f"no such key '{part}'{where}{_did_you_mean('.'.join([*walked, part]))}"
         if model is Config and part == "sweep":
             return "a sweep cannot vary its own sweep block"
         model = _section(model.model_fields[part].annotation)
@@ -586,17 +587,8 @@ def _validate(data: dict[str, Any], *, source: str) -> Config:
     try:
         config = Config.model_validate(data)
     except ValidationError as exc:
-        errors = _by_key(exc)
-        key, first = next(iter(errors.items()))
-        if first["type"] == "extra_forbidden":
-            message = "unknown key"
-        elif first["type"] == "missing":
-            message = "required key is missing"
-        else:
-            message = first["msg"].removeprefix("Value error, ")
-        more = len(errors) - 1
-        extra = f" (+{more} more problem{'s' if more > 1 else ''})" if more else ""
-        raise InputError(f"{source}: key '{key}': {message}{extra}") from None
+        problems = [_problem(key, error) for key, error in _by_key(exc).items()]
+        raise InputError(f"{source}: " + "; ".join(problems)) from None
     _check_federations(config, source)
     return config
 
@@ -614,6 +606,28 @@ def _check_federations(config: Config, source: str) -> None:
         problem = "mode 'today' groups today's networks: name them in inputs.columns.current_group"
     if problem is not None:
         raise InputError(f"{source}: key 'federations.{key}': {problem}")
+
+
+def _problem(key: str, error: Any) -> str:
+    """One schema problem in words, with "did you mean" for a misspelt key."""
+    if error["type"] == "extra_forbidden":
+        return f"key '{key}': unknown key{_did_you_mean(key)}"
+    if error["type"] == "missing":
+        return f"key '{key}': required key is missing"
+    return f"key '{key}': " + str(error["msg"]).removeprefix("Value error, ")
+
+
+def _did_you_mean(dotted: str) -> str:
+    """ " (did you mean 'count'?)" for a key close to one its section has, else ""."""
+    *section, last = dotted.split(".")
+    model: type[BaseModel] | None = Config
+    for part in section:
+        field = model.model_fields.get(part) if model is not None else None
+        model = _section(field.annotation) if field is not None else None
+    if model is None:
+        return ""
+    close = difflib.get_close_matches(last, list(model.model_fields), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def _by_key(exc: ValidationError) -> dict[str, Any]:

@@ -239,3 +239,49 @@ def test_a_config_rebuilt_from_data_knows_its_source(tmp_path):
     assert again == config and again.source == config.source
     assert Config.from_data(data, source="<config>").source == "<config>"
     assert Config.from_data(data).source == "<config>"
+
+
+def test_every_schema_problem_at_once_with_did_you_mean(tmp_path):
+    from mergeopt._errors import InputError
+    from mergeopt.config import load_config
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(
+        "name: x\n"
+        "inputs: {practices: p.csv}\n"
+        "groups: {min_lst_size: 30000, cont: 8}\n"
+        "travel: {max_minutes: -3}\n"
+        "solvr: {time_limit: 5}\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(InputError) as caught:
+        load_config(path)
+    text = str(caught.value)
+    assert "\n" not in text and "more problem" not in text
+    assert "key 'groups.min_lst_size': unknown key (did you mean 'min_list_size'?)" in text
+    assert "key 'groups.cont': unknown key (did you mean 'count'?)" in text
+    assert "key 'solvr': unknown key (did you mean 'solver'?)" in text
+    assert "key 'travel.max_minutes'" in text
+
+
+def test_a_key_far_from_any_gets_no_guess():
+    from mergeopt.config import config_key_problem
+
+    assert config_key_problem("groups.zzzz") == "no such key 'zzzz' in 'groups'"
+
+
+def test_schema_describes_every_field_and_accepts_the_shipped_configs():
+    import jsonschema
+    from typer.testing import CliRunner
+
+    from mergeopt.cli import app
+    from mergeopt.schema import undescribed
+
+    printed = CliRunner().invoke(app, ["schema"])
+    assert printed.exit_code == 0
+    schema = json.loads(printed.stdout)
+    assert undescribed(schema) == []
+    for config in sorted((ROOT / "configs").glob("*.yaml")):
+        jsonschema.validate(yaml.safe_load(config.read_text()), schema)
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"name": "x", "inputs": {"practices": "p.csv"}, "grops": {}}, schema)

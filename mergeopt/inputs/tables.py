@@ -22,6 +22,7 @@ import pandas as pd
 
 from mergeopt._csv import restore
 from mergeopt._errors import InputError, printable
+from mergeopt._extras import require
 
 #: What a byte-order mark looks like once decoded, rightly or as Latin-1.
 _BOMS = ("\ufeff", "ï»¿")
@@ -46,6 +47,7 @@ def read_table(path: Path) -> pd.DataFrame:
         return frame.where(frame != "", None)
     try:
         if suffix == ".parquet":
+            require("pyarrow", purpose=f"{path}: reading a Parquet table")
             table: pd.DataFrame = pd.read_parquet(path)
         elif suffix in (".gpkg", ".geojson", ".json", ".shp"):
             table = gpd.read_file(path)

@@ -118,18 +118,21 @@ def write_run(
     out: Path,
     *,
     force: bool = False,
-    maps: bool = False,
+    maps: bool | None = None,
     extra: Sequence[Writer] = (),
 ) -> Path:
-    """Write a complete run directory at ``out``, atomically; return its path.
+    """Write a complete run directory at ``out``, atomically; return its path: what
+    ``mergeopt run`` writes.
 
-    groups.csv has each group's catchment area and pieces, maps or not. With ``maps``, the
-    maps too (groups.gpkg, map.png, map.html, map_compare.png). ``extra`` writers add
-    files to the staging folder before the directory is renamed into place.
+    groups.csv has each group's catchment area and pieces, maps or not. With ``maps`` (by
+    default, the config's ``maps``), the maps too (groups.gpkg, map.png, map.html,
+    map_compare.png). ``extra`` writers add files to the staging folder before the
+    directory is renamed into place.
     """
+    draw = result.config.maps if maps is None else maps
 
     def fill(staging: Path) -> None:
-        layers = result_layers(result) if maps else None
+        layers = result_layers(result) if draw else None
         write_csv(result.assignments, staging / "assignments.csv")
         write_csv(_groups(result, layers), staging / "groups.csv")
         if result.federations is not None:

@@ -58,3 +58,19 @@ def test_same_config_and_inputs_give_identical_tables(tmp_path):
     first, second = (json.loads((tmp_path / n / "run.json").read_text()) for n in ("a", "b"))
     for key in ("status", "objective", "bound", "metrics", "config_hash", "inputs"):
         assert first[key] == second[key]
+
+
+def test_write_run_writes_what_run_writes_maps_as_the_config_says(tmp_path: Path):
+    import mergeopt
+
+    result = mergeopt.solve(ROOT / "configs" / "hull_pcn.yaml")
+    assert result.config.maps
+    folder = mergeopt.write_run(result, tmp_path / "run")
+    assert {"groups.gpkg", "map.png", "map.html", "map_compare.png"} <= {
+        p.name for p in folder.iterdir()
+    }
+    plain = mergeopt.write_run(
+        mergeopt.solve(ROOT / "configs" / "hull_pcn.yaml", overrides={"maps": False}),
+        tmp_path / "plain",
+    )
+    assert not list(plain.glob("map*")) and not (plain / "groups.gpkg").exists()

@@ -92,6 +92,7 @@ import pandas as pd
 
 from mergeopt._csv import write_csv
 from mergeopt._errors import InputError
+from mergeopt._extras import require
 from mergeopt.inputs.nhs.exclusions import check_list_against_mapping, exclusion_reasons
 from mergeopt.inputs.nhs.files import (
     CODE_NAMES,
@@ -272,6 +273,8 @@ def write_prepared(prepared: Prepared, out: Path) -> tuple[Path, Path]:
         raise InputError(
             f"{out}: cannot write a practices table as '{suffix}': use .csv, .parquet or .gpkg"
         )
+    if suffix == ".parquet":
+        require("pyarrow", purpose=f"{out}: writing a Parquet table")
     report = out.with_name(f"{out.stem}_excluded.csv")
     out.parent.mkdir(parents=True, exist_ok=True)
     temps = [p.with_name(f".{p.stem}.{os.getpid()}.tmp{p.suffix}") for p in (out, report)]

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mergeopt._errors import InputError
+from mergeopt._extras import require
 from mergeopt.engine.processes import process_context
 from mergeopt.runs.sweep.progress import Tracker
 from mergeopt.runs.sweep.scenario import Task, solve_scenario
@@ -172,9 +173,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
 
 def _run_dask(tasks: list[Task], scheduler: str, tracker: Tracker) -> None:
     """Submit each scenario to a Dask cluster; a lost worker's task is run again there."""
-    import distributed
-
-    dask: Any = distributed  # untyped
+    dask: Any = require("distributed", purpose=f"a sweep on the Dask cluster {scheduler}")
     try:
         client = dask.Client(scheduler, set_as_default=False)  # distributed.comm.timeouts
     except (OSError, TimeoutError) as exc:

@@ -17,10 +17,6 @@ ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-#: Pictures a person can look at after the tests (screenshots); ignored by git.
-ARTIFACTS = ROOT / "test-artifacts"
-
-
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -56,8 +52,7 @@ def test_interactive_map_works_offline_in_chromium(hull_run, tmp_path):
     dom, console = _offline_dom(page, profile)
     assert _markers(dom) == len(pd.read_csv(hull_run / "assignments.csv"))
     assert console == [], console
-    ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "map_screenshot.png"
+    shot = tmp_path / "map_screenshot.png"  # kept by pytest for a person to look at
     subprocess.run(
         [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--window-size=1400,1000",
          f"--screenshot={shot}", page.as_uri()],
