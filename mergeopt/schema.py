@@ -47,6 +47,7 @@ DESCRIPTIONS: dict[str, str] = {
     "Columns.long": "Column of the longitude (WGS84), with location latlong or auto.",
     "Columns.easting": "Column of the easting (EPSG:27700 metres), with location bng or auto.",
     "Columns.northing": "Column of the northing (EPSG:27700 metres).",
+    "Columns.list_size_date": "Column of the date the list sizes were counted (kept in run.json).",
     "Columns.current_group": "Column of the current network's code (U: unallocated); null: none.",
     "Columns.capacity": "Column of the patients a practice's premises can serve as a hub.",
     "Columns.floor_area": "Column of the premises' floor area in m² (premises.rule floor_area).",
@@ -65,6 +66,10 @@ DESCRIPTIONS: dict[str, str] = {
     "Groups.max_list_size": "Most patients in a group (default: no maximum).",
     "Groups.count": "How many groups: a number, or {min, max}; default any number.",
     "Groups.oversize": "A practice above max_list_size: stop (default) or alone (own group).",
+    "Groups.remote": (
+        "A practice that can reach no group: stop (default), alone (each such practice"
+        " stands alone, below the minimum if need be) or a list of the codes that stand alone."
+    ),
     "Inputs.practices": "The practices table: .csv, .parquet, .gpkg or .geojson.",
     "Inputs.nhs": "NHS Digital's files as downloaded, instead of a practices table.",
     "Inputs.premises": "A premises table joined on the practice code (optional).",

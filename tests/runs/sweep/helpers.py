@@ -3,6 +3,7 @@ sweep folder holds."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import pandas as pd
@@ -80,8 +81,11 @@ def leftovers(folder: Path) -> list[str]:
     return sorted(p.name for p in folder.iterdir() if ".partial-" in p.name or ".old-" in p.name)
 
 
-def comparable(path: Path) -> str:
-    """comparison.csv without its timing columns and the changes advised, as text."""
+def comparable(path: Path | pd.DataFrame) -> str:
+    """comparison.csv (a path, or the table as loaded) without its timing columns and the
+    changes advised, as text."""
+    if isinstance(path, pd.DataFrame):
+        path = io.StringIO(path.to_csv(index=False))
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     # an infeasible scenario's first change is searched within a time budget, so under
     # load it may settle a larger (still checked) value: compare why, not the change
