@@ -160,6 +160,23 @@ class CountRange(_Strict):
         return self
 
 
+def _check_window(low: int, high: int | None, count: int | CountRange | None) -> None:
+    """Raise ValueError unless ``low <= high`` and a fixed count is at least 1."""
+    if high is not None and low > high:
+        raise ValueError(f"min_list_size ({low:,}) is above max_list_size ({high:,})")
+    if isinstance(count, int) and count < 1:
+        raise ValueError(f"count must be at least 1, not {count}")
+
+
+def _count_range(count: int | CountRange | None) -> tuple[int | None, int | None]:
+    """A count as (min, max), None where open."""
+    if count is None:
+        return None, None
+    if isinstance(count, int):
+        return count, count
+    return count.min, count.max
+
+
 class Groups(_Strict):
     """List-size bounds and the number of groups.
 
@@ -183,23 +200,13 @@ class Groups(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Groups:
-        if self.max_list_size is not None and self.min_list_size > self.max_list_size:
-            raise ValueError(
-                f"min_list_size ({self.min_list_size:,}) is above "
-                f"max_list_size ({self.max_list_size:,})"
-            )
-        if isinstance(self.count, int) and self.count < 1:
-            raise ValueError(f"count must be at least 1, not {self.count}")
+        _check_window(self.min_list_size, self.max_list_size, self.count)
         return self
 
     @property
     def count_range(self) -> tuple[int | None, int | None]:
         """The group count as (min, max), None where open."""
-        if self.count is None:
-            return None, None
-        if isinstance(self.count, int):
-            return self.count, self.count
-        return self.count.min, self.count.max
+        return _count_range(self.count)
 
 
 class RoadProfile(_Strict):
@@ -337,23 +344,13 @@ class Federations(_Strict):
 
     @model_validator(mode="after")
     def _ordered(self) -> Federations:
-        if self.max_list_size is not None and self.min_list_size > self.max_list_size:
-            raise ValueError(
-                f"min_list_size ({self.min_list_size:,}) is above "
-                f"max_list_size ({self.max_list_size:,})"
-            )
-        if isinstance(self.count, int) and self.count < 1:
-            raise ValueError(f"count must be at least 1, not {self.count}")
+        _check_window(self.min_list_size, self.max_list_size, self.count)
         return self
 
     @property
     def count_range(self) -> tuple[int | None, int | None]:
         """The federation count as (min, max), None where open."""
-        if self.count is None:
-            return None, None
-        if isinstance(self.count, int):
-            return self.count, self.count
-        return self.count.min, self.count.max
+        return _count_range(self.count)
 
 
 class FixedGroup(_Strict):
