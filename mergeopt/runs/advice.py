@@ -790,24 +790,14 @@ def _search_minimum(search: _Search) -> list[Alternative]:
     values = list(range(old - LIST_STEP, -1, -LIST_STEP)) or [0]
     if values[-1] != 0:
         values.append(0)
-
-    def make(k: int) -> tuple[Change, ...]:
-        return (Change("groups.min_list_size", values[k]),)
-
-    hit = _smallest_index(search, len(values), make)
-    if hit is None:
-        return []
-    k, note = hit
-    new = values[k]
-    if not note and k > 0:
-        note = f"{values[k - 1]:,} proven too high"
-    degenerate = f"groups of under half the minimum ({old:,})" if new < old / 2 else None
-    text = f"minimum list size {old:,} -> {new:,}"
-    return [
-        _alternative(
-            search, "minimum list size", text, make(k), _relative(old, new), note, degenerate
-        )
-    ]
+    half = f"groups of under half the minimum ({old:,})"
+    return _search_list_size(
+        search,
+        ("groups.min_list_size", "minimum list size", "high"),
+        old,
+        values,
+        lambda new: half if new < old / 2 else None,
+    )
 
 
 def _search_maximum(search: _Search) -> list[Alternative]:
@@ -816,9 +806,30 @@ def _search_maximum(search: _Search) -> list[Alternative]:
     total = int(search.practices["list_size"].sum())
     top = max(total, old + LIST_STEP)
     values = list(range(old + LIST_STEP, top + LIST_STEP, LIST_STEP))
+    twice = f"groups of over twice the maximum ({old:,})"
+    return _search_list_size(
+        search,
+        ("groups.max_list_size", "maximum list size", "low"),
+        old,
+        values,
+        lambda new: twice if new > 2 * old else None,
+    )
+
+
+def _search_list_size(
+    search: _Search,
+    rule: tuple[str, str, str],
+    old: int,
+    values: list[int],
+    degenerate: Callable[[int], str | None],
+) -> list[Alternative]:
+    """The first of ``values`` (in order of change) for the config key ``rule[0]`` that lets
+    every rule hold; ``rule`` = (key, label, what the value before it was proven: too
+    high or too low)."""
+    key, label, side = rule
 
     def make(k: int) -> tuple[Change, ...]:
-        return (Change("groups.max_list_size", values[k]),)
+        return (Change(key, values[k]),)
 
     hit = _smallest_index(search, len(values), make)
     if hit is None:
@@ -826,14 +837,9 @@ def _search_maximum(search: _Search) -> list[Alternative]:
     k, note = hit
     new = values[k]
     if not note and k > 0:
-        note = f"{values[k - 1]:,} proven too low"
-    degenerate = f"groups of over twice the maximum ({old:,})" if new > 2 * old else None
-    text = f"maximum list size {old:,} -> {new:,}"
-    return [
-        _alternative(
-            search, "maximum list size", text, make(k), _relative(old, new), note, degenerate
-        )
-    ]
+        note = f"{values[k - 1]:,} proven too {side}"
+    text = f"{label} {old:,} -> {new:,}"
+    return [_alternative(search, label, text, make(k), _relative(old, new), note, degenerate(new))]
 
 
 def _search_oversize(search: _Search) -> list[Alternative]:
