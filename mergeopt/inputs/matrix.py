@@ -32,7 +32,7 @@ TRAVEL_MATRIX_COLUMNS = ("origin", "destination", "minutes")
 MAX_MINUTES = 1440.0
 
 
-def read_travel_matrix(path: Path, codes: Sequence[str]) -> FloatArray:
+def read_travel_matrix(path: Path, codes: Sequence[str], *, part: bool = False) -> FloatArray:
     """Read a user-supplied travel matrix: CSV with columns origin, destination, minutes.
 
     Long format, one row per pair: ``origin`` and ``destination`` are practice codes,
@@ -51,6 +51,9 @@ def read_travel_matrix(path: Path, codes: Sequence[str]) -> FloatArray:
         tab-separated when the header has no comma; CRLF line endings and quoted cells.
     codes : sequence of str
         The practice codes of the run, in the order the matrix should follow.
+    part : bool
+        ``codes`` are part of a run's practices (one region searched alone): rows naming
+        a practice outside them are left out rather than refused.
 
     Returns
     -------
@@ -69,6 +72,11 @@ def read_travel_matrix(path: Path, codes: Sequence[str]) -> FloatArray:
     """
     index = _code_index(codes)
     table = _read_matrix_csv(path)
+    if part:
+        keep = table["origin"].str.strip().isin(index) & table["destination"].str.strip().isin(
+            index
+        )
+        table = table[keep]
     origin = table["origin"].str.strip()
     destination = table["destination"].str.strip()
     minutes = pd.to_numeric(table["minutes"].str.strip(), errors="coerce")

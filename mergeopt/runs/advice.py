@@ -435,7 +435,7 @@ class _Search:
         self.deadline = deadline
         self.solve_seconds = solve_seconds
         self.cache: dict[tuple[frozenset[Change], float], _Attempt] = {}
-        self.base = build_problem(config, practices)
+        self.base = build_problem(config, practices, part=True)
         self.minimum = float(config.groups.min_list_size)
 
     @property
@@ -486,7 +486,7 @@ class _Search:
     def _solve(self, changes: frozenset[Change], gap: float) -> _Attempt:
         try:
             config = self.config.with_overrides(**self.overrides(changes))
-            problem = build_problem(config, self._practices(config))
+            problem = build_problem(config, self._practices(config), part=True)
         except InputError:  # e.g. a minimum above the maximum: not a change to offer
             return _Attempt(works=False, proven=True)
         if precheck(problem):
@@ -877,7 +877,7 @@ def _remote_candidates(search: _Search) -> list[str]:
     if found is not None:
         key, limit = found
         config = search.config.with_overrides(**{key: 2 * limit})
-        problem = build_problem(config, search.practices)
+        problem = build_problem(config, search.practices, part=True)
     return [problem.codes[k] for k in np.flatnonzero(isolated(problem))]
 
 
@@ -893,6 +893,8 @@ def _search_remote(search: _Search) -> list[Alternative]:
     share = len(codes) / search.n
     if search.attempt(alone).works:
         return [_alternative(search, "remote practices", text, alone, share)]
+    if _travel_key(search) is None:  # no travel limit to raise beside it
+        return []
     # with a travel limit too: offered only when standing alone is needed, that is when
     # that limit alone, without it, does not let every rule hold
     return [

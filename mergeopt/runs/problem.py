@@ -77,8 +77,11 @@ def _count_range(config: Config, practices: int) -> tuple[int | None, int | None
     return low, None if high is None else min(high, practices)
 
 
-def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
+def build_problem(config: Config, practices: pd.DataFrame, *, part: bool = False) -> Problem:
     """Turn a validated config and practices table into a :class:`Problem`.
+
+    ``part``: the practices are part of the run's (one region searched alone), so a
+    supplied travel matrix may name practices outside them.
 
     Raises
     ------
@@ -90,7 +93,11 @@ def build_problem(config: Config, practices: pd.DataFrame) -> Problem:
     easting = practices["easting"].to_numpy(dtype=float)
     northing = practices["northing"].to_numpy(dtype=float)
     km = straight_line_km(easting, northing)
-    cost = km if config.travel.model == "straight_line" else travel_costs(config, practices)
+    cost = (
+        km
+        if config.travel.model == "straight_line"
+        else travel_costs(config, practices, part=part)
+    )
 
     rules, groups = config.rules, config.groups
     size = practices["list_size"].to_numpy(dtype=float)
@@ -247,7 +254,7 @@ def unreachable(
         out |= newly
 
 
-def travel_costs(config: Config, practices: pd.DataFrame) -> np.ndarray:
+def travel_costs(config: Config, practices: pd.DataFrame, *, part: bool = False) -> np.ndarray:
     """(n, n) travel from each practice (row) to each (column), in ``config.travel.unit``.
 
     Raises
@@ -265,7 +272,7 @@ def travel_costs(config: Config, practices: pd.DataFrame) -> np.ndarray:
     if config.travel.model == "network":
         return _network_minutes(config, codes, easting, northing, practices["region"])
     assert config.travel.matrix is not None  # the schema guarantees it
-    return read_travel_matrix(config.travel.matrix, codes)
+    return read_travel_matrix(config.travel.matrix, codes, part=part)
 
 
 def _network_minutes(
