@@ -101,6 +101,7 @@ from mergeopt.engine.instance import Instance, feasible, objective_value, simple
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome, Status, found, gap, infeasible, no_grouping
 from mergeopt.engine.portfolio import solve_instance
+from mergeopt.engine.rows import Rows, one_row, stack
 from mergeopt.engine.solvers.highs import highs_model, reset_thread_pool, solver_bound
 
 Vector = np.ndarray
@@ -456,68 +457,11 @@ class JointArrays:
         return None if (federation_of < 0).any() else (hub_of, federation_of)
 
 
-class _Rows:
-    """Rows gathered family by family (entries as local row, column, value)."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.lower: list[float] = []
-        self.upper: list[float] = []
-        self.row: list[Vector] = []
-        self.col: list[Vector] = []
-        self.val: list[Vector] = []
-
-    def add(self, names: list[str], lower: Any, upper: Any, row: Any, col: Any, val: Any) -> None:
-        first = len(self.names)
-        self.names += names
-        self.lower += np.broadcast_to(np.asarray(lower, float), (len(names),)).tolist()
-        self.upper += np.broadcast_to(np.asarray(upper, float), (len(names),)).tolist()
-        self.row.append(np.asarray(row, np.int64) + first)
-        self.col.append(np.asarray(col, np.int64))
-        self.val.append(np.asarray(val, float))
-
-    def csr(self, offset: int) -> tuple[Vector, Vector, Vector]:
-        """(row starts after ``offset`` entries, column indices, values), row by row."""
-        row = np.concatenate([*self.row, np.zeros(0, np.int64)])
-        col = np.concatenate([*self.col, np.zeros(0, np.int64)])
-        val = np.concatenate([*self.val, np.zeros(0)])
-        order = np.argsort(row, kind="stable")
-        counts = np.bincount(row, minlength=len(self.names))
-        start = offset + np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
-        return start, col[order], val[order]
-
-
 def _with_columns(
-    base: Arrays | None,
-    rows: _Rows,
-    names: list[str],
-    cost: Vector,
-    upper: Vector,
-    integer: Vector,
+    base: Arrays, rows: Rows, names: list[str], cost: Vector, upper: Vector, integer: Vector
 ) -> Arrays:
-    """``base`` (or an empty model) with these columns after its own and these rows
-    below its own."""
-    if base is None:
-        none, nothing = np.zeros(0, np.int64), np.zeros(0)
-        base = Arrays(
-            col_names=[],
-            col_cost=nothing,
-            col_lower=nothing,
-            col_upper=nothing,
-            integer=np.zeros(0, bool),
-            row_names=[],
-            row_lower=nothing,
-            row_upper=nothing,
-            row_start=np.zeros(1, np.int64),
-            row_index=none,
-            row_value=nothing,
-            arc_i=none,
-            arc_j=none,
-            y_col=none,
-            x_col=none,
-            z_col=None,
-        )
-    start, index, value = rows.csr(int(base.row_start[-1]))
+    """``base`` with these columns after its own and these rows below its own."""
+    row_names, lower, upper_rows, start, index, value = rows.pack()
     return replace(
         base,
         col_names=base.col_names + names,
@@ -525,10 +469,10 @@ def _with_columns(
         col_lower=np.concatenate([base.col_lower, np.zeros(len(names))]),
         col_upper=np.concatenate([base.col_upper, upper]),
         integer=np.concatenate([base.integer, integer]),
-        row_names=base.row_names + rows.names,
-        row_lower=np.concatenate([base.row_lower, rows.lower]),
-        row_upper=np.concatenate([base.row_upper, rows.upper]),
-        row_start=np.concatenate([base.row_start, start[1:]]),
+        row_names=base.row_names + row_names,
+        row_lower=np.concatenate([base.row_lower, lower]),
+        row_upper=np.concatenate([base.row_upper, upper_rows]),
+        row_start=np.concatenate([base.row_start, base.row_start[-1] + start[1:]]),
         row_index=np.concatenate([base.row_index, index]),
         row_value=np.concatenate([base.row_value, value]),
     )
@@ -553,7 +497,7 @@ def joint_arrays(inst: Instance, fed: FederationRules) -> JointArrays:
     q_col = v_col + len(pair_j)
     reach = np.bincount(network.arc_j, weights=inst.size[network.arc_i], minlength=inst.n)
     most = np.minimum(inner.max_size, reach)  # B_j
-    rows = _Rows()
+    rows = Rows()
     _membership_rows(rows, codes, network.y_col, hubs, pair_j, pair_h, u_col, v_col)
     _carry_rows(rows, inner, codes, network, hubs, (pair_j, pair_h, v_col, q_col), most)
     _federation_load_rows(rows, inner, fed, codes, (pair_j, pair_h, v_col, q_col), u_col, most)
@@ -576,7 +520,7 @@ def joint_arrays(inst: Instance, fed: FederationRules) -> JointArrays:
 
 
 def _membership_rows(
-    rows: _Rows,
+    rows: Rows,
     codes: Vector,
     y_col: Vector,
     hubs: Vector,
@@ -587,31 +531,20 @@ def _membership_rows(
 ) -> None:
     """Families 13 (one federation per network), 14 and 15 (open hubs; a hub's own)."""
     ones = np.ones(len(pair_j))
-    rows.add(
-        [f"c13_fed_assign_{c}" for c in codes[hubs]],
-        0.0,
-        0.0,
-        np.concatenate([np.searchsorted(hubs, pair_j), np.arange(len(hubs))]),
-        np.concatenate([v_col, y_col[hubs]]),
-        np.concatenate([ones, -np.ones(len(hubs))]),
+    joins = (np.searchsorted(hubs, pair_j), v_col, ones)
+    rows.add_linked(
+        [f"c13_fed_assign_{c}" for c in codes[hubs]], 0.0, 0.0, joins, y_col[hubs], 1.0
     )
-    own = pair_j == pair_h
-    each = np.arange(len(pair_j))
-    rows.add(
-        [
-            f"c15_fed_self_{b}" if a == b else f"c14_fed_link_{a}_{b}"
-            for a, b in zip(codes[pair_j], codes[pair_h], strict=True)
-        ],
-        np.where(own, 0.0, -np.inf),
-        0.0,
-        np.concatenate([each, each]),
-        np.concatenate([v_col, u_col[pair_h]]),
-        np.concatenate([ones, -ones]),
-    )
+    names = [
+        f"c15_fed_self_{b}" if a == b else f"c14_fed_link_{a}_{b}"
+        for a, b in zip(codes[pair_j], codes[pair_h], strict=True)
+    ]
+    own = np.where(pair_j == pair_h, 0.0, -np.inf)
+    rows.add_linked(names, own, 0.0, (np.arange(len(pair_j)), v_col, ones), u_col[pair_h], 1.0)
 
 
 def _carry_rows(
-    rows: _Rows,
+    rows: Rows,
     inst: Instance,
     codes: Vector,
     network: Arrays,
@@ -621,35 +554,24 @@ def _carry_rows(
 ) -> None:
     """Families 16 (patients go only with their network) and 17 (all of them go)."""
     pair_j, pair_h, v_col, q_col = pairs
-    each = np.arange(len(pair_j))
-    both = np.concatenate([each, each])
     ones = np.ones(len(pair_j))
+    carried = (np.arange(len(pair_j)), q_col, ones)
     label = [f"{a}_{b}" for a, b in zip(codes[pair_j], codes[pair_h], strict=True)]
-    rows.add(
-        [f"c16_fed_carry_{p}" for p in label],
-        -np.inf,
-        0.0,
-        both,
-        np.concatenate([q_col, v_col]),
-        np.concatenate([ones, -most[pair_j]]),
+    rows.add_linked(
+        [f"c16_fed_carry_{p}" for p in label], -np.inf, 0.0, carried, v_col, most[pair_j]
     )
     least = _least_networks(inst)
     if least.max(initial=0.0) > 0:
-        rows.add(
-            [f"c16_fed_least_{p}" for p in label],
-            0.0,
-            np.inf,
-            both,
-            np.concatenate([q_col, v_col]),
-            np.concatenate([ones, -least[pair_j]]),
-        )
+        names = [f"c16_fed_least_{p}" for p in label]
+        rows.add_linked(names, 0.0, np.inf, carried, v_col, least[pair_j])
     rows.add(
         [f"c17_fed_load_{c}" for c in codes[hubs]],
         0.0,
         0.0,
-        np.concatenate([np.searchsorted(hubs, pair_j), np.searchsorted(hubs, network.arc_j)]),
-        np.concatenate([q_col, network.x_col]),
-        np.concatenate([ones, -inst.size[network.arc_i]]),
+        stack(
+            (np.searchsorted(hubs, pair_j), q_col, ones),
+            (np.searchsorted(hubs, network.arc_j), network.x_col, -inst.size[network.arc_i]),
+        ),
     )
 
 
@@ -660,7 +582,7 @@ def _least_networks(inst: Instance) -> Vector:
 
 
 def _federation_load_rows(
-    rows: _Rows,
+    rows: Rows,
     inst: Instance,
     fed: FederationRules,
     codes: Vector,
@@ -671,52 +593,31 @@ def _federation_load_rows(
     """Families 18 and 19 (federation list sizes) and 23 (networks per federation)."""
     pair_j, pair_h, v_col, q_col = pairs
     fed_hubs = np.flatnonzero(u_col >= 0)
-    into = np.concatenate([np.searchsorted(fed_hubs, pair_h), np.arange(len(fed_hubs))])
+    into = np.searchsorted(fed_hubs, pair_h)
     ones = np.ones(len(pair_j))
+    open_ = u_col[fed_hubs]
+    named = codes[fed_hubs]
     if fed.min_size > 0:
-        rows.add(
-            [f"c18_fed_min_{c}" for c in codes[fed_hubs]],
-            0.0,
-            np.inf,
-            into,
-            np.concatenate([q_col, u_col[fed_hubs]]),
-            np.concatenate([ones, np.full(len(fed_hubs), -fed.min_size)]),
-        )
+        names = [f"c18_fed_min_{c}" for c in named]
+        rows.add_linked(names, 0.0, np.inf, (into, q_col, ones), open_, fed.min_size)
     cap = np.minimum(fed.max_size[fed_hubs], float(inst.size.sum()))
-    rows.add(
-        [f"c19_fed_max_{c}" for c in codes[fed_hubs]],
-        -np.inf,
-        0.0,
-        into,
-        np.concatenate([q_col, u_col[fed_hubs]]),
-        np.concatenate([ones, -cap]),
+    rows.add_linked(
+        [f"c19_fed_max_{c}" for c in named], -np.inf, 0.0, (into, q_col, ones), open_, cap
     )
     biggest = float(most[np.unique(pair_j)].max()) if len(pair_j) else 0.0
     fewest = int(np.ceil(fed.min_size / biggest - 1e-9)) if biggest > 0 else 1
     if fewest > 1:
-        rows.add(
-            [f"c23_fed_networks_min_{c}" for c in codes[fed_hubs]],
-            0.0,
-            np.inf,
-            into,
-            np.concatenate([v_col, u_col[fed_hubs]]),
-            np.concatenate([ones, np.full(len(fed_hubs), -float(fewest))]),
-        )
+        names = [f"c23_fed_networks_min_{c}" for c in named]
+        rows.add_linked(names, 0.0, np.inf, (into, v_col, ones), open_, float(fewest))
     smallest = float(_least_networks(inst)[np.unique(pair_j)].min(initial=np.inf))
     if 0 < smallest < np.inf:
         most_networks = np.floor(cap / smallest + 1e-9)
-        rows.add(
-            [f"c23_fed_networks_max_{c}" for c in codes[fed_hubs]],
-            -np.inf,
-            0.0,
-            into,
-            np.concatenate([v_col, u_col[fed_hubs]]),
-            np.concatenate([ones, -most_networks]),
-        )
+        names = [f"c23_fed_networks_max_{c}" for c in named]
+        rows.add_linked(names, -np.inf, 0.0, (into, v_col, ones), open_, most_networks)
 
 
 def _federation_count_rows(
-    rows: _Rows,
+    rows: Rows,
     inst: Instance,
     fed: FederationRules,
     codes: Vector,
@@ -724,31 +625,29 @@ def _federation_count_rows(
     fed_hubs: Vector,
 ) -> None:
     """Families 20 (federation count), 21 (required hubs) and 22 (implied counts)."""
-    every = (np.zeros(len(fed_hubs), np.int64), u_col[fed_hubs], np.ones(len(fed_hubs)))
-    if fed.count_min is not None:
-        rows.add(["c20_fed_count_min"], float(fed.count_min), np.inf, *every)
-    if fed.count_max is not None:
-        rows.add(["c20_fed_count_max"], -np.inf, float(fed.count_max), *every)
+    counts = ("c20_fed_count_min", "c20_fed_count_max")
+    rows.add_count(counts, u_col[fed_hubs], fed.count_min, fed.count_max)
     for h in np.flatnonzero(fed.must_hub).tolist():
         if u_col[h] >= 0:
-            rows.add([f"c21_fed_hub_{codes[h]}"], 1.0, 1.0, [0], [u_col[h]], [1.0])
+            rows.add([f"c21_fed_hub_{codes[h]}"], 1.0, 1.0, one_row(u_col[h], 1.0))
         else:  # cannot host a federation (or a network): a rule no plan meets
-            rows.add([f"c21_fed_hub_{codes[h]}_unusable"], 1.0, 1.0, [], [], [])
+            rows.add([f"c21_fed_hub_{codes[h]}_unusable"], 1.0, 1.0)
     for region in np.unique(fed.region).tolist():
         here = fed_hubs[fed.region[fed_hubs] == region]
         total = float(inst.size[fed.region == region].sum())
         if len(here) == 0:  # practices with no federation hub in their region
-            rows.add([f"c22_feds_none_{region}"], 1.0, 1.0, [], [], [])
+            rows.add([f"c22_feds_none_{region}"], 1.0, 1.0)
             continue
         caps = np.sort(np.minimum(fed.max_size[here], total))[::-1]
         fits = np.cumsum(caps) >= total * (1 - 1e-9)
         low = int(np.argmax(fits)) + 1 if fits.any() else len(here) + 1
         high = int(np.floor(total / fed.min_size * (1 + 1e-9))) if fed.min_size > 0 else None
-        entries = (np.zeros(len(here), np.int64), u_col[here], np.ones(len(here)))
-        if low > 1:
-            rows.add([f"c22_feds_min_{region}"], float(low), np.inf, *entries)
-        if high is not None and high < len(here):
-            rows.add([f"c22_feds_max_{region}"], -np.inf, float(high), *entries)
+        rows.add_count(
+            (f"c22_feds_min_{region}", f"c22_feds_max_{region}"),
+            u_col[here],
+            low if low > 1 else None,
+            high if high is not None and high < len(here) else None,
+        )
 
 
 # ---------------------------------------------------------------------------------------

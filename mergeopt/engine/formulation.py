@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mergeopt.engine.instance import Instance, Vector, arc_regions, neighbours
+from mergeopt.engine.rows import Rows, one_row
 
 
 @dataclass(frozen=True)
@@ -148,48 +149,6 @@ class Arrays:
         return hub_of
 
 
-class _Rows:
-    """Rows gathered family by family, then packed into CSR."""
-
-    def __init__(self) -> None:
-        self.names: list[str] = []
-        self.lower: list[Vector] = []
-        self.upper: list[Vector] = []
-        self.rows: list[Vector] = []
-        self.cols: list[Vector] = []
-        self.vals: list[Vector] = []
-
-    def add(
-        self,
-        names: list[str],
-        lower: float | Vector,
-        upper: float | Vector,
-        entries: tuple[Vector, Vector, Vector] | None = None,
-    ) -> None:
-        """Rows ``names`` with entries (local row, column, value)."""
-        count = len(names)
-        first = len(self.names)
-        self.names += names
-        self.lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (count,)))
-        self.upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (count,)))
-        empty = np.zeros(0, dtype=np.int64)
-        row, col, val = entries if entries is not None else (empty, empty, empty)
-        self.rows.append(np.asarray(row, dtype=np.int64) + first)
-        self.cols.append(np.asarray(col, dtype=np.int64))
-        self.vals.append(np.asarray(val, dtype=float))
-
-    def pack(self) -> tuple[list[str], Vector, Vector, Vector, Vector, Vector]:
-        row = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
-        col = np.concatenate(self.cols) if self.cols else np.zeros(0, np.int64)
-        val = np.concatenate(self.vals) if self.vals else np.zeros(0)
-        order = np.argsort(row, kind="stable")
-        start = np.zeros(len(self.names) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(row, minlength=len(self.names)), out=start[1:])
-        lower = np.concatenate(self.lower) if self.lower else np.zeros(0)
-        upper = np.concatenate(self.upper) if self.upper else np.zeros(0)
-        return self.names, lower, upper, start, col[order], val[order]
-
-
 def model_arrays(inst: Instance) -> Arrays:
     """The MIP of this module's docstring as :class:`Arrays`, built with numpy."""
     ai, aj = inst.arcs()
@@ -208,22 +167,15 @@ def model_arrays(inst: Instance) -> Arrays:
         z_col = len(names)
         names.append("z_max_travel")
         cost.append(np.array([float(maxtravel_w)]))
-    rows = _Rows()
+    rows = Rows()
     _assignment_rows(rows, inst, ai, aj, y_col, x_col)  # 1, 2, 3
     _load_rows(rows, inst, ai, aj, hubs, y_col, x_col)  # 4, 5, 6
     _fixed_rows(rows, inst, ai, aj, y_col, x_col)  # 7
     _link_rows(rows, inst, ai, aj, y_col, x_col)  # 8, 9
     if z_col is not None:  # 10
-        rows.add(
-            [f"c10_maxtravel_{c}" for c in codes],
-            -np.inf,
-            0.0,
-            (
-                np.concatenate([ai, np.arange(inst.n)]),
-                np.concatenate([x_col, np.full(inst.n, z_col)]),
-                np.concatenate([inst.cost[ai, aj], -np.ones(inst.n)]),
-            ),
-        )
+        longest = (ai, x_col, inst.cost[ai, aj])
+        names_z = [f"c10_maxtravel_{c}" for c in codes]
+        rows.add_linked(names_z, -np.inf, 0.0, longest, np.full(inst.n, z_col), 1.0)
     flow_col = len(names)
     flows = np.zeros((0, 3), dtype=np.int64)
     if inst.contiguous:  # 11
@@ -262,7 +214,7 @@ def model_arrays(inst: Instance) -> Arrays:
 
 
 def _assignment_rows(
-    rows: _Rows, inst: Instance, ai: Vector, aj: Vector, y_col: Vector, x_col: Vector
+    rows: Rows, inst: Instance, ai: Vector, aj: Vector, y_col: Vector, x_col: Vector
 ) -> None:
     codes = np.asarray(inst.codes, dtype=object)
     ones = np.ones(len(ai))
@@ -272,21 +224,12 @@ def _assignment_rows(
         f"c3_self_{b}" if a == b else f"c2_link_{a}_{b}"
         for a, b in zip(codes[ai], codes[aj], strict=True)
     ]
-    local = np.arange(len(ai))
-    rows.add(
-        link,
-        np.where(self_arc, 0.0, -np.inf),
-        0.0,
-        (
-            np.concatenate([local, local]),
-            np.concatenate([x_col, y_col[aj]]),
-            np.concatenate([ones, -ones]),
-        ),
-    )
+    members = (np.arange(len(ai)), x_col, ones)
+    rows.add_linked(link, np.where(self_arc, 0.0, -np.inf), 0.0, members, y_col[aj], 1.0)
 
 
 def _load_rows(
-    rows: _Rows,
+    rows: Rows,
     inst: Instance,
     ai: Vector,
     aj: Vector,
@@ -297,34 +240,19 @@ def _load_rows(
     codes = np.asarray(inst.codes, dtype=object)
     local = np.searchsorted(hubs, aj)  # arc -> hub row
     members = (local, x_col, inst.size[ai].astype(float))
-    span = np.arange(len(hubs))
     if inst.min_size > 0:  # 4, but for practices that stand alone
         least = np.where(inst.standing_alone()[hubs], 0.0, inst.min_size)
-        entries = _stack(members, (span, y_col[hubs], -least))
-        rows.add([f"c4_min_{c}" for c in codes[hubs]], 0.0, np.inf, entries)
-    bounded = np.isfinite(inst.max_size[hubs])  # 5
+        names = [f"c4_min_{c}" for c in codes[hubs]]
+        rows.add_linked(names, 0.0, np.inf, members, y_col[hubs], least)
+    bounded = np.isfinite(inst.max_size[hubs])
     keep = np.flatnonzero(bounded)
     renumber = np.cumsum(bounded) - 1
     arcs = bounded[local]
-    entries = (
-        np.concatenate([renumber[local[arcs]], np.arange(len(keep))]),
-        np.concatenate([x_col[arcs], y_col[hubs[keep]]]),
-        np.concatenate([inst.size[ai[arcs]].astype(float), -inst.max_size[hubs[keep]]]),
-    )
-    rows.add([f"c5_max_{c}" for c in codes[hubs[keep]]], -np.inf, 0.0, entries)
-    everyone = (np.zeros(len(hubs), np.int64), y_col[hubs], np.ones(len(hubs)))  # 6
-    if inst.count_min is not None:
-        rows.add(["c6_count_min"], float(inst.count_min), np.inf, everyone)
-    if inst.count_max is not None:
-        rows.add(["c6_count_max"], -np.inf, float(inst.count_max), everyone)
-
-
-def _stack(*parts: tuple[Vector, Vector, Vector]) -> tuple[Vector, Vector, Vector]:
-    return (
-        np.concatenate([p[0] for p in parts]),
-        np.concatenate([p[1] for p in parts]),
-        np.concatenate([p[2] for p in parts]),
-    )
+    held = (renumber[local[arcs]], x_col[arcs], inst.size[ai[arcs]].astype(float))
+    names = [f"c5_max_{c}" for c in codes[hubs[keep]]]  # 5
+    rows.add_linked(names, -np.inf, 0.0, held, y_col[hubs[keep]], inst.max_size[hubs[keep]])
+    counts = ("c6_count_min", "c6_count_max")  # 6
+    rows.add_count(counts, y_col[hubs], inst.count_min, inst.count_max)
 
 
 def _arc_lookup(ai: Vector, aj: Vector, x_col: Vector) -> dict[tuple[int, int], int]:
@@ -332,12 +260,12 @@ def _arc_lookup(ai: Vector, aj: Vector, x_col: Vector) -> dict[tuple[int, int], 
 
 
 def _fixed_rows(
-    rows: _Rows, inst: Instance, ai: Vector, aj: Vector, y_col: Vector, x_col: Vector
+    rows: Rows, inst: Instance, ai: Vector, aj: Vector, y_col: Vector, x_col: Vector
 ) -> None:
     codes = inst.codes
     for j in np.flatnonzero(inst.must_hub).tolist():
         if y_col[j] >= 0:
-            rows.add([f"c7_hub_{codes[j]}"], 1.0, 1.0, _one(y_col[j], 1.0))
+            rows.add([f"c7_hub_{codes[j]}"], 1.0, 1.0, one_row(y_col[j], 1.0))
         else:  # the front end's checks should have explained this already
             rows.add([f"c7_hub_{codes[j]}_unusable"], 1.0, 1.0)
     if not inst.fixed:
@@ -345,19 +273,13 @@ def _fixed_rows(
     arc = _arc_lookup(ai, aj, x_col)
     for a, b in inst.fixed:
         if (a, b) in arc:
-            rows.add([f"c7_fixed_{codes[a]}_{codes[b]}"], 1.0, 1.0, _one(arc[(a, b)], 1.0))
+            rows.add([f"c7_fixed_{codes[a]}_{codes[b]}"], 1.0, 1.0, one_row(arc[(a, b)], 1.0))
         else:
             rows.add([f"c7_fixed_{codes[a]}_{codes[b]}_no_arc"], 1.0, 1.0)
 
 
-def _one(*pairs: float) -> tuple[Vector, Vector, Vector]:
-    """Entries of a single row from (column, value, column, value, ...)."""
-    cols = np.asarray(pairs[0::2], dtype=np.int64)
-    return np.zeros(len(cols), np.int64), cols, np.asarray(pairs[1::2], dtype=float)
-
-
 def _link_rows(
-    rows: _Rows, inst: Instance, ai: Vector, aj: Vector, y_col: Vector, x_col: Vector
+    rows: Rows, inst: Instance, ai: Vector, aj: Vector, y_col: Vector, x_col: Vector
 ) -> None:
     if not (inst.must_link or inst.cannot_link):
         return
@@ -371,15 +293,15 @@ def _link_rows(
             terms = [(arc[(a, j)], 1.0)] if (a, j) in arc else []
             terms += [(arc[(b, j)], -1.0)] if (b, j) in arc else []
             name = f"c8_must_{codes[a]}_{codes[b]}_{codes[j]}"
-            rows.add([name], 0.0, 0.0, _one(*[v for term in terms for v in term]))
+            rows.add([name], 0.0, 0.0, one_row(*[v for term in terms for v in term]))
     for a, b in inst.cannot_link:  # 9
         for j in sorted(options.get(a, set()) & options.get(b, set())):
             name = f"c9_cannot_{codes[a]}_{codes[b]}_{codes[j]}"
-            rows.add([name], -np.inf, 0.0, _one(arc[(a, j)], 1, arc[(b, j)], 1, y_col[j], -1))
+            rows.add([name], -np.inf, 0.0, one_row(arc[(a, j)], 1, arc[(b, j)], 1, y_col[j], -1))
 
 
 def _contiguity_rows(
-    rows: _Rows, inst: Instance, ai: Vector, aj: Vector, x_col: Vector, *, first_col: int
+    rows: Rows, inst: Instance, ai: Vector, aj: Vector, x_col: Vector, *, first_col: int
 ) -> Vector:
     """Family 11: per hub, a flow from the hub through adjacent members of its group.
 
@@ -406,13 +328,16 @@ def _contiguity_rows(
                     [f"c11_cap_{codes[i]}_{codes[k]}_{codes[j]}"],
                     -np.inf,
                     0.0,
-                    _one(col, 1.0, arc[(k, j)], -big),
+                    one_row(col, 1.0, arc[(k, j)], -big),
                 )
         for i in sorted(group - {j}):  # each member keeps one unit
             pairs = [*((c, 1.0) for c in into[i]), *((c, -1.0) for c in out_of[i])]
             pairs.append((arc[(i, j)], -1.0))
             rows.add(
-                [f"c11_flow_{codes[i]}_{codes[j]}"], 0.0, 0.0, _one(*[v for p in pairs for v in p])
+                [f"c11_flow_{codes[i]}_{codes[j]}"],
+                0.0,
+                0.0,
+                one_row(*[v for p in pairs for v in p]),
             )
     return np.asarray(names, dtype=np.int64).reshape(-1, 3)
 
@@ -438,7 +363,7 @@ def _tree_flows(inst: Instance, hub_of: Vector) -> dict[tuple[int, int, int], fl
 
 
 def _implied_count_rows(
-    rows: _Rows, inst: Instance, ai: Vector, aj: Vector, hubs: Vector, y_col: Vector
+    rows: Rows, inst: Instance, ai: Vector, aj: Vector, hubs: Vector, y_col: Vector
 ) -> None:
     """Family 12: group-count bounds implied by the list sizes, per region of the arcs.
 
@@ -461,11 +386,12 @@ def _implied_count_rows(
             if inst.min_size > 0
             else None
         )
-        entries = (np.zeros(len(here), np.int64), y_col[here], np.ones(len(here)))
-        if low > 1:
-            rows.add([f"c12_groups_min_{k}"], float(low), np.inf, entries)
-        if high is not None and high < len(here):
-            rows.add([f"c12_groups_max_{k}"], -np.inf, float(high), entries)
+        rows.add_count(
+            (f"c12_groups_min_{k}", f"c12_groups_max_{k}"),
+            y_col[here],
+            low if low > 1 else None,
+            high if high is not None and high < len(here) else None,
+        )
 
 
 def plainly_infeasible(arrays: Arrays) -> bool:
