@@ -91,18 +91,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from importlib.metadata import version
-from typing import Any, Literal
+from typing import Literal
 
 import numpy as np
 
-from mergeopt.engine.errors import SolverError
 from mergeopt.engine.formulation import Arrays, model_arrays, plainly_infeasible
 from mergeopt.engine.instance import Instance, feasible, objective_value, simple_bound
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome, Status, found, gap, infeasible, no_grouping
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.rows import Rows, one_row, stack
-from mergeopt.engine.solvers.highs import highs_model, reset_thread_pool, solver_bound
+from mergeopt.engine.solvers.highs import Answer, highs_model, solve_model
 
 Vector = np.ndarray
 Mode = Literal["today", "proposed", "joint"]
@@ -654,48 +653,14 @@ def _federation_count_rows(
 # Solving the joint model
 
 
-@dataclass(frozen=True)
-class _Run:
-    """HiGHS's verdict on a model: its status, the column values found, its bound."""
-
-    status: Status
-    values: Vector | None
-    bound: float | None
-    reason: str
-
-
-def _run_highs(arrays: Arrays, options: SolveOptions, limit: float, start: Vector | None) -> _Run:
+def _run_highs(
+    arrays: Arrays, options: SolveOptions, limit: float, start: Vector | None
+) -> Answer:
     """HiGHS on ``arrays`` from the column values ``start``: status, values and bound."""
-    import highspy
-
     if plainly_infeasible(arrays):
-        return _Run("infeasible", None, None, "a rule no plan can meet")
-    highs: Any = highs_model(arrays, options, limit)
-    if start is not None:
-        highs.setSolution(arrays.num_col, np.arange(arrays.num_col, dtype=np.int32), start)
-    highs.run()
-    status = highs.getModelStatus()
-    ms = highspy.HighsModelStatus
-    if status == ms.kNotset and options.threads is not None:
-        reset_thread_pool()  # a pool of another size from an earlier solve in this thread
-        highs.run()
-        status = highs.getModelStatus()
-    reason = str(highs.modelStatusToString(status))
-    if status in (
-        ms.kNotset,
-        ms.kLoadError,
-        ms.kModelError,
-        ms.kPresolveError,
-        ms.kSolveError,
-        ms.kPostsolveError,
-    ):
-        raise SolverError(f"HiGHS failed on the joint model ({reason}); nothing was written")
-    if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
-        return _Run("infeasible", None, None, reason)
-    info = highs.getInfo()
-    if info.primal_solution_status != 2:  # no feasible solution
-        return _Run("no_solution", None, solver_bound(info), reason)
-    return _Run("feasible", np.asarray(highs.getSolution().col_value), solver_bound(info), reason)
+        return Answer("infeasible", "a rule no plan can meet")
+    highs = highs_model(arrays, options, limit)
+    return solve_model(highs, arrays.num_col, start, options, model="the joint model")
 
 
 def solve_joint(

@@ -18,9 +18,9 @@ import math
 import os
 import sys
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from importlib.metadata import version
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pulp
@@ -166,50 +166,91 @@ def run_highs(
     and "bound" 60,006 below the start's value); if HiGHS still contradicts itself, its
     grouping is kept without a bound.
     """
-    import highspy
-
     began = time.perf_counter()
     highs = highs_model(arrays, options, time_limit, presolve=presolve)
     if shared is not None:
         share_through_callbacks(highs, arrays, inst, options, shared)
-    if start is not None:
-        values = arrays.columns(inst, start)
-        highs.setSolution(  # type: ignore[attr-defined]
-            arrays.num_col, np.arange(arrays.num_col, dtype=np.int32), values
-        )
-    status = _run(highs, options)
-    info = highs.getInfo()  # type: ignore[attr-defined]
-    reason = highs.modelStatusToString(status)  # type: ignore[attr-defined]
-    ms = highspy.HighsModelStatus
-    failed = (ms.kNotset, ms.kLoadError, ms.kModelError, ms.kPresolveError, ms.kSolveError)
-    if status in (*failed, ms.kPostsolveError):  # never reported as a time limit
-        raise SolverError(f"HiGHS failed on this model ({reason}); nothing was written")
-    if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
+    first = arrays.columns(inst, start) if start is not None else None
+    answer = solve_model(highs, arrays.num_col, first, options)
+    reason = answer.reason
+    if answer.status == "infeasible":
         return infeasible(reason)
-    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
-        return no_grouping(solver_bound(info), reason)
-    values = np.asarray(highs.getSolution().col_value)  # type: ignore[attr-defined]
-    hub_of = arrays.hub_of(values)
-    if _contradicts_itself(info, arrays, values):
+    if answer.values is None:
+        return no_grouping(answer.bound, reason)
+    hub_of = arrays.hub_of(answer.values)
+    if _contradicts_itself(answer.info, arrays, answer.values):
         if presolve:
             left = max(time_limit - (time.perf_counter() - began), 0.0)
             return run_highs(arrays, inst, options, left, start, shared=shared, presolve=False)
         return _without_bound(inst, hub_of, reason)
     if hub_of is None:
-        return no_grouping(solver_bound(info), f"{reason}; incomplete solution")
+        return no_grouping(answer.bound, f"{reason}; incomplete solution")
     objective = objective_value(inst, hub_of)
-    bound = solver_bound(info)
+    bound = answer.bound
     if bound is not None:
         bound = round_bound(bound, integral_objective(inst))
     outcome = found(hub_of, objective, bound, reason)
-    if status == ms.kOptimal and outcome.status != "optimal":
+    if answer.optimal and outcome.status != "optimal":
         # HiGHS met its gap tolerance on the model it solved; say so only if the
         # grouping's own gap shows it
         return replace(outcome, stopped_by=solver_ended(outcome, options.gap))
-    if outcome.status == "optimal" and status != ms.kOptimal:
+    if outcome.status == "optimal" and not answer.optimal:
         note = f"{reason}; bound rounded up to the whole-number objective: optimal"
         return replace(outcome, stopped_by=note)
     return outcome
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What HiGHS answered on a model.
+
+    ``status`` is ``infeasible`` (HiGHS proved no solution exists), ``no_solution`` (it
+    found none in time) or ``feasible`` (``values``: the columns of the best solution
+    found); ``reason`` is HiGHS's model status in words, ``bound`` its proven bound
+    (None where it proved none), ``optimal`` whether its status is "Optimal" (its gap
+    tolerance met on the model it solved) and ``info`` HiGHS's own info record.
+    """
+
+    status: Literal["infeasible", "no_solution", "feasible"]
+    reason: str
+    values: np.ndarray | None = None
+    bound: float | None = None
+    optimal: bool = False
+    info: Any = None
+
+
+def solve_model(
+    highs: Any,
+    num_col: int,
+    start: np.ndarray | None,
+    options: SolveOptions,
+    *,
+    model: str = "this model",
+) -> Answer:
+    """Run ``highs`` (a model of ``num_col`` columns) from the column values ``start`` if
+    given, and read its answer.
+
+    Raises ``SolverError`` if HiGHS itself failed (never reported as a time limit); the
+    message names ``model``.
+    """
+    import highspy
+
+    if start is not None:
+        highs.setSolution(num_col, np.arange(num_col, dtype=np.int32), start)
+    status = _run(highs, options)
+    info = highs.getInfo()
+    reason = str(highs.modelStatusToString(status))
+    ms = highspy.HighsModelStatus
+    failed = (ms.kNotset, ms.kLoadError, ms.kModelError, ms.kPresolveError, ms.kSolveError)
+    if status in (*failed, ms.kPostsolveError):  # never reported as a time limit
+        raise SolverError(f"HiGHS failed on {model} ({reason}); nothing was written")
+    if status in (ms.kInfeasible, ms.kUnboundedOrInfeasible):
+        return Answer("infeasible", reason, info=info)
+    optimal = status == ms.kOptimal
+    if info.primal_solution_status != 2:  # kSolutionStatusFeasible
+        return Answer("no_solution", reason, bound=solver_bound(info), optimal=optimal, info=info)
+    values = np.asarray(highs.getSolution().col_value)
+    return Answer("feasible", reason, values, solver_bound(info), optimal, info)
 
 
 def _run(highs: Any, options: SolveOptions) -> Any:
