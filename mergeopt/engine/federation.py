@@ -96,7 +96,15 @@ from typing import Literal
 import numpy as np
 
 from mergeopt.engine.formulation import Arrays, model_arrays, plainly_infeasible
-from mergeopt.engine.instance import Instance, feasible, objective_value, simple_bound
+from mergeopt.engine.instance import (
+    Instance,
+    arc_mask,
+    feasible,
+    names_of,
+    objective_value,
+    simple_bound,
+    size_breaks,
+)
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome, Status, found, gap, infeasible, no_grouping
 from mergeopt.engine.portfolio import solve_instance
@@ -151,9 +159,7 @@ class FederationRules:
         usable one, within the limit, same region; always its own hub's, if usable)."""
         usable = self.hubs_usable(inst)
         same = self.region[:, None] == self.region[None, :]
-        pairs = self.allowed & same & np.isfinite(inst.cost) & usable[None, :]
-        np.fill_diagonal(pairs, usable)
-        return np.asarray(pairs, dtype=bool)
+        return arc_mask(self.allowed & same, inst.cost, usable)
 
 
 def nested(inst: Instance, fed: FederationRules) -> Instance:
@@ -256,14 +262,9 @@ def broken_federation_rules(
     if not fed.pairs(inst)[hubs, federation_of[hubs]].all():
         found.append("a network hub is beyond the federation travel limit or region")
     load = np.bincount(federation_of, weights=inst.size, minlength=inst.n)[feds]
-    if (load < fed.min_size - 1e-6).any():
-        found.append("a federation is below its minimum list size")
-    if (load > fed.max_size[feds] + 1e-6).any():
-        found.append("a federation is above its maximum list size")
-    if fed.count_min is not None and len(feds) < fed.count_min:
-        found.append("too few federations")
-    if fed.count_max is not None and len(feds) > fed.count_max:
-        found.append("too many federations")
+    found += size_breaks(
+        "federation", load, fed.min_size, fed.max_size[feds], fed.count_min, fed.count_max
+    )
     must = np.flatnonzero(fed.must_hub)
     if (federation_of[must] != must).any():
         found.append("a required federation hub is not one")
@@ -308,7 +309,7 @@ def units_instance(
             count_max=fed.count_max,
             weights=(fed.travel_weight, 0.0, fed.count_weight, 0.0),
             travel_by_size=True,
-            region=tuple(fed.region_names[j] for j in units.tolist()) if fed.region_names else (),
+            region=names_of(fed.region_names, units),
         ),
         units,
     )
@@ -768,7 +769,7 @@ def _subset_rules(fed: FederationRules, keep: Vector) -> FederationRules:
         must_hub=fed.must_hub[keep],
         allowed=fed.allowed[np.ix_(keep, keep)],
         region=fed.region[keep],
-        region_names=tuple(fed.region_names[k] for k in keep.tolist()) if fed.region_names else (),
+        region_names=names_of(fed.region_names, keep),
     )
 
 

@@ -135,10 +135,7 @@ class Instance:
 
     def arcs(self) -> tuple[Vector, Vector]:
         """Positions (i, j) of the allowed practice -> hub arcs, row-major."""
-        usable = self.hubs_usable()
-        allowed = self.allowed & np.isfinite(self.cost) & usable[None, :]
-        np.fill_diagonal(allowed, usable)
-        i, j = np.nonzero(allowed)
+        i, j = np.nonzero(arc_mask(self.allowed, self.cost, self.hubs_usable()))
         return i, j
 
     def arc_objective(self, i: Vector, j: Vector) -> Vector:
@@ -185,7 +182,7 @@ class Instance:
             cannot_link=pairs(self.cannot_link),
             group_id=self.group_id[keep] if len(self.group_id) == self.n else self.group_id,
             adjacency=pairs(self.adjacency),
-            region=tuple(self.region[k] for k in keep.tolist()) if self.region else (),
+            region=names_of(self.region, keep),
             premises=self.premises[keep] if len(self.premises) == self.n else self.premises,
             alone=self.alone[keep] if len(self.alone) == self.n else self.alone,
         )
@@ -202,6 +199,19 @@ class Instance:
             extra = np.asarray(links, dtype=np.int64).reshape(-1, 2)
             ai, aj = np.concatenate([ai, extra[:, 0]]), np.concatenate([aj, extra[:, 1]])
         return arc_regions(self.n, ai, aj)
+
+
+def arc_mask(allowed: Vector, cost: Vector, usable: Vector) -> Vector:
+    """(n, n) bool: the arcs *i* -> *j* that are ``allowed``, have a finite ``cost`` and end
+    at a ``usable`` hub; and every usable hub's own arc."""
+    mask = allowed & np.isfinite(cost) & usable[None, :]
+    np.fill_diagonal(mask, usable)
+    return np.asarray(mask, dtype=bool)
+
+
+def names_of(names: tuple[str, ...], keep: Vector) -> tuple[str, ...]:
+    """The names of positions ``keep``; empty where there are no names."""
+    return tuple(names[k] for k in keep.tolist()) if names else ()
 
 
 def arc_regions(n: int, ai: Vector, aj: Vector) -> list[Vector]:
@@ -286,14 +296,8 @@ def broken_rules(inst: Instance, hub_of: Vector) -> list[str]:
     if not arc.all():
         found.append("a practice joins a hub it may not (travel, nesting or no cost)")
     load = np.bincount(hub_of, weights=inst.size, minlength=n)[hubs]
-    if ((load < inst.min_size - 1e-6) & ~inst.standing_alone()[hubs]).any():
-        found.append("a group is below the minimum list size")
-    if (load > inst.max_size[hubs] + 1e-6).any():
-        found.append("a group is above its maximum list size")
-    if inst.count_min is not None and len(hubs) < inst.count_min:
-        found.append("too few groups")
-    if inst.count_max is not None and len(hubs) > inst.count_max:
-        found.append("too many groups")
+    least = np.where(inst.standing_alone()[hubs], -np.inf, inst.min_size)
+    found += size_breaks("group", load, least, inst.max_size[hubs], inst.count_min, inst.count_max)
     if (hub_of[inst.must_hub] != i[inst.must_hub]).any():
         found.append("a forced hub is not a hub")
     found += ["a fixed assignment is broken" for a, b in inst.fixed if hub_of[a] != b][:1]
@@ -303,6 +307,29 @@ def broken_rules(inst: Instance, hub_of: Vector) -> list[str]:
     ][:1]
     if inst.contiguous and not is_contiguous(inst, hub_of):
         found.append("a group is not contiguous")
+    return found
+
+
+def size_breaks(
+    unit: str,
+    load: Vector,
+    least: float | Vector,
+    most: Vector,
+    count_min: int | None,
+    count_max: int | None,
+) -> list[str]:
+    """The list-size and count rules that groups of one level break: ``load`` holds each
+    group's patients (one per group), each needs at least ``least`` and at most ``most``,
+    and there are ``count_min`` to ``count_max`` of them; a ``unit`` is one group."""
+    found: list[str] = []
+    if (load < least - 1e-6).any():
+        found.append(f"a {unit} is below the minimum list size")
+    if (load > most + 1e-6).any():
+        found.append(f"a {unit} is above its maximum list size")
+    if count_min is not None and len(load) < count_min:
+        found.append(f"too few {unit}s")
+    if count_max is not None and len(load) > count_max:
+        found.append(f"too many {unit}s")
     return found
 
 
