@@ -106,7 +106,16 @@ from mergeopt.engine.instance import (
     size_breaks,
 )
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import Outcome, Status, found, gap, infeasible, no_grouping
+from mergeopt.engine.outcome import (
+    Outcome,
+    Status,
+    found,
+    gap,
+    infeasible,
+    no_grouping,
+    summed_bound,
+    weakest,
+)
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.rows import Rows, one_row, stack
 from mergeopt.engine.solvers.highs import Answer, highs_model, solve_model
@@ -387,27 +396,63 @@ def _sequential(
     started: float,
 ) -> TwoLevelOutcome:
     """A sequential outcome: its status is the weakest of its levels'."""
-    order = ("infeasible", "no_solution", "feasible", "optimal")
-    status = min((level.status for level in levels.values()), key=order.index)
+    status = weakest(level.status for level in levels.values())
     notes = "; ".join(f"{name}: {level.stopped_by}" for name, level in levels.items())
     seconds = time.perf_counter() - started
-    if hub_of is None or federation_of is None:
+    plan = None if hub_of is None or federation_of is None else (hub_of, federation_of)
+    return _two_level(
+        inst, fed, mode, status, plan, bound=None, stopped_by=notes, levels=levels, seconds=seconds
+    )
+
+
+def _two_level(
+    inst: Instance,
+    fed: FederationRules,
+    mode: Mode,
+    status: Status,
+    plan: tuple[Vector, Vector] | None,
+    *,
+    bound: float | None,
+    stopped_by: str,
+    levels: dict[str, Outcome],
+    sequential: float | None = None,
+    solver: str = "",
+    seconds: float,
+) -> TwoLevelOutcome:
+    """A two-level outcome of ``plan`` (network hubs, federation hubs; None for none),
+    its objective and each level's part recomputed from the arrays."""
+    if plan is None:
         return TwoLevelOutcome(
-            mode, status, None, None, None, None, None, None, notes, levels, seconds=seconds
+            mode,
+            status,
+            None,
+            None,
+            None,
+            None,
+            None,
+            bound,
+            stopped_by,
+            levels,
+            sequential,
+            solver,
+            seconds,
         )
+    hub_of, federation_of = plan
     network = objective_value(inst, hub_of)
     federation = federation_value(inst, fed, hub_of, federation_of)
     return TwoLevelOutcome(
-        mode,
-        status,
-        hub_of,
-        federation_of,
-        network + federation,
-        network,
-        federation,
-        None,
-        notes,
-        levels,
+        mode=mode,
+        status=status,
+        hub_of=hub_of,
+        federation_of=federation_of,
+        objective=network + federation,
+        network_objective=network,
+        federation_objective=federation,
+        bound=bound,
+        stopped_by=stopped_by,
+        levels=levels,
+        sequential=sequential,
+        solver=solver,
         seconds=seconds,
     )
 
@@ -784,60 +829,32 @@ def _joint_outcome(
 ) -> TwoLevelOutcome:
     """The regions' joint solves as one outcome: plans and bounds added up, and the
     bound raised to the networks' own proven bound where HiGHS proved less."""
-    order = ("infeasible", "no_solution", "feasible", "optimal")
-    worst = min((part.status for part in parts), key=order.index)
     complete = all(part.hub_of is not None for part in parts)
-    value = plan_value(inst, fed, *found_plan) if complete else None
     reasons = sorted({part.stopped_by for part in parts})
     where = f"; {len(parts)} regions solved apart" if len(parts) > 1 else ""
     stopped_by = "; ".join(reasons) + where
-    bounds = [part.bound for part in parts]
-    bound = float(sum(b for b in bounds if b is not None)) if None not in bounds else None
+    bound = summed_bound(parts)
+    bound = float(bound) if bound is not None else None
     networks = start.levels.get("networks")
     if networks is not None and networks.bound is not None:
         bound = networks.bound if bound is None else max(bound, networks.bound)
     build = sum(part.build_seconds for part in parts)
     seconds = time.perf_counter() - started
     sequential = plan_value(inst, fed, *plan) if plan is not None else None
-    if value is None:
-        joint = Outcome(
-            worst,
-            bound=bound,
-            stopped_by=stopped_by,
-            solver=_label(),
-            build_seconds=build,
-            solve_seconds=seconds - build,
-        )
-        return TwoLevelOutcome(
-            "joint",
-            worst,
-            None,
-            None,
-            None,
-            None,
-            None,
-            bound,
-            stopped_by,
-            {**start.levels, "joint": joint},
-            sequential,
-            _label(),
-            seconds,
-        )
-    hub_of, federation_of = found_plan
-    bound = value if bound is None else min(bound, value)
-    joint = replace(
-        found(hub_of, value, bound, stopped_by, build_seconds=build),
-        solver=_label(),
-        solve_seconds=seconds - build,
-    )
-    return TwoLevelOutcome(
-        mode="joint",
-        status=joint.status,
-        hub_of=hub_of,
-        federation_of=federation_of,
-        objective=value,
-        network_objective=objective_value(inst, hub_of),
-        federation_objective=federation_value(inst, fed, hub_of, federation_of),
+    if complete:
+        value = plan_value(inst, fed, *found_plan)
+        bound = value if bound is None else min(bound, value)
+        joint = found(found_plan[0], value, bound, stopped_by, build_seconds=build)
+    else:
+        worst = weakest(part.status for part in parts)
+        joint = Outcome(worst, bound=bound, stopped_by=stopped_by, build_seconds=build)
+    joint = replace(joint, solver=_label(), solve_seconds=seconds - build)
+    return _two_level(
+        inst,
+        fed,
+        "joint",
+        joint.status,
+        found_plan if complete else None,
         bound=bound,
         stopped_by=stopped_by,
         levels={**start.levels, "joint": joint},

@@ -15,12 +15,15 @@ grouping gets its status from its bound.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
 
 Status = Literal["optimal", "feasible", "infeasible", "no_solution"]
+#: The statuses from the weakest claim to the strongest.
+STATUS_ORDER: tuple[Status, ...] = ("infeasible", "no_solution", "feasible", "optimal")
 #: A relative gap at or below this is proof of optimality (the objective is exact to
 #: about one patient-minute in a million).
 PROVEN_GAP = 1e-6
@@ -125,6 +128,19 @@ def solver_ended(outcome: Outcome, tolerance: float) -> str:
     if outcome.gap is not None and outcome.gap <= tolerance:
         return f"gap tolerance {tolerance:g} reached"
     return f"solver ended its search short of the gap tolerance {tolerance:g} for this grouping"
+
+
+def weakest(statuses: Iterable[Status]) -> Status:
+    """The weakest of ``statuses``: what a plan made of parts can claim (in
+    :data:`STATUS_ORDER`)."""
+    return min(statuses, key=STATUS_ORDER.index)
+
+
+def summed_bound(parts: Iterable[Outcome]) -> float | None:
+    """The bound of parts solved apart (none sharing a group): their bounds added up,
+    None if a part proved none."""
+    bounds = [part.bound for part in parts]
+    return sum(b for b in bounds if b is not None) if None not in bounds else None
 
 
 def infeasible(stopped_by: str, *, build_seconds: float = 0.0) -> Outcome:

@@ -31,7 +31,7 @@ from mergeopt.engine.instance import (
     region_name,
 )
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import Outcome, found
+from mergeopt.engine.outcome import Outcome, found, summed_bound
 from mergeopt.engine.processes import process_context, usable_cpus
 from mergeopt.engine.solvers.highs import label
 
@@ -182,8 +182,7 @@ def _combine(
     build = sum(p.build_seconds for p in parts)
     finished = time.perf_counter()
     stopped_by = _reasons(parts) + (f" ({regions} independent regions)" if regions > 1 else "")
-    bounds = [p.bound for p in parts]
-    bound = sum(b for b in bounds if b is not None) if None not in bounds else None
+    bound = summed_bound(parts)
     statuses = {p.status for p in parts}
     if "infeasible" in statuses:
         whole = Outcome("infeasible", bound=bound, stopped_by=stopped_by)
