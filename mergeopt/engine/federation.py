@@ -117,7 +117,7 @@ from mergeopt.engine.outcome import (
     weakest,
 )
 from mergeopt.engine.portfolio import solve_instance
-from mergeopt.engine.rows import Rows, one_row, stack
+from mergeopt.engine.rows import Rows, fewest_holding, one_row, stack
 from mergeopt.engine.solvers.highs import Answer, highs_model, solve_model
 
 Vector = np.ndarray
@@ -683,16 +683,10 @@ def _federation_count_rows(
         if len(here) == 0:  # practices with no federation hub in their region
             rows.add([f"c22_feds_none_{region}"], 1.0, 1.0)
             continue
-        caps = np.sort(np.minimum(fed.max_size[here], total))[::-1]
-        fits = np.cumsum(caps) >= total * (1 - 1e-9)
-        low = int(np.argmax(fits)) + 1 if fits.any() else len(here) + 1
+        low = fewest_holding(np.minimum(fed.max_size[here], total), total)
         high = int(np.floor(total / fed.min_size * (1 + 1e-9))) if fed.min_size > 0 else None
-        rows.add_count(
-            (f"c22_feds_min_{region}", f"c22_feds_max_{region}"),
-            u_col[here],
-            low if low > 1 else None,
-            high if high is not None and high < len(here) else None,
-        )
+        names = (f"c22_feds_min_{region}", f"c22_feds_max_{region}")
+        rows.add_implied_count(names, u_col[here], low or len(here) + 1, high)
 
 
 # ---------------------------------------------------------------------------------------

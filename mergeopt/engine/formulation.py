@@ -71,7 +71,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mergeopt.engine.instance import Instance, Vector, arc_regions, neighbours
-from mergeopt.engine.rows import Rows, one_row
+from mergeopt.engine.rows import Rows, fewest_holding, one_row
 
 
 @dataclass(frozen=True)
@@ -376,9 +376,7 @@ def _implied_count_rows(
         if len(here) == 0:
             continue
         total = float(inst.size[region].sum())
-        caps = np.sort(inst.max_size[here])[::-1]
-        fits = np.cumsum(caps) >= total * (1 - 1e-9)
-        low = int(np.argmax(fits)) + 1 if fits.any() else len(here)
+        low = fewest_holding(inst.max_size[here], total) or len(here)
         alone = region[inst.standing_alone()[region]]  # groups of their own, of any size
         rest = total - float(inst.size[alone].sum())
         high = (
@@ -386,12 +384,8 @@ def _implied_count_rows(
             if inst.min_size > 0
             else None
         )
-        rows.add_count(
-            (f"c12_groups_min_{k}", f"c12_groups_max_{k}"),
-            y_col[here],
-            low if low > 1 else None,
-            high if high is not None and high < len(here) else None,
-        )
+        names = (f"c12_groups_min_{k}", f"c12_groups_max_{k}")
+        rows.add_implied_count(names, y_col[here], low, high)
 
 
 def plainly_infeasible(arrays: Arrays) -> bool:

@@ -75,6 +75,15 @@ class Rows:
         if high is not None:
             self.add([names[1]], -np.inf, float(high), entries)
 
+    def add_implied_count(
+        self, names: tuple[str, str], columns: Vector, low: int, high: int | None
+    ) -> None:
+        """Count rows implied by list sizes (:meth:`add_count`), only those that cut: at
+        least ``low`` where that is more than one, at most ``high`` where that is fewer
+        than all ``columns``."""
+        cuts_high = high if high is not None and high < len(columns) else None
+        self.add_count(names, columns, low if low > 1 else None, cuts_high)
+
     def pack(self) -> tuple[list[str], Vector, Vector, Vector, Vector, Vector]:
         """Names, lower and upper bounds, and the CSR row starts, columns and values."""
         row = np.concatenate(self.rows) if self.rows else np.zeros(0, np.int64)
@@ -86,6 +95,12 @@ class Rows:
         lower = np.concatenate(self.lower) if self.lower else np.zeros(0)
         upper = np.concatenate(self.upper) if self.upper else np.zeros(0)
         return self.names, lower, upper, start, col[order], val[order]
+
+
+def fewest_holding(caps: Vector, total: float) -> int | None:
+    """How many of the largest ``caps`` it takes to hold ``total``; None if all cannot."""
+    fits = np.cumsum(np.sort(caps)[::-1]) >= total * (1 - 1e-9)
+    return int(np.argmax(fits)) + 1 if fits.any() else None
 
 
 def stack(*parts: Entries) -> Entries:
