@@ -2,7 +2,9 @@
 
 It owns the :class:`~mergeopt.engine.instance.Instance` and every check on it
 (:mod:`~mergeopt.engine.instance`), the numbered formulation and its arrays
-(:mod:`~mergeopt.engine.formulation`), the elastic model that explains an infeasible
+(:mod:`~mergeopt.engine.formulation`, its rows gathered by :mod:`~mergeopt.engine.rows`),
+the two-level plans of networks grouped into federations
+(:mod:`~mergeopt.engine.federation`), the elastic model that explains an infeasible
 instance (:mod:`~mergeopt.engine.elastic`), the solvers (:mod:`~mergeopt.engine.solvers`:
 HiGHS through highspy, PuLP for CBC and LP/MPS files), the strategies that find and prove
 groupings (:mod:`~mergeopt.engine.strategies`), the outcome of a solve
