@@ -109,8 +109,9 @@ def _peak_mb() -> float:
 
 def _run_case(case: str, work: Path) -> dict[str, Any]:
     from mergeopt.inputs.roads.cache import load_network
-    from mergeopt.inputs.roads.network import SpeedProfile, drive_minutes, route
     from mergeopt.inputs.roads.readers import read_roads
+    from mergeopt.inputs.roads.routing import drive_minutes, route
+    from mergeopt.inputs.roads.speeds import SpeedProfile
 
     profile = SpeedProfile()
     if case == "rutland":

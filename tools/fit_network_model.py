@@ -8,7 +8,7 @@ data/travel (``mergeopt.inputs.roads.fit.fit_trip_allowance``: directly where th
 covers a calibration area, else through the fitted straight line), and prints the evidence as
 markdown: the fit, the two models side by side by distance, and a practice table. Its
 output for the Rutland extract is pasted into docs/travel_model.md (a test checks that
-the two agree), and ``mergeopt.inputs.roads.network.TRIP_MINUTES`` holds the rounded fit.
+the two agree), and ``mergeopt.inputs.roads.speeds.TRIP_MINUTES`` holds the rounded fit.
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ import numpy as np
 import pandas as pd
 
 from mergeopt.inputs.roads.fit import SETTLEMENT_CLASSES, AllowanceFit, fit_trip_allowance
-from mergeopt.inputs.roads.network import TRIP_MINUTES, RoadNetwork, SpeedProfile, drive_minutes
+from mergeopt.inputs.roads.network import RoadNetwork
 from mergeopt.inputs.roads.readers import read_roads
+from mergeopt.inputs.roads.routing import drive_minutes
+from mergeopt.inputs.roads.speeds import TRIP_MINUTES, SpeedProfile
 from mergeopt.inputs.travel import ROAD_MODEL, straight_line_km
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,7 +96,7 @@ def _summary(path: Path, network: RoadNetwork, fits: list[AllowanceFit], allowan
         f"- Allowance by seed ({', '.join(map(str, SEEDS))}): {per_seed} minutes; "
         f"mean {allowance:.2f}.",
         f"- Rounded: `trip_minutes = {rounded}`; matches "
-        f"`mergeopt.inputs.roads.network.TRIP_MINUTES`: "
+        f"`mergeopt.inputs.roads.speeds.TRIP_MINUTES`: "
         f"{agrees}. (The source's own fixed offset per trip is {SOURCE_OFFSET:.2f}.)",
     ]
     return "\n".join(lines) + "\n"

@@ -284,7 +284,8 @@ def _network_minutes(
 ) -> np.ndarray:
     """Minutes routed on the config's road network; region by region when nested."""
     from mergeopt.inputs.roads.cache import network_minutes
-    from mergeopt.inputs.roads.network import SpeedProfile, search_limit
+    from mergeopt.inputs.roads.routing import search_limit
+    from mergeopt.inputs.roads.speeds import SpeedProfile
 
     assert config.travel.network is not None  # the schema guarantees it
     try:

@@ -19,17 +19,10 @@ from hypothesis import strategies as st
 from mergeopt._errors import InputError, InputWarning
 from mergeopt.inputs.roads.cache import CACHE_ENV, MinuteCache, cache_root, load_network
 from mergeopt.inputs.roads.fit import SETTLEMENT_CLASSES, fit_trip_allowance
-from mergeopt.inputs.roads.network import (
-    ROAD_CLASSES,
-    TRIP_MINUTES,
-    RoadNetwork,
-    SpeedProfile,
-    build_network,
-    drive_minutes,
-    route,
-    search_limit,
-)
+from mergeopt.inputs.roads.network import ROAD_CLASSES, RoadNetwork, build_network
 from mergeopt.inputs.roads.readers import car_direction, parse_maxspeed, read_roads
+from mergeopt.inputs.roads.routing import drive_minutes, route, search_limit
+from mergeopt.inputs.roads.speeds import TRIP_MINUTES, SpeedProfile
 from mergeopt.inputs.travel import ROAD_MODEL
 
 osmium = pytest.importorskip("osmium", reason="the roads extra (pyosmium) is not installed")
@@ -481,7 +474,7 @@ def test_changed_file_is_read_again(tiny, tmp_path):
 
 
 def test_routed_minutes_are_reused_for_smaller_limits(tiny_network, tmp_path, monkeypatch):
-    from mergeopt.inputs.roads import network as roads
+    from mergeopt.inputs.roads import routing as roads
 
     east, north = bng(PRACTICE_KM)
     store = MinuteCache()
@@ -496,7 +489,7 @@ def test_routed_minutes_are_reused_for_smaller_limits(tiny_network, tmp_path, mo
 
 
 def test_routed_minutes_depend_on_profile_coordinates_and_limit(tiny_network, monkeypatch):
-    from mergeopt.inputs.roads import network as roads
+    from mergeopt.inputs.roads import routing as roads
 
     east, north = bng(PRACTICE_KM)
     store = MinuteCache()
@@ -703,7 +696,7 @@ def test_docs_hold_the_current_fit_output(capsys):
     tool = runpy.run_path(str(TOOL), run_name="fit_network_model")
     assert tool["main"](["--network", str(RUTLAND_PBF)]) == 0
     printed = capsys.readouterr().out
-    assert "matches `mergeopt.inputs.roads.network.TRIP_MINUTES`: yes" in printed
+    assert "matches `mergeopt.inputs.roads.speeds.TRIP_MINUTES`: yes" in printed
     doc = DOC.read_text(encoding="utf-8")
     marker = "<!-- fit_network_model output: start -->\n"
     start = doc.index(marker) + len(marker)
@@ -786,7 +779,7 @@ def test_unknown_road_class_names_the_config_key(tmp_path):
 @needs_rutland
 def test_rutland_config_solves_on_the_road_network(monkeypatch):
     from mergeopt import solve
-    from mergeopt.inputs.roads import network as roads
+    from mergeopt.inputs.roads import routing as roads
 
     result = solve(RUTLAND_CONFIG)
     assert result.status == "optimal"
@@ -813,8 +806,8 @@ def test_nested_runs_route_region_by_region(tmp_path, monkeypatch):
 
     from mergeopt.config import load_config
     from mergeopt.inputs.roads import cache as road_cache
-    from mergeopt.inputs.roads import network as roads
     from mergeopt.inputs.roads import readers as road_readers
+    from mergeopt.inputs.roads import routing as roads
     from mergeopt.runs.problem import prepare_problem
 
     table = pd.read_csv(ROOT / "data" / "england" / "practices.csv", dtype=str)

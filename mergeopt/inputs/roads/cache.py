@@ -33,8 +33,10 @@ import numpy as np
 import numpy.typing as npt
 
 from mergeopt._errors import InputWarning
-from mergeopt.inputs.roads.network import RoadNetwork, SpeedProfile, drive_minutes
+from mergeopt.inputs.roads.network import RoadNetwork
 from mergeopt.inputs.roads.readers import READER_VERSION, file_digest, read_roads
+from mergeopt.inputs.roads.routing import drive_minutes
+from mergeopt.inputs.roads.speeds import SpeedProfile
 
 __all__ = ["CACHE_ENV", "MinuteCache", "cache_root", "load_network", "network_minutes"]
 
@@ -103,7 +105,7 @@ def network_minutes(
 ) -> FloatArray:
     """Door-to-door minutes between practices on the road network of ``path``, read and
     routed only where the cache does not hold them already (see
-    :func:`~mergeopt.inputs.roads.network.drive_minutes` for the parameters and the result).
+    :func:`~mergeopt.inputs.roads.routing.drive_minutes` for the parameters and the result).
 
     Raises
     ------
@@ -125,7 +127,7 @@ def network_minutes(
 
 class MinuteCache:
     """Blocks of routed minutes in ``<root>/roads``
-    (a :class:`~mergeopt.inputs.roads.network.MinuteStore`).
+    (a :class:`~mergeopt.inputs.roads.routing.MinuteStore`).
 
     Parameters
     ----------

@@ -1,7 +1,7 @@
 """Fit the road network's start/finish allowance to the shipped real drive times.
 
 The network model's one free constant is the allowance every trip costs on top of the
-drive (:attr:`~mergeopt.inputs.roads.network.SpeedProfile.trip_minutes`). The real drive times
+drive (:attr:`~mergeopt.inputs.roads.speeds.SpeedProfile.trip_minutes`). The real drive times
 (``data/travel``: LSOA centroid -> hospital, Hull + East Riding and Somerset) fix it in
 one of two ways, and :func:`fit_trip_allowance` says which it used:
 
@@ -33,7 +33,9 @@ import pandas as pd
 
 from mergeopt._errors import InputError
 from mergeopt.inputs.calibration import CALIBRATION_AREAS, calibration_trips
-from mergeopt.inputs.roads.network import ROAD_CLASSES, RoadNetwork, SpeedProfile, route, snap
+from mergeopt.inputs.roads.network import ROAD_CLASSES, RoadNetwork
+from mergeopt.inputs.roads.routing import route, snap
+from mergeopt.inputs.roads.speeds import SpeedProfile
 from mergeopt.inputs.travel import ROAD_MODEL
 
 __all__ = ["SETTLEMENT_CLASSES", "AllowanceFit", "fit_trip_allowance"]
