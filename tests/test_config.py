@@ -15,24 +15,10 @@ from hypothesis import strategies as st
 from mergeopt._errors import InputError
 from mergeopt.config import Config, load_config
 from mergeopt.inputs.practices import read_practices
+from tests.builders import write_config
 from tests.hostile import GOOD_ROW, HEADER, TALLY, check_table
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-PRACTICES = """practice_code,practice_name,list_size,easting,northing,pcn_code,hub_eligibility
-A1,Alpha,12000,510000,430000,N1,may
-A2,Beta,9000,511000,430500,N1,may
-A3,Gamma,15000,512000,429000,N2,must
-A4,Delta,7000,509000,431000,N2,never
-"""
-
-
-def write_config(folder: Path, text: str, practices: str = PRACTICES) -> Path:
-    (folder / "practices.csv").write_text(practices)
-    path = folder / "config.yaml"
-    path.write_text("name: t\ninputs:\n  practices: practices.csv\n" + text)
-    return path
 
 
 def test_paths_resolve_relative_to_the_config(tmp_path, monkeypatch):

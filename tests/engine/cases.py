@@ -16,11 +16,17 @@ FAST = SolveOptions(time_limit=30)
 def line_instance(positions: list[float], sizes: list[float], **changes: object) -> Instance:
     """Practices on a line; travel cost is the distance between them."""
     pos = np.asarray(positions, dtype=float)
-    n = len(pos)
+    return cost_instance(np.abs(pos[:, None] - pos[None, :]), sizes, **changes)
+
+
+def cost_instance(cost: np.ndarray, sizes: list[float], **changes: object) -> Instance:
+    """Practices with these travel costs (n x n) and list sizes; every practice may join
+    every hub and host a group, no list-size bound, unless ``changes`` say otherwise."""
+    n = len(sizes)
     fields: dict[str, object] = {
         "codes": tuple(f"P{k}" for k in range(n)),
         "size": np.asarray(sizes, dtype=float),
-        "cost": np.abs(pos[:, None] - pos[None, :]),
+        "cost": cost,
         "allowed": np.ones((n, n), dtype=bool),
         "min_size": 0.0,
         "max_size": np.full(n, np.inf),

@@ -20,27 +20,13 @@ from mergeopt.engine.federation import (
     solve_sequential,
 )
 from mergeopt.engine.instance import Instance
-from mergeopt.engine.options import SolveOptions
-
-FAST = SolveOptions(time_limit=30)
+from tests.engine.cases import FAST, cost_instance
 
 
 def instance(xy: np.ndarray, sizes: list[float], **changes: object) -> Instance:
     """Practices at points; travel cost is the straight-line distance."""
-    n = len(sizes)
     cost = np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1))
-    fields: dict[str, object] = {
-        "codes": tuple(f"P{k}" for k in range(n)),
-        "size": np.asarray(sizes, dtype=float),
-        "cost": cost,
-        "allowed": np.ones((n, n), dtype=bool),
-        "min_size": 0.0,
-        "max_size": np.full(n, np.inf),
-        "can_hub": np.ones(n, dtype=bool),
-        "must_hub": np.zeros(n, dtype=bool),
-    }
-    fields.update(changes)
-    return Instance(**fields)  # type: ignore[arg-type]
+    return cost_instance(cost, sizes, **changes)
 
 
 def rules(n: int, **changes: object) -> FederationRules:

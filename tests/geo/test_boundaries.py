@@ -15,24 +15,16 @@ import shapely
 import shapely.geometry
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from shapely.geometry import Polygon, box
+from shapely.geometry import Polygon
 
 from mergeopt._errors import InputError
 from mergeopt.config import Geography
 from mergeopt.geo.boundaries import study_area
 from mergeopt.geo.catchments import practice_catchments
+from tests.builders import square
 from tests.hostile import TALLY
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def square(tmp_path: Path, geometry=None, crs="EPSG:27700", name="area.geojson") -> Path:
-    """A 10 km square study area (or the given geometry) saved as GeoJSON."""
-    shape = box(500_000, 400_000, 510_000, 410_000) if geometry is None else geometry
-    frame = gpd.GeoDataFrame({"code": ["A"]}, geometry=[shape], crs=crs)
-    path = tmp_path / name
-    frame.to_file(path)
-    return path
 
 
 def test_boundary_that_does_not_cover_the_practices(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
@@ -16,17 +15,9 @@ from mergeopt.config import Geography, load_config
 from mergeopt.geo.adjacency import adjacency
 from mergeopt.geo.catchments import group_catchments, practice_catchments
 from mergeopt.runs.problem import prepare_problem
+from tests.builders import square
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def square(tmp_path: Path, geometry=None, crs="EPSG:27700", name="area.geojson") -> Path:
-    """A 10 km square study area (or the given geometry) saved as GeoJSON."""
-    shape = box(500_000, 400_000, 510_000, 410_000) if geometry is None else geometry
-    frame = gpd.GeoDataFrame({"code": ["A"]}, geometry=[shape], crs=crs)
-    path = tmp_path / name
-    frame.to_file(path)
-    return path
 
 
 def test_four_practices_split_a_square_into_quadrants(tmp_path):
