@@ -3,7 +3,8 @@ tallies printed at the end of a run, and the Hull run the map tests read.
 
 The root on ``sys.path`` lets tests import the ``benchmarks/`` folder (not an installed
 package) as ``from benchmarks import instances``, and shared test helpers: the engine
-tests' instance builders (``from tests.engine.cases import ...``), the independent
+tests' instance builders (``from tests.engine.cases import ...``), the small tables and
+study areas several modules write (``from tests.builders import ...``), the independent
 reference model (``from tests.reference import ...``) and the hostile inputs of the
 reliability tests (``from tests.hostile import ...``, whose tally is printed).
 ``--slow`` runs the property tests against the reference (``tests/test_reference_model.py``)
