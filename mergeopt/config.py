@@ -74,6 +74,8 @@ class Columns(_Strict):
     easting: str = "easting"
     northing: str = "northing"
     current_group: str | None = "pcn_code"
+    #: the current network's name, shown on maps beside its code (optional)
+    current_group_name: str | None = "pcn_name"
     capacity: str = "premises_capacity"
     floor_area: str = "floor_area_m2"
     hub_eligibility: str = "hub_eligibility"

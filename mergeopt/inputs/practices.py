@@ -13,6 +13,7 @@ name               str       practice name
 list_size          int64     registered patients, > 0
 easting, northing  float64   site in British National Grid (EPSG:27700), metres
 current_group      object    current network/group code, or None (``U``: unallocated)
+current_name       object    current network's name (e.g. the ePCN name), or None
 region             object    nesting region (``rules.nest_by``), or None when not nested
 capacity           float64   patients the premises can serve as a hub; NaN: no limit
 hub_eligibility    str       ``must``, ``may`` or ``never``
@@ -131,6 +132,7 @@ def read_practices(config: Config) -> pd.DataFrame:
     easting, northing = _location(raw, config, problems)
     table["easting"], table["northing"] = easting, northing
     table["current_group"] = _optional_text(raw, spec.columns.current_group)
+    table["current_name"] = _optional_text(raw, spec.columns.current_group_name)
     table["region"] = _region(raw, config.rules.nest_by, problems)
     table["capacity"] = _capacity(raw, config, problems)
     table["hub_eligibility"] = _eligibility(raw, spec.columns.hub_eligibility, problems)

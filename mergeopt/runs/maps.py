@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -15,24 +15,26 @@ from mergeopt.runs.results import RunResult
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
+    from plotly.graph_objects import Figure as PlotlyFigure
 
 
 def result_layers(result: RunResult) -> MapLayers:
     """The geography of a result's grouping, ready to draw or save (with the road
     network's credit line when travel was routed on one)."""
     travel = result.config.travel
-    credit = None
+    credits: list[str] = []
     if travel.model == "network" and travel.network is not None:
         from mergeopt.inputs.roads.readers import attribution
 
-        credit = attribution(travel.network)
+        credits.append(attribution(travel.network))
     return map_layers(
         result.assignments,
         result.config.geography,
         name=result.config.name,
         unit=travel.unit,
         grouping=result.grouping,
-        attribution=credit,
+        attribution=credits,
+        network_names=network_names(result),
     )
 
 
@@ -50,16 +52,25 @@ def group_areas(result: RunResult) -> pd.DataFrame:
     return pd.DataFrame(groups[["area_km2", "pieces"]])
 
 
-def explore(result: RunResult) -> Any:
-    """The interactive map, to show inline in a notebook (works with no internet).
+def network_names(result: RunResult) -> dict[str, str]:
+    """The current networks' names by code, from the practices table (e.g. ``pcn_name``)."""
+    practices = result.problem.practices
+    if "current_name" not in practices.columns:
+        return {}
+    known = practices.dropna(subset=["current_group", "current_name"])
+    codes, names = known["current_group"].astype(str), known["current_name"].astype(str)
+    return dict(zip(codes, names, strict=True))
 
-    Returns an ``IPython.display.HTML`` object holding the map with plotly's JavaScript
-    embedded, so nothing is fetched when the notebook is opened.
+
+def explore(result: RunResult, *, basemap: bool = True) -> PlotlyFigure:
+    """The interactive map as a plotly figure, shown inline in a notebook (and open to
+    adjust: ``fig.update_layout(height=600)``).
+
+    With ``basemap`` (the default) it is drawn on OpenStreetMap tiles, which the notebook
+    fetches when it shows the map; ``basemap=False`` draws the study area's outline and
+    place names instead, and fetches nothing.
     """
-    from IPython.display import HTML
-
-    figure = interactive_map(result_layers(result))
-    return HTML(figure.to_html(include_plotlyjs=True, full_html=False))  # type: ignore[no-untyped-call]
+    return interactive_map(result_layers(result), basemap=basemap)
 
 
 def plot(result: RunResult, *, ax: Axes | None = None) -> tuple[Figure, Axes]:

@@ -31,6 +31,7 @@ from mergeopt.config import Config, config_hash
 from mergeopt.engine.outcome import Outcome
 from mergeopt.geo.maps.files import write_maps
 from mergeopt.geo.maps.layers import MapLayers
+from mergeopt.geo.maps.web import PLOTLY_JS
 from mergeopt.inputs.hashes import input_hashes
 from mergeopt.runs.federations import plan_of
 from mergeopt.runs.folders import (
@@ -120,6 +121,7 @@ def write_run(
     force: bool = False,
     maps: bool | None = None,
     extra: Sequence[Writer] = (),
+    shared_plotly: bool = False,
 ) -> Path:
     """Write a complete run directory at ``out``, atomically; return its path: what
     ``mergeopt run`` writes.
@@ -128,6 +130,8 @@ def write_run(
     default, the config's ``maps``), the maps too (groups.gpkg, map.png, map.html,
     map_compare.png). ``extra`` writers add files to the staging folder before the
     directory is renamed into place.
+    With ``shared_plotly`` (a sweep's scenarios) map.html loads the plotly.js of the
+    folder above instead of its own copy.
     """
     draw = result.config.maps if maps is None else maps
 
@@ -138,7 +142,7 @@ def write_run(
         if result.federations is not None:
             write_csv(result.federations.table, staging / "federations.csv")
         if layers is not None:
-            write_maps(layers, staging)
+            write_maps(layers, staging, shared_plotly=shared_plotly)
         for writer in extra:
             writer(staging)
         write_json(staging / RECORD, run_record(result) | {"files": _listing(staging)})
@@ -183,7 +187,8 @@ def redraw(result: RunResult, folder: Path) -> Path:
         try:
             layers = result_layers(result)
             write_csv(_groups(result, layers), staging / "groups.csv")
-            write_maps(layers, staging)
+            shared = (folder / "scenario.json").exists() and (folder.parent / PLOTLY_JS).exists()
+            write_maps(layers, staging, shared_plotly=shared)
             drawn = sorted(item.name for item in staging.iterdir())
             _list_files(folder, drawn)
             for name in drawn:

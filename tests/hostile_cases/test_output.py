@@ -138,12 +138,10 @@ def _number(cell: str) -> bool:
 
 
 def _figure_json(page: str) -> str:
-    """The figure's data and layout as plotly embeds them in the page."""
-    start = page.rindex("Plotly.newPlot(")  # the last: the first is in plotly.js
-    data_start = page.index("[", start)
-    decoder = json.JSONDecoder()
-    data, _ = decoder.raw_decode(page, data_start)
-    return json.dumps({"data": data})
+    """The data of the page's figures (with and without the basemap), as one list."""
+    start = page.index("var figures = ") + len("var figures = ")
+    figures, _ = json.JSONDecoder().raw_decode(page, start)
+    return json.dumps({"data": [trace for key in figures for trace in figures[key]["data"]]})
 
 
 def _texts(trace: dict[str, object]) -> list[str]:

@@ -1001,5 +1001,5 @@ def test_static_map_credit_only_where_given():
         texts.append([t.get_text() for t in ax.texts])
         close(fig)
     assert not any("OpenStreetMap" in t for t in texts[0])
-    assert "Road network © OpenStreetMap contributors (ODbL)" in texts[1]
+    assert any("Road network © OpenStreetMap contributors (ODbL)" in t for t in texts[1])
     assert isinstance(layers.practices, gpd.GeoDataFrame)

@@ -6,7 +6,8 @@ Built from plain tables: the assignments table of a run (one row per practice, a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import geopandas as gpd
 import pandas as pd
@@ -16,6 +17,14 @@ from mergeopt.config import Geography
 from mergeopt.geo.catchments import Catchments, group_catchments, practice_catchments
 from mergeopt.geo.crs import BNG
 
+#: The credit the NHS Digital, ONS and OS data behind every map require (OGL v3.0).
+DATA_CREDIT = (
+    "Contains public sector information licensed under the Open Government Licence v3.0; "
+    "contains OS data © Crown copyright and database right; source: ONS, NHS England"
+)
+#: Columns of :attr:`MapLayers.places`.
+PLACE_COLUMNS = ["name", "easting", "northing"]
+
 
 @dataclass(frozen=True)
 class MapLayers:
@@ -24,13 +33,17 @@ class MapLayers:
     ``practices`` (index code: name, list_size, group, hub, travel, current_group, is_hub,
     point geometry), ``hubs`` (the hub practices), ``groups`` (group catchments with
     list_size, practices, area_km2, pieces), ``current`` (current networks' catchments,
-    or None), ``lines`` (hub-practice lines), ``catchments`` (per practice).
+    or None; with each network's ``name`` where known), ``lines`` (hub-practice lines),
+    ``catchments`` (per practice).
     ``federations`` (a two-level plan's federations, drawn as outlines over the groups'
     fills: index federation, with hub, hub_name, networks, practices, list_size,
     area_km2, pieces; None for one level); ``practices`` then has federation and
     federation_hub too.
-    ``attribution`` is the credit the data behind the map require, if any (e.g. a road
-    network's licence), shown on every map.
+    ``attribution`` is the credit lines the data behind the map require, shown on every
+    map: the NHS, ONS and OS data's always, and any a run adds (e.g. a road network's
+    licence; a web map on OpenStreetMap tiles adds theirs).
+    ``places`` are place names to orient by (name, easting, northing) when no basemap is
+    drawn.
     """
 
     practices: gpd.GeoDataFrame
@@ -41,8 +54,14 @@ class MapLayers:
     catchments: Catchments
     title: str
     unit: str
-    attribution: str | None = None
+    attribution: tuple[str, ...] = (DATA_CREDIT,)
+    places: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=PLACE_COLUMNS))
     federations: gpd.GeoDataFrame | None = None
+
+    @property
+    def credit_line(self) -> str:
+        """Every credit line, as one line."""
+        return "; ".join(self.attribution)
 
 
 def map_layers(
@@ -52,7 +71,8 @@ def map_layers(
     name: str,
     unit: str,
     grouping: str | None = None,
-    attribution: str | None = None,
+    attribution: str | Sequence[str] | None = None,
+    network_names: Mapping[str, str] | None = None,
 ) -> MapLayers:
     """Build every layer of a grouping's maps.
 
@@ -70,7 +90,11 @@ def map_layers(
         The column an existing grouping came from (``evaluate``), or None for a proposal:
         then the practices' current networks are a layer too.
     attribution
-        A credit line the maps must carry (e.g. "© OpenStreetMap contributors").
+        Credit lines the maps must carry besides the data's own (e.g. "© OpenStreetMap
+        contributors").
+    network_names
+        The current networks' names by code (e.g. from the ePCN table), for legends and
+        hover text; a network without one is shown by its code.
     """
     table = assignments
     codes = table["practice_code"].astype(str).tolist()
@@ -112,6 +136,11 @@ def map_layers(
             .groupby("cg")
             .agg(list_size=("list_size", "sum"), practices=("name", "size"))
         )
+        names = dict(network_names or {})
+        current["name"] = [
+            names.get(str(code), "") if not str(code).startswith("none:") else ""
+            for code in current.index
+        ]
     hub_points = practices.loc[practices["hub"], "geometry"].to_numpy()
     lines = gpd.GeoDataFrame(
         {
@@ -138,7 +167,8 @@ def map_layers(
         catchments=catchments,
         title=title,
         unit=unit,
-        attribution=attribution,
+        attribution=(DATA_CREDIT, *_lines(attribution)),
+        places=place_names(geography, catchments),
         federations=federations,
     )
 
@@ -161,3 +191,32 @@ def federation_areas(
     names = practices["name"].reindex(figures["hub"]).fillna("").to_numpy()
     figures["hub_name"] = names
     return areas.join(figures)
+
+
+def _lines(credit: str | Sequence[str] | None) -> tuple[str, ...]:
+    if credit is None:
+        return ()
+    return (credit,) if isinstance(credit, str) else tuple(credit)
+
+
+def place_names(geography: Geography, catchments: Catchments) -> pd.DataFrame:
+    """Places to orient by on a map with no basemap: each local authority of the area's
+    LSOAs (their names, less the LSOA number), at the middle of its part of the area.
+
+    Empty when the config names no LSOA file (``geography.lsoa``).
+    """
+    if geography.lsoa is None:
+        return pd.DataFrame(columns=PLACE_COLUMNS)
+    import pyogrio
+
+    lsoas = pyogrio.read_dataframe(geography.lsoa).to_crs(BNG)
+    column = next((c for c in lsoas.columns if str(c).lower().endswith("_name")), None)
+    if column is None:
+        return pd.DataFrame(columns=PLACE_COLUMNS)
+    inside = lsoas[lsoas.intersects(catchments.area)]
+    town = inside[column].astype(str).str.replace(r"\s+\d+[A-Z]?$", "", regex=True)
+    rows = []
+    for name, part in inside.groupby(town.to_numpy()):
+        spot = shapely.unary_union(part.geometry.to_numpy()).point_on_surface()
+        rows.append({"name": str(name), "easting": spot.x, "northing": spot.y})
+    return pd.DataFrame(rows, columns=PLACE_COLUMNS)

@@ -9,7 +9,7 @@ import numpy as np
 
 from mergeopt.geo.crs import BNG
 from mergeopt.geo.maps.layers import MapLayers
-from mergeopt.geo.maps.style import A4_LANDSCAPE, group_colours
+from mergeopt.geo.maps.style import A4_LANDSCAPE, current_colours, group_colours
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -52,19 +52,11 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
         layers.hubs.geometry.x, layers.hubs.geometry.y, marker="*", s=260,
         c="gold", edgecolors="black", linewidths=0.8, zorder=4,
     )  # fmt: skip
-    hubs = layers.hubs
-    for (_, hub), lift in zip(hubs.iterrows(), _label_lifts(hubs), strict=True):
-        ax.annotate(
-            _plain(hub["group"]), (hub.geometry.x, hub.geometry.y),
-            xytext=(6, 5 - 16 * lift), textcoords="offset points", fontsize=8,
-            fontweight="bold", zorder=5,
-            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
-        )  # fmt: skip
+    _hub_labels(ax, layers.hubs)
     handles: list[Any] = [
         matplotlib.patches.Patch(
             color=colours[str(g)],
-            label=_plain(f"{g} {str(r['hub_name']).title()[:26]}")
-            + f": {int(r['list_size']):,} patients, "
+            label=f"{_title(r['hub_name'])} ({_plain(g)}): {int(r['list_size']):,} patients, "
             f"{_plural(int(r['practices']), 'practice')}",
         )
         for g, r in layers.groups.iterrows()
@@ -74,12 +66,15 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
                                  markersize=13, linestyle="", label="hub")
     )  # fmt: skip
     handles += _federation_handles(layers)
-    title = "Groups" if layers.federations is None else "Networks and federations"
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8, title=title)
+    kind = "Proposed groups" if layers.federations is None else "Networks and federations"
+    ax.legend(
+        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
+        title=f"{kind} (hub practice)",
+    )  # fmt: skip
     _scale_bar(ax)
     _north_arrow(ax)
-    _attribution(ax, layers.attribution)
-    ax.set_title(layers.title, fontsize=13)
+    _attribution(fig, layers.attribution, below=ax)
+    ax.set_title(_plain(layers.title), fontsize=13)
     ax.set_aspect("equal")
     ax.set_xticks([])
     ax.set_yticks([])
@@ -101,14 +96,16 @@ def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
 
     if layers.current is None:
         raise ValueError("the practices have no current networks to compare with")
-    fig, axes = plt.subplots(1, 2, figsize=(A4_LANDSCAPE[0], 6.0), layout="constrained")
+    fig, axes = plt.subplots(1, 2, figsize=(A4_LANDSCAPE[0], 7.0), layout="constrained")
+    networks = sum(1 for code in layers.current.index if code != "U" and ":" not in str(code))
     panels = (
-        (axes[0], layers.current, "current_group", f"Today: {len(layers.current)} networks"),
-        (axes[1], layers.groups, "group", f"Proposed: {len(layers.groups)} groups"),
-    )
+        (axes[0], layers.current, "current_group", current_colours(layers),
+         f"Today: {_plural(networks, 'network')}"),
+        (axes[1], layers.groups, "group", group_colours(list(layers.groups.index)),
+         f"Proposed: {_plural(len(layers.groups), 'group')}"),
+    )  # fmt: skip
     area = gpd.GeoSeries([layers.catchments.area], crs=BNG)
-    for ax, areas, column, title in panels:
-        colours = group_colours(list(areas.index))
+    for ax, areas, column, colours, title in panels:
         for label, row in areas.iterrows():
             gpd.GeoSeries([row.geometry]).plot(
                 ax=ax, color=colours[str(label)], alpha=0.55, edgecolor="white", linewidth=1
@@ -116,7 +113,9 @@ def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
         area.boundary.plot(ax=ax, color="#444", linewidth=1)
         if column == "group":
             _federation_outlines(ax, layers)
-        members = layers.practices[column].where(layers.practices[column] != "", "none")
+        members = layers.practices[column].where(
+            layers.practices[column] != "", "none:" + layers.practices.index.to_series()
+        )
         ax.scatter(
             layers.practices.geometry.x, layers.practices.geometry.y,
             s=np.clip(layers.practices["list_size"] / 500, 6, 60),
@@ -128,8 +127,31 @@ def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
         ax.set_axis_off()
         _scale_bar(ax)
         _north_arrow(ax)
-        _attribution(ax, layers.attribution)
-    fig.suptitle(f"{layers.title.split(':')[0]}: today's networks and the proposal")
+    axes[1].scatter(
+        layers.hubs.geometry.x, layers.hubs.geometry.y, marker="*", s=180,
+        c="gold", edgecolors="black", linewidths=0.7, zorder=4,
+    )  # fmt: skip
+    colours = group_colours(list(layers.groups.index))
+    handles: list[Any] = [
+        matplotlib.patches.Patch(
+            color=colours[str(g)], label=f"{_title(r['hub_name'])} ({_plain(g)})"
+        )
+        for g, r in layers.groups.iterrows()
+    ]
+    handles.append(
+        matplotlib.lines.Line2D([], [], marker="*", color="gold", markeredgecolor="black",
+                                 markersize=11, linestyle="", label="hub")
+    )  # fmt: skip
+    fig.legend(
+        handles=handles, loc="outside right upper", fontsize=7.5, title="Proposed groups (hub)",
+        title_fontsize=8,
+    )  # fmt: skip
+    note = (
+        "Today's networks take the colour of the proposed group that takes most of their "
+        "patients (lighter where several do; grey: in no network)."
+    )
+    fig.supxlabel("\n".join([note, *map(_plain, layers.attribution)]), fontsize=6.5, color="#333")
+    fig.suptitle(f"{_plain(layers.title.split(':')[0])}: today's networks and the proposal")
     return fig, axes
 
 
@@ -166,8 +188,8 @@ def _federation_handles(layers: MapLayers) -> list[Any]:
             [],
             color=FEDERATION_COLOUR,
             linewidth=FEDERATION_WIDTH,
-            label=_plain(f"federation {f} {str(r['hub_name']).title()[:20]}")
-            + f": {int(r['list_size']):,} patients, {_plural(int(r['networks']), 'network')}",
+            label=f"federation {_plain(f)} {_title(r['hub_name'])}: "
+            f"{int(r['list_size']):,} patients, {_plural(int(r['networks']), 'network')}",
         )
         for f, r in layers.federations.sort_values("list_size", ascending=False).iterrows()
     ]
@@ -183,27 +205,41 @@ def _plain(text: object) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _attribution(ax: Axes, text: str | None) -> None:
-    """The data's credit line, small, in the map's bottom right corner."""
-    if text:
+def _attribution(fig: Figure, lines: tuple[str, ...], *, below: Any) -> None:
+    """The data's credit lines, small, just under ``below`` (the map or its legend); the
+    page saved with ``bbox_inches="tight"`` grows to take them."""
+    from matplotlib.text import Annotation
+
+    credit = Annotation(
+        "\n".join(map(_plain, lines)), xy=(0, 0), xycoords=below, xytext=(0, -8),
+        textcoords="offset points", ha="left", va="top", fontsize=6.5, color="#333",
+    )  # fmt: skip
+    fig.add_artist(credit)
+
+
+def _hub_labels(ax: Axes, hubs: gpd.GeoDataFrame) -> None:
+    """Each hub's group label beside its star, moved apart where they would overlap
+    (adjustText), with a leader line back to the hub."""
+    from adjustText import adjust_text
+
+    texts = [
         ax.text(
-            0.995, 0.005, text, transform=ax.transAxes, ha="right", va="bottom",
-            fontsize=7, color="#333",
-            bbox={"boxstyle": "square,pad=0.15", "fc": "white", "alpha": 0.7, "lw": 0},
+            hub.geometry.x, hub.geometry.y, _plain(hub["group"]), fontsize=8, fontweight="bold",
+            zorder=5, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.85, "lw": 0},
+        )
+        for _, hub in hubs.iterrows()
+    ]  # fmt: skip
+    if texts:
+        adjust_text(
+            texts, x=hubs.geometry.x.to_numpy(), y=hubs.geometry.y.to_numpy(), ax=ax,
+            arrowprops={"arrowstyle": "-", "color": "#333", "lw": 0.6},
+            expand=(1.3, 1.6), ensure_inside_axes=True,
         )  # fmt: skip
 
 
-def _label_lifts(hubs: gpd.GeoDataFrame) -> list[int]:
-    """How many label rows to drop each hub's label, so hubs at (nearly) one site get
-    their labels stacked instead of printed over each other."""
-    x, y = hubs.geometry.x.to_numpy(), hubs.geometry.y.to_numpy()
-    span = max(float(np.ptp(x)) if len(x) else 0.0, float(np.ptp(y)) if len(y) else 0.0)
-    near = max(span * 0.06, 1.0)
-    lifts: list[int] = []
-    for k in range(len(hubs)):
-        close = [lifts[m] for m in range(k) if np.hypot(x[k] - x[m], y[k] - y[m]) < near]
-        lifts.append(max(close) + 1 if close else 0)
-    return lifts
+def _title(name: object) -> str:
+    """A practice's name in title case, whole (no cut), ``$`` shown as it is."""
+    return _plain(str(name).strip().title())
 
 
 def _plural(count: int, noun: str) -> str:

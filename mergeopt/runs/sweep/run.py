@@ -67,6 +67,7 @@ from mergeopt._csv import write_csv
 from mergeopt._errors import InputError, OutputError
 from mergeopt.config import Config, Sweep, load_config
 from mergeopt.engine.processes import usable_cpus
+from mergeopt.geo.maps.web import write_plotly_js
 from mergeopt.runs.folders import (
     check_destination,
     is_staging,
@@ -243,6 +244,9 @@ def run_sweep(
     folder = Path(out) if out is not None else default_sweep_dir(base.name)
     _open_folder(folder, scenarios, base)
     folder = folder.resolve()
+    if any(scenario.config.maps for scenario in scenarios):
+        with writing(folder, kind="sweep folder"):
+            write_plotly_js(folder)  # once, for every scenario's map.html
     varied = tuple(scenarios[0].values)
     title = f"{base.name}: {len(scenarios)} scenarios"
     sweep_id = uuid.uuid4().hex

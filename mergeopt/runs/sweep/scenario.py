@@ -84,7 +84,7 @@ def _solve_and_write(task: Mapping[str, Any]) -> Row:
             extra=[stamp],
         )
     else:
-        write_run(result, folder, force=True, maps=config.maps, extra=[stamp])
+        write_run(result, folder, force=True, maps=config.maps, extra=[stamp], shared_plotly=True)
     record = read_record(folder)
     if record is None:  # pragma: no cover - just written
         raise RuntimeError(f"{folder}: run.json missing after writing")

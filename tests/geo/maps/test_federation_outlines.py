@@ -101,7 +101,7 @@ def test_the_web_map_draws_outlines_over_the_proposed_groups(layers: MapLayers):
         # the outlines go with the proposed groups, not with today's networks
         assert ("federation A0" in shown) == (button.label == "Proposed groups")
     hover = next(t for t in fig.data if t.name == "practices").text
-    assert all("federation " in line for line in hover)
+    assert all("<br>federation: " in line for line in hover)
 
 
 def test_the_geopackage_has_a_federations_layer(layers: MapLayers, tmp_path: Path):
@@ -113,3 +113,12 @@ def test_the_geopackage_has_a_federations_layer(layers: MapLayers, tmp_path: Pat
     assert {"federation", "hub", "hub_name", "networks", "list_size"} <= set(feds.columns)
     practices = pyogrio.read_dataframe(path, layer="practices")
     assert {"federation", "federation_hub"} <= set(practices.columns)
+
+
+def test_the_offline_web_map_outlines_the_federations_too(layers: MapLayers):
+    """map.html falls back to the plain figure offline: it keeps the outlines."""
+    fig = interactive_map(layers, basemap=False)
+    outlines = [t for t in fig.data if str(t.name).startswith("federation ")]
+    assert len(outlines) == 3 and all(t.type == "scatter" and t.mode == "lines" for t in outlines)
+    proposed = fig.layout.updatemenus[0].buttons[0]
+    assert proposed.args[1]["legend.title.text"] == "Networks and federations"
