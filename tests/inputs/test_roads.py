@@ -998,7 +998,8 @@ def test_static_map_credit_only_where_given():
     for credit in (None, "Road network © OpenStreetMap contributors (ODbL)"):
         layers = map_layers(assignments, Geography(), name="t", unit="minutes", attribution=credit)
         fig, ax = static_map(layers)
-        texts.append([t.get_text() for t in ax.texts])
+        shown = [*ax.texts, *(a for a in fig.artists if hasattr(a, "get_text"))]
+        texts.append([t.get_text() for t in shown])
         close(fig)
     assert not any("OpenStreetMap" in t for t in texts[0])
     assert any("Road network © OpenStreetMap contributors (ODbL)" in t for t in texts[1])
