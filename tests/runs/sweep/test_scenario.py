@@ -56,3 +56,25 @@ def test_failed_scenario_is_reported_does_not_stop_the_others_and_is_retried(tmp
     assert code == 1
     assert "0 solved now, 1 already finished (not solved again), 1 failed" in stdout
     assert run_stamps(out) == stamps
+
+
+def test_a_sweep_ships_plotly_once_for_every_scenario_map(tmp_path):
+    from mergeopt.geo.maps.web import PLOTLY_JS
+    from mergeopt.runs.rundir import load_run, redraw
+    from mergeopt.runs.sweep.run import run_sweep
+    from tests.runs.sweep.helpers import hull_config
+
+    config = hull_config(tmp_path, maps=True)
+    sweep = run_sweep(
+        config, out=tmp_path / "sweep", vary={"groups.min_list_size": [28000, 30000]},
+        progress=False, workers=1,
+    )  # fmt: skip
+    folders = list(sweep.folders.values())
+    assert len(folders) == 2
+    assert (sweep.folder / PLOTLY_JS).stat().st_size > 1_000_000
+    for folder in folders:
+        page = (folder / "map.html").read_text()
+        assert f'<script src="../{PLOTLY_JS}"></script>' in page
+        assert not (folder / PLOTLY_JS).exists() and len(page) < 1_000_000
+    redraw(load_run(folders[0]), folders[0])  # mergeopt map on a scenario keeps sharing it
+    assert not (folders[0] / PLOTLY_JS).exists()
