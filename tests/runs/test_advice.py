@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 import mergeopt
 from mergeopt.config import load_config
 from mergeopt.inputs.practices import read_practices
-from mergeopt.runs.advice import Advice, _smallest_index, advise
+from mergeopt.runs.advice import Advice, advise
+from mergeopt.runs.advice.search import smallest_index
 
 #: Sites in British National Grid metres, around a point in Yorkshire.
 E0, N0 = 450_000, 450_000
@@ -275,7 +276,7 @@ class _Fake:
 def test_gallop_then_bisect_finds_the_first_that_works(count: int, data: st.DataObject) -> None:
     first = data.draw(st.integers(0, count))  # count: none works
     fake = _Fake(first)
-    found = _smallest_index(fake, count, lambda k: (k,))  # type: ignore[arg-type]
+    found = smallest_index(fake, count, lambda k: (k,))  # type: ignore[arg-type]
     if first == count:
         assert found is None
     else:
