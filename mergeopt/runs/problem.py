@@ -17,7 +17,7 @@ import pandas as pd
 from mergeopt._errors import InputError
 from mergeopt.config import Config
 from mergeopt.engine.federation import FederationRules
-from mergeopt.engine.instance import Instance
+from mergeopt.engine.instance import Instance, arc_mask
 from mergeopt.inputs.matrix import read_travel_matrix
 from mergeopt.inputs.practices import UNALLOCATED
 from mergeopt.inputs.travel import road_minutes, straight_line_km
@@ -137,8 +137,7 @@ def build_problem(config: Config, practices: pd.DataFrame, *, part: bool = False
     remote = where.mask(groups.remote_practices, "groups.remote")
     if groups.remote == "alone":
         usable = can_hub & (max_size >= size) & (max_size >= groups.min_list_size)
-        reach = allowed & np.isfinite(cost) & usable[None, :]
-        np.fill_diagonal(reach, usable)
+        reach = arc_mask(allowed, cost, usable)
         lone = oversize if groups.oversize == "alone" else np.zeros_like(oversize)
         remote = unreachable(size, reach, float(groups.min_list_size), alone=lone)
     if remote.any():

@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mergeopt.engine.instance import Instance, Vector, count_range
+from mergeopt.engine.instance import Instance, Vector, arc_mask, count_range
 from mergeopt.engine.strategies import heuristics
 
 #: A region with more arcs than this is solved as this module says.
@@ -115,9 +115,7 @@ def dense_costs(inst: Instance, usable: Vector) -> Vector:
         coef = travel_w * per[:, None] * inst.cost
     if moved_w:
         coef = coef + moved_w * inst.size[:, None] * inst.moved()
-    arc = inst.allowed & np.isfinite(inst.cost) & usable[None, :]
-    np.fill_diagonal(arc, usable)
-    coef[~arc] = np.inf
+    coef[~arc_mask(inst.allowed, inst.cost, usable)] = np.inf
     return np.asarray(coef, dtype=float)
 
 

@@ -215,9 +215,7 @@ def _explain_region(search: Search, region: str | None, name: str | None) -> Reg
             continue
         searched.append(rule)
         found += family.search(search)
-    ranked = sorted(
-        found, key=lambda a: (a.degenerate is not None, a.distance, a.plan.mean_travel)
-    )
+    ranked = sorted(found, key=_rank)
     combined = ranked[0] if ranked and ranked[0].degenerate is None else None
     if combined is None and search.time_left() > MIN_SECONDS:
         combined = smallest_set(search)

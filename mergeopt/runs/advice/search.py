@@ -15,7 +15,7 @@ import pandas as pd
 from mergeopt._errors import InputError
 from mergeopt.config import Config
 from mergeopt.engine.errors import SolverError as EngineSolverError
-from mergeopt.engine.instance import broken_rules
+from mergeopt.engine.instance import arc_mask, broken_rules
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies.heuristics import construct
@@ -223,9 +223,7 @@ def isolated(problem: Problem) -> np.ndarray:
     (:func:`~mergeopt.runs.problem.unreachable` on the problem's arcs), besides those a
     rule already puts alone."""
     inst = problem.instance
-    usable = inst.hubs_usable()
-    reach = inst.allowed & np.isfinite(inst.cost) & usable[None, :]
-    np.fill_diagonal(reach, usable)
+    reach = arc_mask(inst.allowed, inst.cost, inst.hubs_usable())
     return unreachable(inst.size, reach, inst.min_size, alone=_alone_by_rule(problem))
 
 
