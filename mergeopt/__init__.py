@@ -13,6 +13,7 @@ The public API, for notebooks and scripts (the ``mergeopt`` command uses the sam
 9
 """
 
+import logging
 from importlib.metadata import version
 
 from mergeopt._errors import InfeasibleError, InputError, MergeoptError, NoSolutionError
@@ -26,6 +27,10 @@ from mergeopt.runs.rundir import load_run, write_run
 from mergeopt.runs.sweep.run import SweepResult, load_sweep, run_sweep
 
 __version__ = version("mergeopt")
+
+# Messages go through the ``mergeopt`` logger hierarchy, shown only where the caller
+# asks (a notebook's or a worker's own logging set-up; the command line shows them)
+logging.getLogger("mergeopt").addHandler(logging.NullHandler())
 
 __all__ = [
     "Config",

@@ -9,10 +9,14 @@ solver itself failed; 130 interrupted.
 
 from __future__ import annotations
 
+import dataclasses
+import logging
 import re
 import sys
+import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -20,6 +24,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 import yaml
 from rich.console import Console
+from rich.logging import RichHandler
 from rich.markup import escape
 from rich.table import Table
 from typer.core import TyperGroup
@@ -28,6 +33,7 @@ from mergeopt import examples
 from mergeopt._errors import InputError, InputWarning, MergeoptError
 from mergeopt._report import save_report, summary, where
 from mergeopt.config import Config, config_key_problem, load_config, yaml_value
+from mergeopt.engine.options import Progress
 from mergeopt.inputs.nhs.assembly import prepare as prepare_table
 from mergeopt.inputs.nhs.assembly import write_prepared
 from mergeopt.runs.advice import BUDGET_SECONDS
@@ -178,9 +184,17 @@ def main(
         bool,
         typer.Option("--debug", help="On a failure mergeopt did not foresee, show the traceback."),
     ] = False,
+    quiet: Annotated[
+        bool,
+        typer.Option("--quiet", "-q", help="Only results and errors: no progress, no messages."),
+    ] = False,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Every message, with the details.")
+    ] = False,
 ) -> None:
     """Group GP practices into networks, federations or merged practices, optimally."""
     _DEBUG["on"] = debug
+    _show_messages(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
 
 
 @app.command()
@@ -192,6 +206,63 @@ def schema() -> None:
     from mergeopt.schema import config_schema
 
     typer.echo(json.dumps(config_schema(), indent=2, ensure_ascii=False))
+
+
+#: The handler showing the ``mergeopt`` logger's messages on standard error.
+_HANDLER = RichHandler(
+    console=err_console, show_time=False, show_path=False, show_level=False, markup=False
+)
+
+
+def _show_messages(level: int) -> None:
+    """Show the ``mergeopt`` logger's messages from ``level`` up on standard error."""
+    logger = logging.getLogger("mergeopt")
+    if _HANDLER not in logger.handlers:
+        logger.addHandler(_HANDLER)
+    logger.setLevel(level)
+    _HANDLER.setLevel(level)
+
+
+def progress_line(name: str, progress: Progress, unit: str) -> str:
+    """The live line of a solve: elapsed time, best objective (in ``unit``), bound and gap.
+
+    >>> progress_line("hull_pcn", Progress(12.4, 991206.1, 980112.0, 0.0112), "patient-minutes")
+    'solving hull_pcn: 12 s; best 991,206 patient-minutes; bound 980,112; gap 1.12%'
+    >>> progress_line("hull_pcn", Progress(3.0, None, None, None), "patient-minutes")
+    'solving hull_pcn: 3 s; no grouping yet'
+    """
+    parts = [f"solving {name}: {progress.elapsed:.0f} s"]
+    if progress.objective is None:
+        parts.append("no grouping yet")
+    else:
+        parts.append(f"best {progress.objective:,.0f} {unit}".rstrip())
+    if progress.bound is not None:
+        parts.append(f"bound {progress.bound:,.0f}")
+    if progress.gap is not None and progress.objective is not None:
+        parts.append(f"gap {progress.gap:.2%}")
+    return "; ".join(parts)
+
+
+@contextmanager
+def _live(name: str, unit: str) -> Iterator[Callable[[Progress], None] | None]:
+    """A live line on standard error while a solve runs (none with --quiet), fed by
+    the solver's progress reports, redrawn at most four times a second; the time is the
+    whole solve's (the solver's own clock restarts with each region)."""
+    if logging.getLogger("mergeopt").getEffectiveLevel() > logging.INFO:
+        yield None
+        return
+    began = time.monotonic()
+    shown = [0.0]
+    with err_console.status(f"solving {name} ...") as status:
+
+        def report(progress: Progress) -> None:
+            now = time.monotonic()
+            if now - shown[0] >= 0.25:
+                shown[0] = now
+                whole = dataclasses.replace(progress, elapsed=now - began)
+                status.update(progress_line(name, whole, unit))
+
+        yield report
 
 
 @app.command()
@@ -252,8 +323,8 @@ def run(
         cfg = _configured(config, settings)
         target = out or default_run_dir(cfg.name)
         check_run_dir(target, force=force)
-        out_console.print(f"solving {cfg.name} ...", highlight=False, markup=False)
-        result = solve_config(cfg)
+        with _live(cfg.name, objective_unit(cfg)) as report:
+            result = solve_config(cfg, progress=report)
         return result, write_run(result, target, force=force, maps=cfg.maps)
 
     result, written = _guarded(action)
@@ -676,7 +747,8 @@ def _summarise(result: RunResult, written: Path) -> None:
     m = result.metrics
     out_console.print(
         f"[bold]{result.status_text()}[/]\n"
-        f"objective {m['objective']:,.1f}; mean travel {m['mean_travel']:.2f} {unit}, "
+        f"{objective_words(result.config, m['objective'])}\n"
+        f"mean travel {m['mean_travel']:.2f} {unit}, "
         f"max {m['max_travel']:.2f} {unit}\n"
         f"{m['practices_moved']} practices ({m['patients_moved']:,} patients) join a hub "
         f"outside today's network\n"
@@ -732,6 +804,52 @@ def _dates(result: RunResult) -> str:
     if dates is None or dates.dropna().empty:
         return ""
     return f"list sizes of {', '.join(sorted(set(dates.dropna().astype(str))))}\n"
+
+
+def objective_words(config: Config, value: float) -> str:
+    """The objective with its unit and what it means, as the config weighs it.
+
+    >>> from mergeopt.config import load_config
+    >>> print(objective_words(load_config("configs/hull_pcn.yaml"), 991206.1))
+    objective 991,206 patient-minutes (each practice's list size x its minutes to the hub, summed)
+    """
+    weights = config.objective
+    unit = config.travel.unit
+    terms = _weighted_terms(config)
+    if terms:
+        return f"objective {value:,.1f} (weighted: {terms}; see objective in the config)"
+    if not weights.weight_by_list_size:
+        return f"objective {value:,.1f} {unit} (each practice's {unit} to the hub, summed)"
+    return (
+        f"objective {value:,.0f} patient-{unit} (each practice's list size x its {unit} "
+        "to the hub, summed)"
+    )
+
+
+def objective_unit(config: Config) -> str:
+    """The objective's unit (patient-minutes, minutes, km...), or "" where the config
+    weighs several terms together.
+
+    >>> from mergeopt.config import load_config
+    >>> objective_unit(load_config("configs/hull_pcn.yaml"))
+    'patient-minutes'
+    """
+    if _weighted_terms(config):
+        return ""
+    unit = config.travel.unit
+    return f"patient-{unit}" if config.objective.weight_by_list_size else unit
+
+
+def _weighted_terms(config: Config) -> str:
+    """The objective's terms with their weights, or "" for travel alone at weight 1."""
+    weights = config.objective
+    names = ["moved_patients", "groups", "max_travel"]
+    if config.federations is not None:
+        names += ["federation_travel", "federations"]
+    others = [name.replace("_", " ") for name in names if getattr(weights, name)]
+    if weights.travel != 1 or others:
+        return ", ".join([f"travel x {weights.travel:g}", *others])
+    return ""
 
 
 # ---------------------------------------------------------------------------------------

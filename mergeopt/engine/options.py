@@ -7,11 +7,30 @@ engine never sees the config.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
-from typing import Literal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
 
 SolverName = Literal["highs", "cbc"]
 SOLVERS: tuple[SolverName, ...] = ("highs", "cbc")
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Where a solve stands, as the solver reports it while it runs.
+
+    Attributes
+    ----------
+    elapsed : seconds since the solver started
+    objective : the best grouping's objective so far (None: none found yet)
+    bound : the proven lower bound so far (None: none yet)
+    gap : relative gap between them (None: not known yet)
+    """
+
+    elapsed: float
+    objective: float | None
+    bound: float | None
+    gap: float | None
 
 
 @dataclass(frozen=True)
@@ -27,6 +46,8 @@ class SolveOptions:
     threads : threads (and parallel processes) the solve may use; None for every CPU
         this process may run on
     log : print the solver's log
+    progress : called with a :class:`Progress` while the main solve runs (from the
+        solver's callbacks; often, so keep it quick); not carried into other processes
 
     >>> SolveOptions(time_limit=60).gap
     1e-06
@@ -41,6 +62,12 @@ class SolveOptions:
     gap: float = 1e-6
     threads: int | None = None
     log: bool = False
+    progress: Callable[[Progress], None] | None = field(default=None, compare=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickled into worker processes without the progress hook (a display's callable
+        # belongs to this process)
+        return (SolveOptions, (self.solver, self.time_limit, self.gap, self.threads, self.log))
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:

@@ -260,7 +260,7 @@ def run_portfolio(
     (from those ``shared`` already holds), to ``deadline``; their outcomes combined
     (:func:`combine`)."""
     shared = Shared(inst) if shared is None else shared
-    single = replace(options, threads=1, log=False)
+    single = replace(options, threads=1, log=False, progress=None)  # the hook stays here
     # HiGHS beside as the source of the bound (a model too large for it here) runs at
     # full priority; a helper beside HiGHS or the hub search at a lower one
     nice = 0 if lead is lead_improve else BESIDE_NICE

@@ -9,9 +9,10 @@ same metrics; :func:`explain_config` says why rules cannot all be met;
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,7 @@ from mergeopt._errors import (
 )
 from mergeopt.config import Config, load_config
 from mergeopt.engine.errors import SolverError as EngineSolverError
-from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.options import Progress, SolveOptions
 from mergeopt.engine.outcome import Outcome
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.processes import usable_cpus
@@ -47,6 +48,8 @@ from mergeopt.runs.folders import replace_file
 from mergeopt.runs.problem import Problem, prepare_problem, travel_costs
 from mergeopt.runs.results import RunResult, group_labels, hubs_for_grouping, result_for
 from mergeopt.runs.rundir import load_run
+
+log = logging.getLogger(__name__)
 
 
 def solve(config: Config | Path | str, *, overrides: Mapping[str, Any] | None = None) -> RunResult:
@@ -82,8 +85,13 @@ def _configured(config: Config | Path | str, overrides: Mapping[str, Any] | None
     return loaded.with_overrides(**overrides) if overrides else loaded
 
 
-def solve_config(config: Config) -> RunResult:
+def solve_config(
+    config: Config, *, progress: Callable[[Progress], None] | None = None
+) -> RunResult:
     """Solve a config and return its grouping with the true solver status.
+
+    ``progress`` is called while the solver runs (see :class:`SolveOptions`); what the
+    run does is logged on the ``mergeopt`` logger (``mergeopt.runs.run``).
 
     Raises
     ------
@@ -96,11 +104,18 @@ def solve_config(config: Config) -> RunResult:
     """
     started = time.perf_counter()
     problem, timings = prepare_problem(config)
+    log.info(
+        "solving %s: %d practices, time limit %g s",
+        config.name,
+        len(problem.codes),
+        config.solver.time_limit,
+    )
     if config.federations is not None:
         return _solve_two_levels(problem, timings, started)
     if precheck(problem):
         raise _infeasible(problem)
-    report = solve_problem(problem)
+    report = solve_problem(problem, progress=progress)
+    log.info("%s: %s", config.name, report.status_line())
     if report.status == "infeasible":
         raise _infeasible(problem)
     if report.hub_of is None:
@@ -112,7 +127,9 @@ def solve_config(config: Config) -> RunResult:
     return _result(config, problem, report.hub_of, report, timings, started, grouping=None)
 
 
-def solve_problem(problem: Problem) -> Outcome:
+def solve_problem(
+    problem: Problem, *, progress: Callable[[Progress], None] | None = None
+) -> Outcome:
     """The engine on a problem's instance, with the config's ``solver`` block as the
     engine's plain options (converted here, and only here).
 
@@ -123,13 +140,17 @@ def solve_problem(problem: Problem) -> Outcome:
     """
     config = problem.config
     try:
-        return solve_instance(problem.instance, solve_options(config), name=config.name)
+        options = solve_options(config, progress=progress)
+        return solve_instance(problem.instance, options, name=config.name)
     except EngineSolverError as error:
         raise SolverError(str(error)) from error
 
 
-def solve_options(config: Config) -> SolveOptions:
-    """The config's ``solver`` block as the engine's plain options."""
+def solve_options(
+    config: Config, *, progress: Callable[[Progress], None] | None = None
+) -> SolveOptions:
+    """The config's ``solver`` block as the engine's plain options (with ``progress``, the
+    hook the solver reports to while it runs)."""
     solver = config.solver
     return SolveOptions(
         solver=solver.name,
@@ -137,6 +158,7 @@ def solve_options(config: Config) -> SolveOptions:
         gap=solver.gap,
         threads=solver_threads(config),
         log=solver.log,
+        progress=progress,
     )
 
 

@@ -18,6 +18,7 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from importlib.metadata import version
 from typing import Any, Literal
@@ -28,10 +29,11 @@ import pulp
 from mergeopt.engine.errors import SolverError
 from mergeopt.engine.formulation import Arrays
 from mergeopt.engine.instance import Instance, integral_objective, objective_value
-from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.options import Progress, SolveOptions
 from mergeopt.engine.outcome import (
     Outcome,
     found,
+    gap,
     infeasible,
     no_grouping,
     round_bound,
@@ -168,7 +170,7 @@ def run_highs(
     """
     began = time.perf_counter()
     highs = highs_model(arrays, options, time_limit, presolve=presolve)
-    if shared is not None:
+    if shared is not None or options.progress is not None:
         share_through_callbacks(highs, arrays, inst, options, shared)
     first = arrays.columns(inst, start) if start is not None else None
     answer = solve_model(highs, arrays.num_col, first, options)
@@ -288,9 +290,10 @@ POLL_SECONDS, BOUND_SECONDS = 0.05, 0.5
 
 
 def share_through_callbacks(
-    highs: Any, arrays: Arrays, inst: Instance, options: SolveOptions, shared: Shared
+    highs: Any, arrays: Arrays, inst: Instance, options: SolveOptions, shared: Shared | None
 ) -> None:
-    """Connect HiGHS to the portfolio's channel (highspy's callbacks, HiGHS 1.10 on).
+    """Connect HiGHS to the portfolio's channel (highspy's callbacks, HiGHS 1.10 on), and
+    to ``options.progress``: one callback does both, since HiGHS has one callback slot.
 
     - improving solution: the grouping goes to :meth:`Shared.offer`;
     - user solution: a better grouping received from beside is handed to HiGHS
@@ -299,51 +302,125 @@ def share_through_callbacks(
       objective) is proven to the others every :data:`BOUND_SECONDS`, and HiGHS is
       interrupted once the best grouping and bound known prove ``options.gap``.
 
+    With ``options.progress``, each improving solution and each interrupt check also
+    reports where the solve stands (:class:`~mergeopt.engine.options.Progress`): the
+    best grouping and bound known, HiGHS's or shared from beside, whichever is better.
+    ``shared`` None (HiGHS alone) only reports.
+
     HiGHS calls these between its own steps (not inside its sub-MIPs), so an interrupt
     is seen within HiGHS's next step. An error in a callback is kept out of HiGHS (it
-    would abort the solve) and only stops the sharing.
+    would abort the solve) and only stops the sharing (or the reporting).
     """
     import highspy
 
     kind = highspy.cb.HighsCallbackType
-    improving = int(kind.kCallbackMipImprovingSolution)
-    user = int(kind.kCallbackMipUserSolution)
-    interrupt = int(kind.kCallbackMipInterrupt)
-    integral = integral_objective(inst)
-    last = {"poll": -math.inf, "bound": -math.inf, "failed": 0.0}
+    share = _Sharing(arrays, inst, options.gap, shared) if shared is not None else None
+    report = _Reporting(options.progress, shared) if options.progress is not None else None
 
     def callback(which: int, _message: str, out: Any, into: Any, _data: object) -> None:
-        if last["failed"]:
-            return
-        try:
-            if which == improving:
-                shared.offer(arrays.hub_of(np.asarray(out.mip_solution)))
-            elif which == user:
-                shared.receive()
-                fresh = shared.take_fresh()
-                if fresh is not None and shared.value < float(out.mip_primal_bound) - 1e-9:
-                    into.setSolution(arrays.columns(inst, fresh))
-            elif which == interrupt:
-                now = time.perf_counter()
-                if now - last["poll"] >= POLL_SECONDS:
-                    last["poll"] = now
-                    shared.receive()
-                bound = float(out.mip_dual_bound)
-                if math.isfinite(bound) and now - last["bound"] >= BOUND_SECONDS:
-                    last["bound"] = now
-                    shared.prove(round_bound(bound, integral))
-                if shared.proven(options.gap):
-                    into.user_interrupt = True
-        except Exception:  # never into HiGHS: the solve goes on without sharing
-            last["failed"] = 1.0
+        if share is not None:
+            share(int(which), out, into)
+        if report is not None:
+            report(int(which), out)
 
     highs.setCallback(callback, None)
     for which in (
         kind.kCallbackMipImprovingSolution,
-        kind.kCallbackMipUserSolution,
+        *([kind.kCallbackMipUserSolution] if shared is not None else []),
         kind.kCallbackMipInterrupt,
     ):
         highs.startCallback(which)
+
+
+class _Sharing:
+    """The portfolio's side of HiGHS's callback (:func:`share_through_callbacks`)."""
+
+    def __init__(self, arrays: Arrays, inst: Instance, tolerance: float, shared: Shared) -> None:
+        import highspy
+
+        kind = highspy.cb.HighsCallbackType
+        self.improving = int(kind.kCallbackMipImprovingSolution)
+        self.user = int(kind.kCallbackMipUserSolution)
+        self.interrupt = int(kind.kCallbackMipInterrupt)
+        self.arrays, self.inst, self.tolerance, self.shared = arrays, inst, tolerance, shared
+        self.integral = integral_objective(inst)
+        self.poll = self.sent = -math.inf
+        self.failed = False
+
+    def __call__(self, which: int, out: Any, into: Any) -> None:
+        if self.failed:
+            return
+        shared = self.shared
+        try:
+            if which == self.improving:
+                shared.offer(self.arrays.hub_of(np.asarray(out.mip_solution)))
+            elif which == self.user:
+                shared.receive()
+                fresh = shared.take_fresh()
+                if fresh is not None and shared.value < float(out.mip_primal_bound) - 1e-9:
+                    into.setSolution(self.arrays.columns(self.inst, fresh))
+            elif which == self.interrupt:
+                now = time.perf_counter()
+                if now - self.poll >= POLL_SECONDS:
+                    self.poll = now
+                    shared.receive()
+                bound = float(out.mip_dual_bound)
+                if math.isfinite(bound) and now - self.sent >= BOUND_SECONDS:
+                    self.sent = now
+                    shared.prove(round_bound(bound, self.integral))
+                if shared.proven(self.tolerance):
+                    into.user_interrupt = True
+        except Exception:  # never into HiGHS: the solve goes on without sharing
+            self.failed = True
+
+
+class _Reporting:
+    """The progress hook's side of HiGHS's callback: on each improving solution and each
+    interrupt check, where the solve stands (:func:`_progress`)."""
+
+    def __init__(self, report: Callable[[Progress], None], shared: Shared | None) -> None:
+        import highspy
+
+        kind = highspy.cb.HighsCallbackType
+        self.kinds = {int(kind.kCallbackMipImprovingSolution), int(kind.kCallbackMipInterrupt)}
+        self.report, self.shared = report, shared
+        self.failed = False
+
+    def __call__(self, which: int, out: Any) -> None:
+        if self.failed or which not in self.kinds:
+            return
+        try:
+            progress = _progress(out, self.shared)
+            if progress is not None:
+                self.report(progress)
+        except Exception:  # a display never stops a solve: it only stops reporting
+            self.failed = True
+
+
+def _progress(out: Any, shared: Shared | None) -> Progress | None:
+    """Where the solve stands, from a callback's output and what ``shared`` holds; None
+    before the MIP has started (HiGHS reports zeros then)."""
+    if out.mip_primal_bound == out.mip_dual_bound == out.mip_gap == 0:
+        return None
+    objective = _finite(out.mip_primal_bound)
+    bound = _finite(out.mip_dual_bound)
+    if shared is not None:
+        if math.isfinite(shared.value):
+            objective = shared.value if objective is None else min(objective, shared.value)
+        if math.isfinite(shared.bound):
+            bound = shared.bound if bound is None else max(bound, shared.bound)
+    relative = None
+    if objective is not None and bound is not None:
+        bound = min(bound, objective)
+        relative = gap(objective, bound)
+    return Progress(
+        elapsed=float(out.running_time), objective=objective, bound=bound, gap=relative
+    )
+
+
+def _finite(value: Any) -> float | None:
+    number = float(value)
+    return number if np.isfinite(number) and abs(number) < 1e300 else None
 
 
 def solver_bound(info: object) -> float | None:

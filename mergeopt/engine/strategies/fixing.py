@@ -172,7 +172,7 @@ def _better_start(
     relaxation opened (a small MIP over those hubs), then re-optimise neighbourhoods of
     a few groups (:func:`~mergeopt.engine.strategies.matheuristic.improve`); stops at
     the bound ``lower``."""
-    quiet = replace(options, log=False)
+    quiet = replace(options, log=False, progress=None)
     value = objective_value(inst, best) if best is not None else np.inf
     coef = arc_costs(inst)
     for hubs in reversed(lag.hub_sets[-2:]):

@@ -41,7 +41,7 @@ def lp_guided(
     limit = deadline - time.perf_counter()
     if limit <= 0.5:
         return start
-    highs: Any = highs_model(arrays, replace(options, log=False), 0.4 * limit)
+    highs: Any = highs_model(arrays, replace(options, log=False, progress=None), 0.4 * limit)
     highs.setOptionValue("solve_relaxation", True)
     highs.run()
     import highspy
@@ -65,7 +65,7 @@ def lp_guided(
     rows = np.repeat(np.arange(inst.n), nearest.shape[1])
     allowed[rows, nearest.ravel()] |= np.isfinite(cost[rows, nearest.ravel()])
     sub = replace(inst, allowed=allowed & inst.allowed, can_hub=inst.can_hub & hubs)
-    quiet = replace(options, log=False)
+    quiet = replace(options, log=False, progress=None)
     found = run_highs(model_arrays(sub), sub, quiet, deadline - time.perf_counter(), start)
     if found.hub_of is None or not feasible(inst, found.hub_of):
         return start

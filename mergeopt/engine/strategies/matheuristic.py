@@ -33,7 +33,7 @@ BESIDE_GRACE_SECONDS = 5.0
 def highs_sub_solver(options: SolveOptions) -> SubSolver:
     """The sub-solver :func:`improve` calls: HiGHS on a neighbourhood's MIP, quiet, from
     the neighbourhood's current grouping."""
-    quiet = replace(options, log=False)
+    quiet = replace(options, log=False, progress=None)
 
     def solve_sub(sub: Instance, local: Vector | None, limit: float) -> Vector | None:
         return run_highs(model_arrays(sub), sub, quiet, limit, local).hub_of

@@ -146,7 +146,7 @@ def _solve_in_lanes(
     for k in np.argsort(-weight, kind="stable").tolist():  # heaviest into the lightest lane
         lane_of[k] = int(np.argmin(load))
         load[lane_of[k]] += weight[k]
-    single = replace(options, threads=1, log=False)
+    single = replace(options, threads=1, log=False, progress=None)
     outcomes: list[_RegionOutcome] = [False] * len(subs)
     with ProcessPoolExecutor(max_workers=lanes, mp_context=process_context()) as pool:
         members = [np.flatnonzero(lane_of == lane) for lane in range(lanes)]

@@ -8,8 +8,10 @@ import numpy as np
 import pytest
 
 from mergeopt.engine.formulation import model_arrays
-from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.instance import Instance
+from mergeopt.engine.options import Progress, SolveOptions
 from mergeopt.engine.portfolio import solve_instance
+from mergeopt.engine.shared import Shared
 from mergeopt.engine.solvers.highs import quiet_highs, run_highs
 from tests.engine.cases import FAST, line_instance
 
@@ -45,3 +47,61 @@ def test_highs_stopped_by_its_own_tolerance_says_so():
     if outcome.status == "feasible":  # HiGHS may still prove it outright
         assert outcome.gap is not None and outcome.gap <= 0.9
         assert outcome.stopped_by == "gap tolerance 0.9 reached"
+
+
+def _capacitated(n: int = 36, seed: int = 5) -> Instance:
+    """Practices on a line, each group between 20 and 60 patients: HiGHS branches."""
+    rng = np.random.default_rng(seed)
+    positions = rng.uniform(0, 100, n).tolist()
+    sizes = rng.integers(5, 15, n).astype(float).tolist()
+    return line_instance(positions, sizes, min_size=20.0, max_size=np.full(n, 60.0))
+
+
+def _consistent(seen: list[Progress]) -> bool:
+    return all(
+        p.objective is None or p.bound is None or p.bound <= p.objective + 1e-6 for p in seen
+    )
+
+
+def test_highs_alone_reports_progress_to_the_hook():
+    inst = _capacitated()
+    seen: list[Progress] = []
+    run = run_highs(model_arrays(inst), inst, replace(FAST, progress=seen.append), 30)
+    assert run.objective is not None and seen and _consistent(seen)
+    found = [p.objective for p in seen if p.objective is not None]
+    assert min(found) == pytest.approx(run.objective, rel=1e-6)
+
+
+def test_one_callback_both_shares_with_the_portfolio_and_reports():
+    """HiGHS has one callback slot: the portfolio's sharing and the progress hook share it."""
+    inst = _capacitated()
+    shared = Shared(inst)
+    seen: list[Progress] = []
+    options = replace(FAST, progress=seen.append)
+    run = run_highs(model_arrays(inst), inst, options, 30, shared=shared)
+    assert run.objective is not None and seen and _consistent(seen)
+    assert shared.best is not None and shared.value == pytest.approx(run.objective, rel=1e-6)
+
+
+def test_a_failing_hook_stops_neither_the_solve_nor_the_sharing():
+    inst = _capacitated()
+    shared = Shared(inst)
+    calls: list[int] = []
+
+    def broken(_progress: Progress) -> None:
+        calls.append(1)
+        raise RuntimeError("a display that fails")
+
+    run = run_highs(model_arrays(inst), inst, replace(FAST, progress=broken), 30, shared=shared)
+    assert run.status == "optimal" and len(calls) == 1  # reporting stopped after the failure
+    assert shared.best is not None and shared.value == pytest.approx(run.objective, rel=1e-6)
+
+
+def test_the_portfolio_reports_progress_from_the_lead_process():
+    """HiGHS leads here with a strategy beside it in a second process (the hook stays
+    behind: options reach that process pickled, without it)."""
+    inst = _capacitated()
+    seen: list[Progress] = []
+    outcome = solve_instance(inst, SolveOptions(time_limit=30, threads=2, progress=seen.append))
+    assert outcome.objective is not None and seen and _consistent(seen)
+    assert min(p.objective for p in seen if p.objective is not None) >= outcome.objective - 1e-6

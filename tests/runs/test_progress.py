@@ -1,0 +1,56 @@
+"""Progress and messages: the solver's callbacks feed a progress hook, messages go through
+the ``mergeopt`` logger, and the command line shows them unless --quiet."""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+import mergeopt
+from mergeopt.cli import app
+from mergeopt.config import load_config
+from mergeopt.engine.options import Progress, SolveOptions
+from mergeopt.runs.run import solve_config
+
+ROOT = Path(__file__).resolve().parents[2]
+HULL = ROOT / "configs" / "hull_pcn.yaml"
+
+
+def test_the_solver_reports_progress_ending_at_the_grouping_it_returns():
+    seen: list[Progress] = []
+    result = solve_config(load_config(HULL), progress=seen.append)
+    assert seen, "no progress reported"
+    assert all(p.elapsed >= 0 for p in seen)
+    found = [p.objective for p in seen if p.objective is not None]
+    assert found and abs(found[-1] - result.metrics["objective"]) < 1e-3 * found[-1]
+
+
+def test_options_travel_to_other_processes_without_the_hook():
+    options = SolveOptions(time_limit=5, progress=print)
+    copied = pickle.loads(pickle.dumps(options))
+    assert copied.progress is None and copied == options  # the hook is not compared
+
+
+def test_messages_go_through_the_mergeopt_logger(caplog):
+    with caplog.at_level(logging.INFO, logger="mergeopt"):
+        mergeopt.solve(HULL, overrides={"maps": False})
+    names = {record.name for record in caplog.records}
+    assert "mergeopt.runs.run" in names
+    assert any("solving hull_pcn: 25 practices" in r.getMessage() for r in caplog.records)
+
+
+def test_quiet_shows_only_results_and_verbose_more(tmp_path):
+    runner = CliRunner()
+    loud = runner.invoke(app, ["run", str(HULL), "--out", str(tmp_path / "a")])
+    assert loud.exit_code == 0, loud.stderr
+    assert "solving hull_pcn: 25 practices" in loud.stderr
+    assert "patient-minutes" in loud.stdout
+    quiet = runner.invoke(app, ["--quiet", "run", str(HULL), "--out", str(tmp_path / "b")])
+    assert quiet.exit_code == 0, quiet.stderr
+    assert quiet.stderr.strip() == ""
+    assert "optimal" in quiet.stdout
+    help_text = runner.invoke(app, ["--help"]).stdout
+    assert "--quiet" in help_text and "--verbose" in help_text
