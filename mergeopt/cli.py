@@ -186,15 +186,17 @@ def main(
     ] = False,
     quiet: Annotated[
         bool,
-        typer.Option("--quiet", "-q", help="Only results and errors: no progress, no messages."),
+        typer.Option("--quiet", "-q", help="Only results and errors: no live line, no warnings."),
     ] = False,
     verbose: Annotated[
-        bool, typer.Option("--verbose", "-v", help="Every message, with the details.")
+        bool,
+        typer.Option("--verbose", "-v", help="Every message (what is solved, what was found)."),
     ] = False,
 ) -> None:
     """Group GP practices into networks, federations or merged practices, optimally."""
     _DEBUG["on"] = debug
-    _show_messages(logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO)
+    _SHOW["live"] = not quiet
+    _show_messages(logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING)
 
 
 @app.command()
@@ -208,7 +210,10 @@ def schema() -> None:
     typer.echo(json.dumps(config_schema(), indent=2, ensure_ascii=False))
 
 
-#: The handler showing the ``mergeopt`` logger's messages on standard error.
+#: Whether the live line of a solve is shown (not with --quiet).
+_SHOW = {"live": True}
+#: The handler showing the ``mergeopt`` logger's messages on standard error: warnings
+#: by default (so a failure is its one error line), every message with --verbose.
 _HANDLER = RichHandler(
     console=err_console, show_time=False, show_path=False, show_level=False, markup=False
 )
@@ -245,10 +250,11 @@ def progress_line(name: str, progress: Progress, unit: str) -> str:
 
 @contextmanager
 def _live(name: str, unit: str) -> Iterator[Callable[[Progress], None] | None]:
-    """A live line on standard error while a solve runs (none with --quiet), fed by
-    the solver's progress reports, redrawn at most four times a second; the time is the
-    whole solve's (the solver's own clock restarts with each region)."""
-    if logging.getLogger("mergeopt").getEffectiveLevel() > logging.INFO:
+    """A live line on standard error while a solve runs, on a terminal (none with
+    --quiet; it goes when the solve ends), fed by the solver's progress reports, redrawn
+    at most four times a second; the time is the whole solve's (the solver's own clock
+    restarts with each region)."""
+    if not _SHOW["live"]:
         yield None
         return
     began = time.monotonic()

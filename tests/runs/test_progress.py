@@ -44,13 +44,27 @@ def test_messages_go_through_the_mergeopt_logger(caplog):
 
 def test_quiet_shows_only_results_and_verbose_more(tmp_path):
     runner = CliRunner()
-    loud = runner.invoke(app, ["run", str(HULL), "--out", str(tmp_path / "a")])
+    plain = runner.invoke(app, ["run", str(HULL), "--out", str(tmp_path / "a")])
+    assert plain.exit_code == 0, plain.stderr
+    assert plain.stderr.strip() == ""  # the live line is on a terminal only; no chatter
+    assert "patient-minutes" in plain.stdout
+    loud = runner.invoke(app, ["--verbose", "run", str(HULL), "--out", str(tmp_path / "b")])
     assert loud.exit_code == 0, loud.stderr
     assert "solving hull_pcn: 25 practices" in loud.stderr
-    assert "patient-minutes" in loud.stdout
-    quiet = runner.invoke(app, ["--quiet", "run", str(HULL), "--out", str(tmp_path / "b")])
+    quiet = runner.invoke(app, ["--quiet", "run", str(HULL), "--out", str(tmp_path / "c")])
     assert quiet.exit_code == 0, quiet.stderr
     assert quiet.stderr.strip() == ""
     assert "optimal" in quiet.stdout
     help_text = runner.invoke(app, ["--help"]).stdout
     assert "--quiet" in help_text and "--verbose" in help_text
+
+
+def test_a_failed_run_is_one_error_line_even_with_messages_on(tmp_path):
+    """The messages of a run (with --verbose) never hide its error: the default shows
+    only the error line."""
+    runner = CliRunner()
+    args = ["run", str(HULL), "--set", "groups.count=1", "--out", str(tmp_path / "a")]
+    plain = runner.invoke(app, args)
+    assert plain.exit_code == 3, plain.stderr
+    lines = [line for line in plain.stderr.splitlines() if line.strip()]
+    assert lines and lines[0].startswith("error:") and not any("solving" in x for x in lines)
