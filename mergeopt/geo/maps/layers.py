@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
 
@@ -111,6 +112,11 @@ def map_layers(
             "travel": table["travel"].to_numpy(),
             "current_group": table["current_group"].fillna("").astype(str).to_numpy(),
             "is_hub": (table["hub"].astype(str) == table["practice_code"].astype(str)).to_numpy(),
+            "moved": (
+                table["moved"].fillna(False).astype(bool).to_numpy()
+                if "moved" in table.columns
+                else np.zeros(len(table), dtype=bool)
+            ),
         },
         geometry=points.to_numpy(),
         index=pd.Index(codes, name="code"),

@@ -9,7 +9,12 @@ import numpy as np
 
 from mergeopt.geo.crs import BNG
 from mergeopt.geo.maps.layers import MapLayers
-from mergeopt.geo.maps.style import A4_LANDSCAPE, current_colours, group_colours
+from mergeopt.geo.maps.style import (
+    A4_LANDSCAPE,
+    FEDERATION_COLOUR,
+    current_colours,
+    group_colours,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -155,8 +160,8 @@ def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
     return fig, axes
 
 
-#: How a federation's outline is drawn over its networks' fills (static maps).
-FEDERATION_COLOUR, FEDERATION_WIDTH = "#111111", 2.8
+#: How wide a federation's outline is drawn over its networks' fills (static maps).
+FEDERATION_WIDTH = 2.8
 
 
 def _federation_outlines(ax: Axes, layers: MapLayers) -> None:

@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from mergeopt.geo.maps.layers import MapLayers
 
+#: The colour of a federation's outline over its networks' fills, on every map.
+FEDERATION_COLOUR = "#111111"
 #: An A4 page, landscape, in inches (matplotlib's unit).
 A4_LANDSCAPE = (11.69, 8.27)
 

@@ -31,13 +31,11 @@ import shapely
 
 from mergeopt.geo.crs import BNG
 from mergeopt.geo.maps.layers import MapLayers
-from mergeopt.geo.maps.style import current_colours, group_colours
+from mergeopt.geo.maps.style import FEDERATION_COLOUR, current_colours, group_colours
 
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure as PlotlyFigure
 
-#: How a federation's outline is drawn over its networks' fills.
-FEDERATION_COLOUR = "#111111"
 #: The plotly.js file a map page loads, beside it (a sweep's scenarios share the sweep's).
 PLOTLY_JS = "plotly.min.js"
 #: The credit OpenStreetMap's tiles require, added to a map drawn on them.

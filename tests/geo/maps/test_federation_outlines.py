@@ -3,6 +3,8 @@ static map, the interactive map and the GeoPackage."""
 
 from __future__ import annotations
 
+import sqlite3
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -122,3 +124,18 @@ def test_the_offline_web_map_outlines_the_federations_too(layers: MapLayers):
     assert len(outlines) == 3 and all(t.type == "scatter" and t.mode == "lines" for t in outlines)
     proposed = fig.layout.updatemenus[0].buttons[0]
     assert proposed.args[1]["legend.title.text"] == "Networks and federations"
+
+
+def test_qgis_draws_the_federations_as_black_outlines(layers: MapLayers, tmp_path: Path):
+    path = tmp_path / "groups.gpkg"
+    write_geopackage(layers, path)
+    with sqlite3.connect(path) as db:
+        (qml,) = db.execute(
+            "SELECT styleQML FROM layer_styles WHERE f_table_name = 'federations'"
+        ).fetchone()
+    renderer = ET.fromstring(qml.split("\n", 1)[1]).find("renderer-v2")
+    assert renderer is not None and renderer.get("attr") == "federation"
+    assert sorted(c.get("value") for c in renderer.iter("category")) == ["A0", "B0", "C0"]
+    options = [(o.get("name"), o.get("value")) for o in renderer.iter("Option")]
+    assert {v for n, v in options if n == "style"} == {"no"}  # no fill: networks show
+    assert {v for n, v in options if n == "outline_color"} == {"17,17,17,255"}
