@@ -11,7 +11,8 @@ reliability tests (``from tests.hostile import ...``, whose tally is printed).
 with ten times as many examples; the hypothesis profile ``mergeopt-reference`` holds
 their settings. The user's cache folder (``XDG_CACHE_HOME``, where failure reports and the
 road network cache go) is a temporary folder for the whole run, so no test writes to the
-real one. A test module hands a ``Counter`` to ``config._mergeopt_tallies`` (by
+real one, and the print maps' basemap is off (``MERGEOPT_BASEMAP``), so no test fetches
+tiles even where contextily is installed. A test module hands a ``Counter`` to ``config._mergeopt_tallies`` (by
 title) to have it printed.
 """
 
@@ -47,6 +48,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     cache = tempfile.mkdtemp(prefix="mergeopt-tests-cache-")
     os.environ["XDG_CACHE_HOME"] = cache
+    os.environ["MERGEOPT_BASEMAP"] = "off"  # the print maps never fetch tiles in a test
     config.add_cleanup(lambda: shutil.rmtree(cache, ignore_errors=True))
     settings.register_profile(
         "mergeopt-reference",

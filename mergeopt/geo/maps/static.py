@@ -8,6 +8,7 @@ import geopandas as gpd
 import numpy as np
 
 from mergeopt.geo.crs import BNG
+from mergeopt.geo.maps.basemap import add_basemap
 from mergeopt.geo.maps.layers import MapLayers
 from mergeopt.geo.maps.style import (
     A4_LANDSCAPE,
@@ -21,9 +22,14 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 
-def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Axes]:
+def static_map(
+    layers: MapLayers, *, ax: Axes | None = None, basemap: bool = True
+) -> tuple[Figure, Axes]:
     """A static map for print: groups coloured, hubs marked and labelled, legend, scale
-    bar and north arrow. Returns ``(fig, ax)``; draws on ``ax`` if given."""
+    bar, north arrow and the data's credit lines. Returns ``(fig, ax)``; draws on ``ax``
+    if given. With ``basemap``, OpenStreetMap tiles underneath where they can be had
+    (:func:`~mergeopt.geo.maps.basemap.add_basemap`: contextily installed, online or
+    cached), their credit added."""
     import matplotlib
 
     if ax is None:
@@ -76,9 +82,10 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
         handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
         title=f"{kind} (hub practice)",
     )  # fmt: skip
+    credit = add_basemap(ax) if basemap else None
     _scale_bar(ax)
     _north_arrow(ax)
-    _attribution(fig, layers.attribution, below=ax)
+    _attribution(fig, (*layers.attribution, *([credit] if credit else [])), below=ax)
     ax.set_title(_plain(layers.title), fontsize=13)
     ax.set_aspect("equal")
     ax.set_xticks([])
@@ -88,11 +95,12 @@ def static_map(layers: MapLayers, *, ax: Axes | None = None) -> tuple[Figure, Ax
     return fig, ax
 
 
-def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
+def compare_map(layers: MapLayers, *, basemap: bool = True) -> tuple[Figure, Any]:
     """Today's networks (left) and the proposal (right), side by side, A4 wide.
 
     Each panel colours its areas and practices, labels each area at its largest member,
-    and has a scale bar and north arrow. Returns ``(fig, axes)``.
+    and has a scale bar and north arrow (and the basemap, as :func:`static_map`).
+    Returns ``(fig, axes)``.
     """
     import matplotlib
 
@@ -110,6 +118,7 @@ def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
          f"Proposed: {_plural(len(layers.groups), 'group')}"),
     )  # fmt: skip
     area = gpd.GeoSeries([layers.catchments.area], crs=BNG)
+    credits: list[str] = []
     for ax, areas, column, colours, title in panels:
         for label, row in areas.iterrows():
             gpd.GeoSeries([row.geometry]).plot(
@@ -130,6 +139,10 @@ def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
         ax.set_title(title, fontsize=12)
         ax.set_aspect("equal")
         ax.set_axis_off()
+        credit = add_basemap(ax) if basemap else None
+        if credit and credit not in credits:
+            credits.append(credit)
+        basemap = credit is not None  # no tiles for the first panel: none for the second
         _scale_bar(ax)
         _north_arrow(ax)
     axes[1].scatter(
@@ -155,7 +168,8 @@ def compare_map(layers: MapLayers) -> tuple[Figure, Any]:
         "Today's networks take the colour of the proposed group that takes most of their "
         "patients (lighter where several do; grey: in no network)."
     )
-    fig.supxlabel("\n".join([note, *map(_plain, layers.attribution)]), fontsize=6.5, color="#333")
+    lines = [note, *map(_plain, (*layers.attribution, *credits))]
+    fig.supxlabel("\n".join(lines), fontsize=6.5, color="#333")
     fig.suptitle(f"{_plain(layers.title.split(':')[0])}: today's networks and the proposal")
     return fig, axes
 

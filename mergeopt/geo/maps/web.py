@@ -30,6 +30,7 @@ import pandas as pd
 import shapely
 
 from mergeopt.geo.crs import BNG
+from mergeopt.geo.maps.basemap import OSM_CREDIT
 from mergeopt.geo.maps.layers import MapLayers
 from mergeopt.geo.maps.style import FEDERATION_COLOUR, current_colours, group_colours
 
@@ -38,8 +39,6 @@ if TYPE_CHECKING:
 
 #: The plotly.js file a map page loads, beside it (a sweep's scenarios share the sweep's).
 PLOTLY_JS = "plotly.min.js"
-#: The credit OpenStreetMap's tiles require, added to a map drawn on them.
-OSM_CREDIT = "Basemap © OpenStreetMap contributors"
 #: A tile fetched to learn whether the basemap can be drawn (the tile server's own).
 _PROBE = "https://tile.openstreetmap.org/0/0/0.png"
 _WGS84 = "EPSG:4326"
