@@ -20,9 +20,11 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from mergeopt.geo.maps.web import PLOTLY_JS
+# the dev extra installs Playwright (no browser download: it drives the system's Chromium),
+# so the test runs wherever the suite does, CI included, and fails rather than skips
+from playwright import sync_api as playwright
 
-playwright = pytest.importorskip("playwright.sync_api", reason="the dev extra installs it")
+from mergeopt.geo.maps.web import PLOTLY_JS
 
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -225,3 +227,29 @@ def test_a_run_ships_plotly_once_beside_its_map(hull_run):
     assert (hull_run / PLOTLY_JS).stat().st_size > 1_000_000
     assert len(html) < 1_000_000  # plotly.js is not embedded
     assert not re.search(r"<(script|link)[^>]+(src|href)=\"https?://", html)
+
+
+def test_a_two_level_plan_outlines_its_federations_in_the_browser(browser, tmp_path):
+    """The federation outlines draw over the proposed groups on the page (offline and on
+    tiles), are listed in the legend, and go with the proposed groups' layer only."""
+    from mergeopt.config import Geography
+    from mergeopt.geo.maps.layers import map_layers
+    from mergeopt.geo.maps.web import write_page, write_plotly_js
+    from tests.geo.maps.test_federation_outlines import assignments
+
+    layers = map_layers(assignments(), Geography(), name="towns", unit="minutes")
+    write_plotly_js(tmp_path)
+    write_page(layers, tmp_path / "map.html")
+    for offline, tiles in ((True, False), (False, True)):
+        page = Page(browser, tmp_path / "map.html", offline=offline, tiles=tiles)
+        try:
+            assert page.basemap() == ("plain" if offline else "basemap")
+            assert page.console == []
+            assert page.text(".legendtitletext") == "Networks and federations"
+            assert {"federation A0", "federation B0", "federation C0"} <= set(page.legend())
+            assert "in 3 federations" in page.text(".gtitle")
+            page.page.screenshot(path=str(tmp_path / f"federations-{page.basemap()}.png"))
+            page.switch("Current networks")
+            assert not any(item.startswith("federation ") for item in page.legend())
+        finally:
+            page.close()
