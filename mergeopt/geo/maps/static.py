@@ -207,7 +207,7 @@ def _federation_handles(layers: MapLayers) -> list[Any]:
             [],
             color=FEDERATION_COLOUR,
             linewidth=FEDERATION_WIDTH,
-            label=f"federation {_plain(f)} {_title(r['hub_name'])}: "
+            label=f"federation {_title(r['hub_name'])} ({_plain(f)}): "
             f"{int(r['list_size']):,} patients, {_plural(int(r['networks']), 'network')}",
         )
         for f, r in layers.federations.sort_values("list_size", ascending=False).iterrows()

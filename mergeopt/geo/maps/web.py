@@ -296,7 +296,7 @@ def _federation_outlines(federations: gpd.GeoDataFrame, *, basemap: bool) -> lis
             f"{int(row['list_size']):,} patients, {int(row['networks'])} networks, "
             f"{int(row['practices'])} practices<br>{row['area_km2']:.1f} km²"
         )
-        name = html.escape(f"federation {label}")
+        name = "federation " + _group_name(label, row["hub_name"])
         line = {"color": FEDERATION_COLOUR, "width": 3.5}
         if basemap:
             shape = gpd.GeoSeries([row.geometry], crs=BNG).to_crs(_WGS84).iloc[0]

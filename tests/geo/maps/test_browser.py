@@ -246,7 +246,8 @@ def test_a_two_level_plan_outlines_its_federations_in_the_browser(browser, tmp_p
             assert page.basemap() == ("plain" if offline else "basemap")
             assert page.console == []
             assert page.text(".legendtitletext") == "Networks and federations"
-            assert {"federation A0", "federation B0", "federation C0"} <= set(page.legend())
+            names = {f"federation Practice {t}0 ({t}0)" for t in "ABC"}  # hub's name (code)
+            assert names <= set(page.legend())
             assert "in 3 federations" in page.text(".gtitle")
             page.page.screenshot(path=str(tmp_path / f"federations-{page.basemap()}.png"))
             page.switch("Current networks")

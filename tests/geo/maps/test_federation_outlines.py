@@ -101,7 +101,7 @@ def test_the_web_map_draws_outlines_over_the_proposed_groups(layers: MapLayers):
         assert len(visible) == len(names)
         shown = {n for n, v in zip(names, visible, strict=True) if v}
         # the outlines go with the proposed groups, not with today's networks
-        assert ("federation A0" in shown) == (button.label == "Proposed groups")
+        assert ("federation Practice A0 (A0)" in shown) == (button.label == "Proposed groups")
     hover = next(t for t in fig.data if t.name == "practices").text
     assert all("<br>federation: " in line for line in hover)
 
