@@ -85,7 +85,8 @@ def static_map(
     credit = add_basemap(ax) if basemap else None
     _scale_bar(ax)
     _north_arrow(ax)
-    _attribution(fig, (*layers.attribution, *([credit] if credit else [])), below=ax)
+    credits = (*layers.attribution, *([credit] if credit else []))
+    _attribution(fig, credits, under=[ax, ax.get_legend()])
     ax.set_title(_plain(layers.title), fontsize=13)
     ax.set_aspect("equal")
     ax.set_xticks([])
@@ -224,13 +225,21 @@ def _plain(text: object) -> str:
     return str(text).replace("$", r"\$")
 
 
-def _attribution(fig: Figure, lines: tuple[str, ...], *, below: Any) -> None:
-    """The data's credit lines, small, just under ``below`` (the map or its legend); the
-    page saved with ``bbox_inches="tight"`` grows to take them."""
+def _attribution(fig: Figure, lines: tuple[str, ...], *, under: list[Any]) -> None:
+    """The data's credit lines, small, at the left of the first of ``under`` (the map)
+    and below the lowest of them (the map, or its legend where that reaches lower), so
+    they never run into the legend; the page saved with ``bbox_inches="tight"`` grows to
+    take them."""
     from matplotlib.text import Annotation
+    from matplotlib.transforms import Bbox
+
+    def spot(renderer: Any) -> Bbox:
+        left = under[0].get_window_extent(renderer).x0
+        bottom = min(artist.get_window_extent(renderer).y0 for artist in under)
+        return Bbox.from_extents(left, bottom, left + 1, bottom + 1)
 
     credit = Annotation(
-        "\n".join(map(_plain, lines)), xy=(0, 0), xycoords=below, xytext=(0, -8),
+        "\n".join(map(_plain, lines)), xy=(0, 0), xycoords=spot, xytext=(0, -8),
         textcoords="offset points", ha="left", va="top", fontsize=6.5, color="#333",
     )  # fmt: skip
     fig.add_artist(credit)

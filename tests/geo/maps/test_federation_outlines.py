@@ -139,3 +139,22 @@ def test_qgis_draws_the_federations_as_black_outlines(layers: MapLayers, tmp_pat
     options = [(o.get("name"), o.get("value")) for o in renderer.iter("Option")]
     assert {v for n, v in options if n == "style"} == {"no"}  # no fill: networks show
     assert {v for n, v in options if n == "outline_color"} == {"17,17,17,255"}
+
+
+def test_the_credit_line_never_runs_into_a_long_legend(monkeypatch: pytest.MonkeyPatch):
+    """Eight towns in a row: a wide, short map whose legend (16 networks, 8 federations)
+    reaches well below it. The credit went under the map, into the legend."""
+    row = {f"T{k}": (350_000 + 15_000 * k, 150_000) for k in range(8)}
+    monkeypatch.setitem(globals(), "TOWNS", row)
+    wide = map_layers(assignments(), Geography(), name="row", unit="minutes")
+    fig, ax = static_map(wide)
+    try:
+        renderer = fig.canvas.get_renderer()  # type: ignore[attr-defined]
+        fig.draw(renderer)
+        legend = ax.get_legend().get_window_extent(renderer)
+        assert legend.y0 < ax.get_window_extent(renderer).y0  # the case at issue
+        credit = next(a for a in fig.artists if "Open Government" in str(a.get_text()))
+        box = credit.get_window_extent(renderer)
+        assert not box.overlaps(legend) and box.y1 <= legend.y0
+    finally:
+        close(fig)
