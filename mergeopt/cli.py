@@ -9,36 +9,29 @@ solver itself failed; 130 interrupted.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 import sys
-import time
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
 import yaml
-from rich.console import Console
-from rich.logging import RichHandler
 from rich.markup import escape
-from rich.table import Table
 from typer.core import TyperGroup
 
 from mergeopt import examples
 from mergeopt._errors import InputError, InputWarning, MergeoptError
 from mergeopt._report import save_report, summary, where
-from mergeopt.config import Config, config_key_problem, load_config, yaml_value
-from mergeopt.engine.options import Progress
+from mergeopt.config import Config, config_key_problem, load_config
 from mergeopt.inputs.nhs.assembly import prepare as prepare_table
 from mergeopt.inputs.nhs.assembly import write_prepared
 from mergeopt.runs.advice import BUDGET_SECONDS
 from mergeopt.runs.areas import Selection, init_area
-from mergeopt.runs.results import RunResult, side_by_side
+from mergeopt.runs.results import RunResult
 from mergeopt.runs.run import (
     check_config,
     compare_config,
@@ -50,7 +43,19 @@ from mergeopt.runs.run import (
 )
 from mergeopt.runs.rundir import check_run_dir, default_run_dir, load_run, redraw, write_run
 from mergeopt.runs.sweep.run import SweepInterrupted, SweepResult, run_sweep
-from mergeopt.runs.sweep.table import SOLVED
+from mergeopt.screen import (
+    configure,
+    err_console,
+    live,
+    objective_unit,
+    out_console,
+    say,
+    show_comparison,
+    show_run,
+    show_sweep,
+    show_violations,
+    two_levels_text,
+)
 
 
 class _Commands(TyperGroup):
@@ -95,8 +100,6 @@ app = _App(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out_console = Console()
-err_console = Console(stderr=True)
 T = TypeVar("T")
 _RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
 
@@ -195,8 +198,8 @@ def main(
 ) -> None:
     """Group GP practices into networks, federations or merged practices, optimally."""
     _DEBUG["on"] = debug
-    _SHOW["live"] = not quiet
-    _show_messages(logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING)
+    level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
+    configure(live=not quiet, level=level)
 
 
 @app.command()
@@ -208,67 +211,6 @@ def schema() -> None:
     from mergeopt.schema import config_schema
 
     typer.echo(json.dumps(config_schema(), indent=2, ensure_ascii=False))
-
-
-#: Whether the live line of a solve is shown (not with --quiet).
-_SHOW = {"live": True}
-#: The handler showing the ``mergeopt`` logger's messages on standard error: warnings
-#: by default (so a failure is its one error line), every message with --verbose.
-_HANDLER = RichHandler(
-    console=err_console, show_time=False, show_path=False, show_level=False, markup=False
-)
-
-
-def _show_messages(level: int) -> None:
-    """Show the ``mergeopt`` logger's messages from ``level`` up on standard error."""
-    logger = logging.getLogger("mergeopt")
-    if _HANDLER not in logger.handlers:
-        logger.addHandler(_HANDLER)
-    logger.setLevel(level)
-    _HANDLER.setLevel(level)
-
-
-def progress_line(name: str, progress: Progress, unit: str) -> str:
-    """The live line of a solve: elapsed time, best objective (in ``unit``), bound and gap.
-
-    >>> progress_line("hull_pcn", Progress(12.4, 991206.1, 980112.0, 0.0112), "patient-minutes")
-    'solving hull_pcn: 12 s; best 991,206 patient-minutes; bound 980,112; gap 1.12%'
-    >>> progress_line("hull_pcn", Progress(3.0, None, None, None), "patient-minutes")
-    'solving hull_pcn: 3 s; no grouping yet'
-    """
-    parts = [f"solving {name}: {progress.elapsed:.0f} s"]
-    if progress.objective is None:
-        parts.append("no grouping yet")
-    else:
-        parts.append(f"best {progress.objective:,.0f} {unit}".rstrip())
-    if progress.bound is not None:
-        parts.append(f"bound {progress.bound:,.0f}")
-    if progress.gap is not None and progress.objective is not None:
-        parts.append(f"gap {progress.gap:.2%}")
-    return "; ".join(parts)
-
-
-@contextmanager
-def _live(name: str, unit: str) -> Iterator[Callable[[Progress], None] | None]:
-    """A live line on standard error while a solve runs, on a terminal (none with
-    --quiet; it goes when the solve ends), fed by the solver's progress reports, redrawn
-    at most four times a second; the time is the whole solve's (the solver's own clock
-    restarts with each region)."""
-    if not _SHOW["live"]:
-        yield None
-        return
-    began = time.monotonic()
-    shown = [0.0]
-    with err_console.status(f"solving {name} ...") as status:
-
-        def report(progress: Progress) -> None:
-            now = time.monotonic()
-            if now - shown[0] >= 0.25:
-                shown[0] = now
-                whole = dataclasses.replace(progress, elapsed=now - began)
-                status.update(progress_line(name, whole, unit))
-
-        yield report
 
 
 @app.command()
@@ -302,7 +244,7 @@ def example(
             f"  mergeopt run {written[0]}"
         )
 
-    out_console.print(_guarded(action), highlight=False, soft_wrap=True)
+    say(_guarded(action), markup=True)
 
 
 @app.command()
@@ -327,14 +269,14 @@ def run(
 
     def action() -> tuple[RunResult, Path]:
         cfg = _configured(config, settings)
-        target = out or default_run_dir(cfg.name)
-        check_run_dir(target, force=force)
-        with _live(cfg.name, objective_unit(cfg)) as report:
-            result = solve_config(cfg, progress=report)
-        return result, write_run(result, target, force=force, maps=cfg.maps)
 
-    result, written = _guarded(action)
-    _summarise(result, written)
+        def solve() -> RunResult:
+            with live(cfg.name, objective_unit(cfg)) as report:
+                return solve_config(cfg, progress=report)
+
+        return _into_run_dir(cfg, out or default_run_dir(cfg.name), force, solve)
+
+    show_run(*_guarded(action))
 
 
 @app.command()
@@ -367,17 +309,15 @@ def evaluate(
 
     def action() -> tuple[RunResult, Path]:
         cfg = load_config(config)
-        target = out or default_run_dir(cfg.name, grouping)
-        check_run_dir(target, force=force)
-        result = evaluate_config(cfg, grouping, federations=federations)
-        return result, write_run(result, target, force=force, maps=cfg.maps)
+
+        def score() -> RunResult:
+            return evaluate_config(cfg, grouping, federations=federations)
+
+        return _into_run_dir(cfg, out or default_run_dir(cfg.name, grouping), force, score)
 
     result, written = _guarded(action)
-    _summarise(result, written)
-    if result.violations:
-        err_console.print(f"[bold]{len(result.violations)} rule(s) broken:[/]")
-        for line in result.violations:
-            err_console.print(f"  - {escape(line)}", highlight=False, soft_wrap=True)
+    show_run(result, written)
+    show_violations(result)
 
 
 @app.command()
@@ -391,7 +331,7 @@ def validate(config: ConfigArg) -> None:
         lines += [f"  warning: {finding}" for finding in findings]
         return "\n".join(lines)
 
-    out_console.print(_guarded(action), highlight=False, soft_wrap=True, markup=False)
+    say(_guarded(action))
 
 
 @app.command()
@@ -414,7 +354,7 @@ def travel(
             f"written to {out}"
         )
 
-    out_console.print(_guarded(action), highlight=False, soft_wrap=True, markup=False)
+    say(_guarded(action))
 
 
 @app.command(name="map")
@@ -426,7 +366,7 @@ def map_(
     def action() -> str:
         return f"maps written to {redraw(load_run(run_dir), run_dir)}"
 
-    out_console.print(_guarded(action), highlight=False, markup=False)
+    say(_guarded(action), soft_wrap=False)
 
 
 @app.command()
@@ -443,30 +383,27 @@ def explain(
     def action() -> tuple[str, int]:
         loaded = load_config(config)
         if loaded.federations is not None:
-            return _explain_two_levels(config, loaded)
+            return two_levels_text(config, *explain_two_levels(loaded))
         advice = explain_config(loaded, budget=budget)
         headline, *lines = advice.lines()
         code = 0 if advice.feasible else 3 if advice.failing else 4
         return "\n".join([f"{config}: {headline}", *lines]), code
 
     text, code = _guarded(action)
-    out_console.print(text, highlight=False, soft_wrap=True, markup=False)
+    say(text)
     if code:
         raise typer.Exit(code)
 
 
-def _explain_two_levels(path: Path, config: Config) -> tuple[str, int]:
-    """explain for a config with federations: the elastic explanation of both levels
-    (its changes together let the rules be met; not yet ranked one rule at a time)."""
-    status, found = explain_two_levels(config)
-    if found is None:
-        return f"{path}: the rules can all be met ({status}); nothing to explain", 0
-    lines = [f"{path}: the rules cannot all be met:"]
-    lines += [f"  - {finding}" for finding in found.findings]
-    if found.overrides:
-        lines.append("these config changes together would let them be met:")
-        lines += [f"  {key}: {yaml_value(value)}" for key, value in found.overrides.items()]
-    return "\n".join(lines), 3
+def _into_run_dir(
+    config: Config, target: Path, force: bool, compute: Callable[[], RunResult]
+) -> tuple[RunResult, Path]:
+    """A run directory's command: the destination checked before anything is computed
+    (--force replaces only a folder mergeopt wrote), the result computed, then written
+    whole; the result and where it went."""
+    check_run_dir(target, force=force)
+    result = compute()
+    return result, write_run(result, target, force=force, maps=config.maps)
 
 
 @app.command()
@@ -487,25 +424,7 @@ def compare(
         return compare_config(load_config(config), grouping=grouping, run_dir=run_dir)
 
     today, proposal = _guarded(action)
-    figures = side_by_side(today, proposal)
-    table = Table(title=f"{proposal.config.name}: today's networks ({grouping}) and the proposal")
-    table.add_column("")
-    for column in figures.columns:
-        table.add_column(column, justify="right")
-    for name, row in figures.iterrows():
-        table.add_row(str(name), *(_figure(value) for value in row))
-    out_console.print(table)
-    out_console.print(
-        f"proposal: {proposal.status_text()}", highlight=False, soft_wrap=True, markup=False
-    )
-    if today.violations:
-        out_console.print(f"today's networks break {len(today.violations)} rule(s):")
-        for line in today.violations:
-            out_console.print(f"  - {line}", highlight=False, soft_wrap=True, markup=False)
-
-
-def _figure(value: float) -> str:
-    return f"{value:,.2f}" if not float(value).is_integer() else f"{int(value):,}"
+    show_comparison(today, proposal, grouping)
 
 
 @app.command()
@@ -563,7 +482,7 @@ def init(
         )
         return written.summary()
 
-    out_console.print(_guarded(action), highlight=False, soft_wrap=True, markup=False)
+    say(_guarded(action))
 
 
 @app.command()
@@ -620,7 +539,7 @@ def sweep(
                 force=force,
             )
         except SweepInterrupted as stop:
-            _summarise_sweep(stop.result)
+            show_sweep(stop.result)
             err_console.print(
                 f"interrupted: the {len(stop.result.comparison)} scenario(s) above are kept; "
                 "run the same command again to solve the rest",
@@ -629,48 +548,9 @@ def sweep(
             raise typer.Exit(130) from None
 
     result = _guarded(action)
-    _summarise_sweep(result)
+    show_sweep(result)
     if result.failed:
         raise typer.Exit(1)
-
-
-def _summarise_sweep(result: SweepResult) -> None:
-    table = result.comparison
-    units = sorted({str(u) for u in table["travel_unit"].dropna()}) or ["minutes"]
-    title = f"{result.title} (travel to hub in {'/'.join(units)})"
-    grid = Table(title=title, box=None, pad_edge=False)  # no borders: room for long names
-    longest = max((len(str(name)) for name in table["scenario"]), default=8)
-    grid.add_column("scenario", overflow="fold", min_width=min(longest, 24))
-    grid.add_column("status", min_width=10)
-    for column in ("groups", "mean", "max", "smallest", "largest", "moved"):
-        grid.add_column(column, justify="right", no_wrap=True, min_width=len(column))
-    notes = []
-    for row in table.to_dict("records"):
-        figures = [""] * 6
-        if row["status"] in SOLVED:
-            figures = [
-                str(row["groups"]),
-                f"{row['mean_travel']:.2f}",
-                f"{row['max_travel']:.2f}",
-                f"{row['smallest_group']:,}",
-                f"{row['largest_group']:,}",
-                str(row["practices_moved"]),
-            ]
-        grid.add_row(escape(str(row["scenario"])), str(row["status"]), *figures)
-        if row["status"] != "optimal":
-            notes.append(f"  {row['scenario']}: {row['status_text']}")
-    out_console.print(grid)
-    out_console.print("\n".join(notes), highlight=False, soft_wrap=True, markup=False)
-    failed = len(result.failed)
-    fresh = len(table) - len(result.reused) - failed
-    out_console.print(
-        f"{len(table)} scenario(s): {fresh} solved now, {len(result.reused)} already finished "
-        f"(not solved again), {failed} failed\nwritten to {escape(str(result.folder))}: "
-        "comparison.csv, "
-        "comparison.png and a run directory per scenario",
-        highlight=False,
-        soft_wrap=True,
-    )
 
 
 @app.command()
@@ -727,135 +607,7 @@ def prepare(
         table, excluded = write_prepared(prepared, out)
         return f"{prepared.summary()}\nwritten to {table}; practices left out, and why: {excluded}"
 
-    out_console.print(_guarded(action), highlight=False, soft_wrap=True, markup=False)
-
-
-def _summarise(result: RunResult, written: Path) -> None:
-    unit = result.config.travel.unit
-    title = f"{result.config.name}: {len(result.groups)} groups (travel to hub in {unit})"
-    table = Table(title=title)
-    table.add_column("group")
-    table.add_column("hub", max_width=30, no_wrap=True)
-    for column in ("practices", "patients", "mean", "max"):
-        table.add_column(column, justify="right", no_wrap=True)
-    for row in result.groups.itertuples():
-        table.add_row(
-            escape(str(row.group)),
-            escape(f"{row.hub} {str(row.hub_name).title()}"),
-            str(row.practices),
-            f"{row.list_size:,}",
-            f"{row.mean_travel:.1f}",
-            f"{row.max_travel:.1f}",
-        )
-    out_console.print(table)
-    if result.federations is not None:
-        out_console.print(_federations_grid(result))
-    m = result.metrics
-    out_console.print(
-        f"[bold]{result.status_text()}[/]\n"
-        f"{objective_words(result.config, m['objective'])}\n"
-        f"mean travel {m['mean_travel']:.2f} {unit}, "
-        f"max {m['max_travel']:.2f} {unit}\n"
-        f"{m['practices_moved']} practices ({m['patients_moved']:,} patients) join a hub "
-        f"outside today's network\n"
-        f"{m['practices_regrouped']} practices get new group companions\n"
-        f"{_alone(result)}{_dates(result)}written to {escape(str(written))}",
-        highlight=False,
-    )
-
-
-def _federations_grid(result: RunResult) -> Table:
-    """The federations, one row each; the label column only where a federation is not
-    named after its hub (existing federations given as a column)."""
-    assert result.federations is not None
-    unit = result.config.travel.unit
-    federations = result.federations.table
-    named = (federations["federation"].astype(str) != federations["hub"].astype(str)).any()
-    grid = Table(title=f"{len(federations)} federations (travel to the federation hub, {unit})")
-    if named:
-        grid.add_column("federation", max_width=12, no_wrap=True)
-    grid.add_column("hub", max_width=22, no_wrap=True)
-    figures = ("nets", "pract", "patients", "mean", "max", "hub max")
-    for column in figures:
-        grid.add_column(column, justify="right", no_wrap=True, min_width=len(column))
-    for row in federations.itertuples():
-        cells = [str(row.federation)] if named else []
-        grid.add_row(
-            *cells,
-            f"{row.hub} {str(row.hub_name).title()}",
-            str(row.networks),
-            str(row.practices),
-            f"{row.list_size:,}",
-            f"{row.mean_travel:.1f}",
-            f"{row.max_travel:.1f}",
-            f"{row.max_hub_travel:.1f}",
-        )
-    return grid
-
-
-def _alone(result: RunResult) -> str:
-    """A line naming the remote practices that stand alone, if any."""
-    groups = result.groups
-    if "remote_alone" not in groups.columns or not groups["remote_alone"].any():
-        return ""
-    lone = groups.loc[groups["remote_alone"].astype(bool)]
-    named = ", ".join(
-        f"{row.hub} {str(row.hub_name).title()} ({row.list_size:,})" for row in lone.itertuples()
-    )
-    return f"standing alone as remote practices (groups.remote): {escape(named)}\n"
-
-
-def _dates(result: RunResult) -> str:
-    dates = result.assignments.get("list_size_date")
-    if dates is None or dates.dropna().empty:
-        return ""
-    return f"list sizes of {', '.join(sorted(set(dates.dropna().astype(str))))}\n"
-
-
-def objective_words(config: Config, value: float) -> str:
-    """The objective with its unit and what it means, as the config weighs it.
-
-    >>> from mergeopt.config import load_config
-    >>> print(objective_words(load_config("configs/hull_pcn.yaml"), 991206.1))
-    objective 991,206 patient-minutes (each practice's list size x its minutes to the hub, summed)
-    """
-    weights = config.objective
-    unit = config.travel.unit
-    terms = _weighted_terms(config)
-    if terms:
-        return f"objective {value:,.1f} (weighted: {terms}; see objective in the config)"
-    if not weights.weight_by_list_size:
-        return f"objective {value:,.1f} {unit} (each practice's {unit} to the hub, summed)"
-    return (
-        f"objective {value:,.0f} patient-{unit} (each practice's list size x its {unit} "
-        "to the hub, summed)"
-    )
-
-
-def objective_unit(config: Config) -> str:
-    """The objective's unit (patient-minutes, minutes, km...), or "" where the config
-    weighs several terms together.
-
-    >>> from mergeopt.config import load_config
-    >>> objective_unit(load_config("configs/hull_pcn.yaml"))
-    'patient-minutes'
-    """
-    if _weighted_terms(config):
-        return ""
-    unit = config.travel.unit
-    return f"patient-{unit}" if config.objective.weight_by_list_size else unit
-
-
-def _weighted_terms(config: Config) -> str:
-    """The objective's terms with their weights, or "" for travel alone at weight 1."""
-    weights = config.objective
-    names = ["moved_patients", "groups", "max_travel"]
-    if config.federations is not None:
-        names += ["federation_travel", "federations"]
-    others = [name.replace("_", " ") for name in names if getattr(weights, name)]
-    if weights.travel != 1 or others:
-        return ", ".join([f"travel x {weights.travel:g}", *others])
-    return ""
+    say(_guarded(action))
 
 
 # ---------------------------------------------------------------------------------------
