@@ -25,15 +25,18 @@ without ``force``.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeAlias
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyogrio
 import shapely
 import yaml
 
@@ -87,10 +90,17 @@ class Selection:
 class Boundary:
     """The study area a config names: a layer, its field and the values that make it."""
 
-    path: Path
+    path: Path  # the layer the features were taken from
     field: str
     values: tuple[str, ...]
     note: str  # what the values are, for the config's comment
+    #: the features of the layer that make the area, written beside the config
+    features: gpd.GeoDataFrame = dataclasses.field(compare=False, repr=False)
+
+
+#: The file beside the config that holds the area's own boundary features, so the folder
+#: moves whole (to another folder or machine) and still runs.
+BOUNDARY_FILE = "boundary.geojson"
 
 
 @dataclass(frozen=True)
@@ -172,8 +182,15 @@ def init_area(
     _refuse_existing([config_path, table_path, excluded_path], force=force)
     practices, excluded, source = _select(selection, table=table, nhs=nhs)
     area = _boundary(selection, practices, boundary, boundary_field)
+    boundary_path = folder / BOUNDARY_FILE if area is not None else None
+    _refuse_existing([boundary_path], force=force)
     text = _config_text(selection, practices, area, folder, source)
-    _write(folder, table_path, practices, excluded_path, excluded, config_path, text)
+    files: list[tuple[Path, _Content]] = [(table_path, practices)]
+    if excluded_path is not None and excluded is not None:
+        files.append((excluded_path, excluded))
+    if boundary_path is not None and area is not None:
+        files.append((boundary_path, area.features))
+    _write(folder, [*files, (config_path, text)])
     dates = practices.get("list_size_date", pd.Series(dtype=str)).dropna().unique()
     return Written(
         folder=folder,
@@ -322,7 +339,14 @@ def _covering(
             )
             note += f"{practices}"
         values = sorted(set(values) | set(added))
-    return Boundary(path=layer, field=field, values=tuple(values), note=note)
+    features = shapes.loc[shapes[field].isin(values)].sort_values(field).to_crs("EPSG:4326")
+    return Boundary(
+        path=layer,
+        field=field,
+        values=tuple(values),
+        note=note,
+        features=features.reset_index(drop=True),
+    )
 
 
 def _layer(path: Path, field: str, *, name: str | None = None) -> gpd.GeoDataFrame:
@@ -435,7 +459,7 @@ def _config_text(
         nest="#   nest_by: sub_icb_code         # keep each network within one sub-ICB\n"
         if selection.icb
         else "",
-        geography=_geography(area, folder),
+        geography=_geography(area),
     )
     text = _align(text)
     Config.model_validate(yaml.safe_load(text))  # our own template: must always be valid
@@ -489,32 +513,22 @@ def _area_name(selection: Selection, practices: pd.DataFrame) -> str:
     return ", ".join(parts[:3]) + (f" and {len(parts) - 3} more" if len(parts) > 3 else "")
 
 
-def _geography(area: Boundary | None, folder: Path) -> str:
+def _geography(area: Boundary | None) -> str:
     if area is None:
         return (
             "geography:                       # no boundary of its own: the catchments fill\n"
             "  catchments: voronoi            # the practices' convex hull plus 2 km\n"
             "  # boundary: my_area.geojson    # or name a layer, its field and values\n"
         )
-    layer = _relative(area.path, folder)
-    note = "".join(f"  # {line}\n" for line in _wrap(area.note))
+    note = "".join(f"  # {line}\n" for line in _wrap(f"from {area.path.name}: {area.note}"))
     return (
         "geography:                       # the study area, for catchments and maps\n"
-        f"  boundary: {layer}\n"
+        f"  boundary: {BOUNDARY_FILE}        # the area's own features, beside this config\n"
         f"  boundary_field: {area.field}\n"
         f"  boundary_values: [{', '.join(area.values)}]\n"
         f"{note}"
         "  catchments: voronoi            # or lsoa, with the area's LSOA layer (lsoa: ...)\n"
     )
-
-
-def _relative(path: Path, folder: Path) -> str:
-    """``path`` relative to ``folder`` when they share a folder below the root, else
-    absolute (a config written outside the repository names the shipped layer in full)."""
-    path, folder = path.resolve(), folder.resolve()
-    if Path(os.path.commonpath([path, folder])) == Path(path.anchor):
-        return str(path)
-    return os.path.relpath(path, folder)
 
 
 def _wrap(text: str, width: int = 86) -> list[str]:
@@ -528,34 +542,32 @@ def _wrap(text: str, width: int = 86) -> list[str]:
     return [*lines, line] if line else lines
 
 
-def _write(
-    folder: Path,
-    table_path: Path,
-    practices: pd.DataFrame,
-    excluded_path: Path | None,
-    excluded: pd.DataFrame | None,
-    config_path: Path,
-    text: str,
-) -> None:
+#: What init writes: a config's text, a table, or the boundary's features.
+_Content: TypeAlias = str | pd.DataFrame | gpd.GeoDataFrame
+
+
+def _write(folder: Path, files: list[tuple[Path, _Content]]) -> None:
     """Write every file under a temporary name, then rename them all into place."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"{folder}: cannot create the folder ({exc.strerror})") from None
-    files: list[tuple[Path, pd.DataFrame | str]] = [(table_path, practices), (config_path, text)]
-    if excluded_path is not None and excluded is not None:
-        files.insert(1, (excluded_path, excluded))
     staged = [(path.with_name(f".{path.name}.{os.getpid()}.tmp"), path) for path, _ in files]
     try:
         for (temp, _), (_, content) in zip(staged, files, strict=True):
             if isinstance(content, str):
                 temp.write_text(content, encoding="utf-8")
+            elif isinstance(content, gpd.GeoDataFrame):
+                content.to_file(temp, driver="GeoJSON")
             else:
                 content.to_csv(temp, index=False)
         for temp, path in staged:
             os.replace(temp, path)
     except OSError as exc:
         raise InputError(f"{folder}: cannot write ({exc.strerror})") from None
+    except pyogrio.errors.DataSourceError as exc:  # the GeoJSON writer's own failure
+        reason = next(iter(str(exc).splitlines()), "")
+        raise InputError(f"{folder}: cannot write {BOUNDARY_FILE} ({reason})") from None
     finally:
         for temp, _ in staged:
             temp.unlink(missing_ok=True)

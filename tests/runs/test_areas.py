@@ -5,13 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import geopandas as gpd
 import pytest
 import yaml
 
 import mergeopt
 from mergeopt import InputError
 from mergeopt.config import load_config
-from mergeopt.runs.areas import Selection, init_area
+from mergeopt.runs.areas import CCG_LAYER, Selection, init_area
 
 
 def test_a_sub_icb_config_runs_with_the_national_rule(tmp_path: Path) -> None:
@@ -56,6 +57,47 @@ def test_an_icb_and_a_pcn(tmp_path: Path) -> None:
     pcn = init_area(Selection(pcn=("U82095",)), out=tmp_path / "pcn")
     assert pcn.boundary is None
     assert load_config(pcn.config).geography.boundary is None
+
+
+def test_the_area_folder_moves_whole(tmp_path: Path) -> None:
+    """The config names its boundary beside it (the area's own features, written into the
+    folder), so the folder runs after it is moved or sent to another machine."""
+    written = init_area(Selection(sub_icb=("03F",)), out=tmp_path / "hull")
+    raw = yaml.safe_load(written.config.read_text())
+    assert raw["geography"]["boundary"] == "boundary.geojson"
+    assert raw["inputs"]["practices"] == "practices.csv"
+    moved = tmp_path / "elsewhere" / "hull"
+    moved.parent.mkdir()
+    written.folder.rename(moved)
+    config = load_config(moved / "pcn.yaml")
+    assert config.geography.boundary == moved / "boundary.geojson"
+    layer = gpd.read_file(moved / "boundary.geojson")
+    assert list(layer["ccg21_code"]) == ["E38000085"] and layer.crs is not None
+    result = mergeopt.solve(config, overrides={"maps": False})
+    assert result.status == "optimal"
+
+
+def test_an_own_boundary_layer_keeps_only_the_area(tmp_path: Path) -> None:
+    shipped = gpd.read_file(CCG_LAYER)
+    layer = tmp_path / "mine.gpkg"
+    shipped.rename(columns={"ccg21_code": "code"})[["code", "geometry"]].to_file(layer)
+    written = init_area(
+        Selection(sub_icb=("03F",)), out=tmp_path / "hull", boundary=layer, boundary_field="code"
+    )
+    kept = gpd.read_file(written.folder / "boundary.geojson")
+    assert list(kept["code"]) == ["E38000085"]
+    assert load_config(written.config).geography.boundary_values == ["E38000085"]
+
+
+def test_a_boundary_file_in_the_folder_is_kept_unless_forced(tmp_path: Path) -> None:
+    folder = tmp_path / "hull"
+    folder.mkdir()
+    mine = folder / "boundary.geojson"
+    mine.write_text("my own layer\n")
+    with pytest.raises(InputError, match=r"boundary\.geojson: file exists"):
+        init_area(Selection(sub_icb=("03F",)), out=folder)
+    assert mine.read_text() == "my own layer\n"
+    assert not (folder / "pcn.yaml").exists()
 
 
 def test_default_folder_is_named_after_the_codes(
