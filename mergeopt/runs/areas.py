@@ -125,9 +125,10 @@ class Written:
             else "no boundary: catchments fill the practices' convex hull plus 2 km"
         )
         excluded = f"; practices left out, and why: {self.excluded}" if self.excluded else ""
+        layer = f", {self.folder / BOUNDARY_FILE}" if self.boundary is not None else ""
         return (
             f"{self.count:,} practices, {self.patients:,} patients{dates}\n"
-            f"wrote {self.practices} and {self.config}{excluded}\n"
+            f"wrote {self.practices}{layer} and {self.config}{excluded}\n"
             f"rule: networks of {MIN_LIST_SIZE:,}-{MAX_LIST_SIZE:,} patients, every practice "
             f"within {MAX_MINUTES} drive minutes of its hub; {where}\n"
             f"next: mergeopt run {self.config}"

@@ -63,6 +63,7 @@ def test_the_area_folder_moves_whole(tmp_path: Path) -> None:
     """The config names its boundary beside it (the area's own features, written into the
     folder), so the folder runs after it is moved or sent to another machine."""
     written = init_area(Selection(sub_icb=("03F",)), out=tmp_path / "hull")
+    assert str(tmp_path / "hull" / "boundary.geojson") in written.summary()
     raw = yaml.safe_load(written.config.read_text())
     assert raw["geography"]["boundary"] == "boundary.geojson"
     assert raw["inputs"]["practices"] == "practices.csv"
