@@ -311,7 +311,7 @@ def _assemble(
             )
             .round()
             .astype("Int64")
-            .to_numpy(),
+            .array,  # whole patients, blank where none was published (never 8631.0)
             "reason": reasons[left_out].to_numpy(),
         }
     )

@@ -97,6 +97,7 @@ def test_somerset_counts_and_total_match_the_publication() -> None:
 def test_exclusions_name_practices_without_a_list_size(hull: Prepared) -> None:
     assert list(hull.excluded.columns) == list(EXCLUDED_COLUMNS)
     assert hull.excluded["list_size"].isna().all()
+    assert hull.excluded["list_size"].dtype == "Int64"
     assert hull.excluded.drop(columns="list_size").to_dict("records") == [
         {
             "practice_code": "B81052",
