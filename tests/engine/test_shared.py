@@ -16,6 +16,7 @@ from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import found
 from mergeopt.engine.processes import Beside
 from mergeopt.engine.shared import Shared
+from mergeopt.engine.strategies.large import relaxed_bound
 from tests.engine import beside_strategies
 from tests.engine.cases import line_instance
 
@@ -121,5 +122,27 @@ def test_highs_runs_beside_on_a_model_too_large_to_stop_in_a_call() -> None:
     cost = rng.uniform(0, 100, size=(n, n))
     inst = line_instance(list(range(n)), [1] * n, cost=cost, max_size=np.full(n, 50.0))
     lead, beside, name = portfolio.plan(inst)
-    assert (lead, beside, name) == (portfolio.lead_improve, portfolio.highs_whole, "HiGHS")
+    assert (lead, beside, name) == (portfolio.lead_bound_improve, portfolio.highs_whole, "HiGHS")
     assert portfolio.plan(LINE)[0] is portfolio.highs_whole  # HiGHS leads where it fits
+
+
+def test_the_lead_proves_a_bound_when_highs_beside_never_reports() -> None:
+    """A model too large for HiGHS to be stopped in a call: HiGHS beside may be stopped
+    before its root ends, and the run still reports a bound (doni1 reported none)."""
+    n = 60
+    rng = np.random.default_rng(11)
+    cost = rng.uniform(1, 100, size=(n, n))
+    np.fill_diagonal(cost, 0.0)
+    inst = line_instance(
+        list(range(n)), [1] * n, cost=cost, min_size=8.0, max_size=np.full(n, 12.0), count_max=6
+    )
+    shared = Shared(inst)
+    deadline = time.perf_counter() + 5.0
+    outcome = portfolio.lead_bound_improve(inst, SolveOptions(threads=1), deadline, shared)
+    assert outcome.hub_of is not None and outcome.bound is not None
+    relaxed = relaxed_bound(inst, deadline=deadline)
+    assert outcome.bound >= 0.99 * relaxed.bound  # the relaxation's, proven
+    assert outcome.bound <= outcome.objective
+    reference = portfolio.solve_instance(inst, SolveOptions(time_limit=10, threads=1))
+    if reference.status == "optimal":
+        assert outcome.bound <= reference.objective + 1e-6
