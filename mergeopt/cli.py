@@ -11,22 +11,18 @@ from __future__ import annotations
 
 import logging
 import re
-import sys
-import warnings
 from collections.abc import Callable
 from importlib.metadata import version
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any
 
 import typer
 import yaml
-from rich.markup import escape
-from typer.core import TyperGroup
 
 from mergeopt import examples
-from mergeopt._errors import InputError, InputWarning, MergeoptError
-from mergeopt._report import save_report, summary, where
+from mergeopt._errors import InputError
 from mergeopt.config import Config, config_key_problem, load_config
+from mergeopt.guard import DEBUG, App, Commands, guarded
 from mergeopt.inputs.nhs.assembly import prepare as prepare_table
 from mergeopt.inputs.nhs.assembly import write_prepared
 from mergeopt.runs.advice import BUDGET_SECONDS
@@ -57,50 +53,12 @@ from mergeopt.screen import (
     two_levels_text,
 )
 
-
-class _Commands(TyperGroup):
-    """The command group, with flags shown as flags in help (no ``<bool>``, as if they
-    took a value)."""
-
-    # click's types, as typer uses them (its own copy of click since typer 0.29)
-    def get_params(self, ctx: Any) -> Any:
-        return _flags_plain(super().get_params(ctx))
-
-    def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        command = super().get_command(ctx, cmd_name)
-        if command is not None:
-            _flags_plain(command.get_params(ctx))
-        return command
-
-
-def _flags_plain(params: list[Any]) -> list[Any]:
-    for param in params:
-        if getattr(param, "is_flag", False) and param.metavar is None:
-            param.metavar = ""
-    return params
-
-
-class _App(typer.Typer):
-    """The command line, with the last-resort handler around every command."""
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return super().__call__(*args, **kwargs)
-        except Exception as exc:
-            if _DEBUG["on"]:
-                raise
-            words = [word for word in sys.argv[1:] if not word.startswith("-")]
-            _unexpected(exc, words[0] if words else None)
-            sys.exit(1)
-
-
-app = _App(
+app = App(
     name="mergeopt",
-    cls=_Commands,
+    cls=Commands,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-T = TypeVar("T")
 _RANGE = re.compile(r"^\s*(-?\d+)\s*\.\.\s*(-?\d+)\s*$")
 
 ConfigArg = Annotated[Path, typer.Argument(help="The YAML config file.", show_default=False)]
@@ -111,59 +69,6 @@ OutOption = Annotated[
 ForceOption = Annotated[
     bool, typer.Option("--force", help="Replace the run directory if it exists.")
 ]
-#: Whether ``--debug`` was given: a failure mergeopt did not foresee shows its traceback.
-_DEBUG = {"on": False}
-
-
-def _unexpected(error: Exception, command: str | None) -> None:
-    """The last resort: one line saying what failed, where, and where its full report is."""
-    failed = f"mergeopt {command}" if command else "mergeopt"
-    place = where(error)
-    at = f" at {place}" if place else ""
-    report = save_report(error)
-    saved = (
-        f"the full report is saved in {report}: please attach it to an issue"
-        if report is not None
-        else "no report could be saved"
-    )
-    err_console.print(
-        f"[bold red]error:[/] {escape(failed)} failed unexpectedly "
-        f"({escape(summary(error))}{at}); {escape(saved)} (--debug shows the traceback)",
-        highlight=False,
-        soft_wrap=True,
-    )
-
-
-def _guarded(action: Callable[[], T]) -> T:
-    """Run an action; print its warnings and a mergeopt error as one line each, and exit
-    with the error's code."""
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", InputWarning)
-            try:
-                return action()
-            finally:
-                for warning in caught:
-                    err_console.print(
-                        f"[bold yellow]warning:[/] {escape(str(warning.message))}",
-                        highlight=False,
-                        soft_wrap=True,
-                    )
-    except MergeoptError as exc:
-        err_console.print(
-            f"[bold red]error:[/] {escape(str(exc))}", highlight=False, soft_wrap=True
-        )
-        raise typer.Exit(exc.exit_code) from None
-    except KeyboardInterrupt:
-        err_console.print("interrupted: nothing was written")
-        raise typer.Exit(130) from None
-    except typer.Exit:
-        raise  # a command's own exit code (a sweep interrupted: 130)
-    except Exception as exc:
-        if _DEBUG["on"]:
-            raise
-        _unexpected(exc, action.__qualname__.split(".")[0].rstrip("_"))  # run.<locals>.action
-        raise typer.Exit(1) from None
 
 
 def _show_version(value: bool) -> None:
@@ -197,7 +102,7 @@ def main(
     ] = False,
 ) -> None:
     """Group GP practices into networks, federations or merged practices, optimally."""
-    _DEBUG["on"] = debug
+    DEBUG["on"] = debug
     level = logging.ERROR if quiet else logging.DEBUG if verbose else logging.WARNING
     configure(live=not quiet, level=level)
 
@@ -244,7 +149,7 @@ def example(
             f"  mergeopt run {written[0]}"
         )
 
-    say(_guarded(action), markup=True)
+    say(guarded(action), markup=True)
 
 
 @app.command()
@@ -276,7 +181,7 @@ def run(
 
         return _into_run_dir(cfg, out or default_run_dir(cfg.name), force, solve)
 
-    show_run(*_guarded(action))
+    show_run(*guarded(action))
 
 
 @app.command()
@@ -315,7 +220,7 @@ def evaluate(
 
         return _into_run_dir(cfg, out or default_run_dir(cfg.name, grouping), force, score)
 
-    result, written = _guarded(action)
+    result, written = guarded(action)
     show_run(result, written)
     show_violations(result)
 
@@ -331,7 +236,7 @@ def validate(config: ConfigArg) -> None:
         lines += [f"  warning: {finding}" for finding in findings]
         return "\n".join(lines)
 
-    say(_guarded(action))
+    say(guarded(action))
 
 
 @app.command()
@@ -354,7 +259,7 @@ def travel(
             f"written to {out}"
         )
 
-    say(_guarded(action))
+    say(guarded(action))
 
 
 @app.command(name="map")
@@ -366,7 +271,7 @@ def map_(
     def action() -> str:
         return f"maps written to {redraw(load_run(run_dir), run_dir)}"
 
-    say(_guarded(action), soft_wrap=False)
+    say(guarded(action), soft_wrap=False)
 
 
 @app.command()
@@ -389,7 +294,7 @@ def explain(
         code = 0 if advice.feasible else 3 if advice.failing else 4
         return "\n".join([f"{config}: {headline}", *lines]), code
 
-    text, code = _guarded(action)
+    text, code = guarded(action)
     say(text)
     if code:
         raise typer.Exit(code)
@@ -423,7 +328,7 @@ def compare(
     def action() -> tuple[RunResult, RunResult]:
         return compare_config(load_config(config), grouping=grouping, run_dir=run_dir)
 
-    today, proposal = _guarded(action)
+    today, proposal = guarded(action)
     show_comparison(today, proposal, grouping)
 
 
@@ -482,7 +387,7 @@ def init(
         )
         return written.summary()
 
-    say(_guarded(action))
+    say(guarded(action))
 
 
 @app.command()
@@ -547,7 +452,7 @@ def sweep(
             )
             raise typer.Exit(130) from None
 
-    result = _guarded(action)
+    result = guarded(action)
     show_sweep(result)
     if result.failed:
         raise typer.Exit(1)
@@ -607,7 +512,7 @@ def prepare(
         table, excluded = write_prepared(prepared, out)
         return f"{prepared.summary()}\nwritten to {table}; practices left out, and why: {excluded}"
 
-    say(_guarded(action))
+    say(guarded(action))
 
 
 # ---------------------------------------------------------------------------------------
