@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +30,7 @@ from mergeopt._errors import (
 )
 from mergeopt.config import Config, load_config
 from mergeopt.engine.errors import SolverError as EngineSolverError
+from mergeopt.engine.federation import TwoLevelOutcome
 from mergeopt.engine.options import Progress, SolveOptions
 from mergeopt.engine.outcome import Outcome
 from mergeopt.engine.portfolio import solve_instance
@@ -139,9 +141,16 @@ def solve_problem(
         The solver itself failed (not a time limit, not infeasible rules).
     """
     config = problem.config
-    try:
+    with _solver_failure():
         options = solve_options(config, progress=progress)
         return solve_instance(problem.instance, options, name=config.name)
+
+
+@contextmanager
+def _solver_failure() -> Iterator[None]:
+    """The engine's SolverError (the solver itself failed) as the run's (exit code 5)."""
+    try:
+        yield
     except EngineSolverError as error:
         raise SolverError(str(error)) from error
 
@@ -172,14 +181,19 @@ def _today(problem: Problem) -> tuple[list[str] | None, np.ndarray | None]:
     return labels, hubs_for_grouping(problem, labels)
 
 
+def _both_levels(problem: Problem) -> tuple[list[str] | None, TwoLevelOutcome]:
+    """Networks and federations solved in the config's mode (``today``: federations of
+    today's networks, whose labels come first; else None)."""
+    labels, networks = _today(problem)
+    with _solver_failure():
+        options = solve_options(problem.config)
+        return labels, solve_two_levels(problem, options, networks=networks)
+
+
 def _solve_two_levels(problem: Problem, timings: dict[str, float], started: float) -> RunResult:
     """Networks and federations (config ``federations``), in the config's mode."""
     config = problem.config
-    labels, networks = _today(problem)
-    try:
-        outcome = solve_two_levels(problem, solve_options(config), networks=networks)
-    except EngineSolverError as error:
-        raise SolverError(str(error)) from error
+    labels, outcome = _both_levels(problem)
     if outcome.hub_of is None or outcome.federation_of is None:
         if outcome.status == "infeasible":
             explanation = explain_federations(problem, solve_options(config))
@@ -300,15 +314,10 @@ def compare_config(
 
 def _explain_two_levels(problem: Problem) -> tuple[str, Explanation | None]:
     """explain_config for a config with ``federations``: both levels, in its mode."""
-    config = problem.config
-    _, networks = _today(problem)
-    try:
-        outcome = solve_two_levels(problem, solve_options(config), networks=networks)
-    except EngineSolverError as error:
-        raise SolverError(str(error)) from error
+    _, outcome = _both_levels(problem)
     if outcome.status != "infeasible":
         return outcome.status, None
-    return "infeasible", explain_federations(problem, solve_options(config))
+    return "infeasible", explain_federations(problem, solve_options(problem.config))
 
 
 def check_config(config: Config) -> tuple[Problem, list[str]]:
