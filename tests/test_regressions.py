@@ -44,6 +44,14 @@ def practice(code: str, size: int, easting: int, **more: object) -> dict[str, ob
     return {"practice_code": code, "list_size": size} | where | more
 
 
+def three_small() -> list[dict[str, object]]:
+    """Three practices of 5,000-7,000 patients 1 km apart on a line."""
+    return [
+        practice(f"A{k}", size, 449_000 + 1_000 * k)
+        for k, size in ((1, 5_000), (2, 6_000), (3, 7_000))
+    ]
+
+
 def test_a_floor_area_serving_exactly_a_group_can_host_it(tmp_path):
     """968.8 m2 at 0.025 m2 a patient serves 38,752 patients; in floating point the
     quotient is 38,751.99999999999, which was floored to 38,751: a group of exactly
@@ -156,15 +164,7 @@ def test_infeasible_rules_without_a_maximum_list_size_are_explained(tmp_path):
     """With no maximum list size and no premises rule, the elastic model that explains
     infeasible rules held an infinite coefficient; HiGHS dropped those rows and PuLP
     failed reading the solution (IndexError: a traceback and exit 1, not exit 3)."""
-    write(
-        tmp_path,
-        "practices.csv",
-        [
-            practice("A1", 5_000, 450_000),
-            practice("A2", 6_000, 451_000),
-            practice("A3", 7_000, 452_000),
-        ],
-    )
+    write(tmp_path, "practices.csv", three_small())
     path = config(tmp_path, groups={"min_list_size": 20_000})
     code, stdout, stderr = invoke("run", path, "--out", tmp_path / "run")
     assert code == 3, stdout + stderr
@@ -211,15 +211,7 @@ def test_cbc_proving_the_rules_cannot_be_met_is_infeasible_not_a_time_limit(tmp_
     """CBC's "Integer infeasible" reaches PuLP as status Infeasible with no solution
     status, and was reported as 'no grouping found within the time limit of 300 s'
     (exit 4); the rules cannot be met (exit 3, explained)."""
-    write(
-        tmp_path,
-        "practices.csv",
-        [
-            practice("A1", 5_000, 450_000),
-            practice("A2", 6_000, 451_000),
-            practice("A3", 7_000, 452_000),
-        ],
-    )
+    write(tmp_path, "practices.csv", three_small())
     path = config(
         tmp_path, groups={"min_list_size": 9_000, "max_list_size": 11_000}, solver={"name": "cbc"}
     )

@@ -21,6 +21,7 @@ from mergeopt.engine.strategies.lagrangian import lagrangian_applies, lagrangian
 from tests.engine.cases import (
     FAST,
     brute_force,
+    cost_instance,
     feasible_by_hand,
     line_instance,
     random_instances,
@@ -108,15 +109,10 @@ def test_time_limit_is_never_called_optimal():
     n = 100  # an OR-Library pmedcap1-sized instance: 10 groups of at most 120
     xy = rng.uniform(0, 100, size=(n, 2))
     cost = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
-    inst = Instance(
-        codes=tuple(f"P{k}" for k in range(n)),
-        size=rng.integers(1, 20, n).astype(float),
-        cost=cost,
-        allowed=np.ones((n, n), dtype=bool),
-        min_size=0.0,
+    inst = cost_instance(
+        cost,
+        rng.integers(1, 20, n).astype(float),
         max_size=np.full(n, 120.0),
-        can_hub=np.ones(n, dtype=bool),
-        must_hub=np.zeros(n, dtype=bool),
         count_min=10,
         count_max=10,
         travel_by_size=False,

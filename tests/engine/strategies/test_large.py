@@ -13,7 +13,7 @@ from mergeopt.engine import portfolio
 from mergeopt.engine.instance import Instance, arc_costs, feasible, objective_value
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.strategies import large
-from tests.engine.cases import brute_force, random_instances, tiny_instances
+from tests.engine.cases import brute_force, cost_instance, random_instances, tiny_instances
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -42,15 +42,10 @@ def test_a_large_region_reports_the_relaxation_bound_only(
     n = 30
     xy = rng.uniform(0, 100, size=(n, 2))
     cost = np.floor(np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)))
-    inst = Instance(
-        codes=tuple(f"P{k}" for k in range(n)),
-        size=rng.integers(1, 10, n).astype(float),
-        cost=cost,
-        allowed=np.ones((n, n), dtype=bool),
-        min_size=0.0,
+    inst = cost_instance(
+        cost,
+        rng.integers(1, 10, n).astype(float),
         max_size=np.full(n, 60.0),
-        can_hub=np.ones(n, dtype=bool),
-        must_hub=np.zeros(n, dtype=bool),
         count_min=4,
         count_max=4,
         travel_by_size=False,
