@@ -49,6 +49,8 @@ DESCRIPTIONS: dict[str, str] = {
     "Columns.northing": "Column of the northing (EPSG:27700 metres).",
     "Columns.list_size_date": "Column of the date the list sizes were counted (kept in run.json).",
     "Columns.current_group": "Column of the current network's code (U: unallocated); null: none.",
+    "Columns.current_group_name": "Column of the current network's name, shown on maps beside "
+    "its code (optional); null: none.",
     "Columns.capacity": "Column of the patients a practice's premises can serve as a hub.",
     "Columns.floor_area": "Column of the premises' floor area in m² (premises.rule floor_area).",
     "Columns.hub_eligibility": "Column saying whether a practice must, may or never host a group.",
