@@ -86,7 +86,7 @@ def result_for(
     into a :class:`RunResult`."""
     assignments = assignments_table(problem, hub_of, labels=labels)
     groups = groups_table(problem, hub_of, labels=labels)
-    figures, broken = metrics(problem, hub_of), violations(problem, hub_of)
+    figures, broken = metrics(problem, hub_of), violations(problem, hub_of, labels=labels)
     if federations is not None:
         assignments, groups = with_federations(assignments, groups, problem, federations)
         figures |= federations.metrics
@@ -241,52 +241,106 @@ def regrouped(group_id: np.ndarray, hub_of: np.ndarray) -> np.ndarray:
     return np.asarray(changed & (group_id >= 0), dtype=bool)
 
 
-def violations(problem: Problem, hub_of: np.ndarray) -> list[str]:
+def violations(
+    problem: Problem, hub_of: np.ndarray, *, labels: Sequence[str] | None = None
+) -> list[str]:
     """Every rule of the config that this grouping breaks, in plain words.
 
     The one rule checker of a run (``evaluate`` lists these); it finds a rule broken
     exactly when the engine's feasibility test
-    (:func:`~mergeopt.engine.instance.broken_rules`) does.
+    (:func:`~mergeopt.engine.instance.broken_rules`) does. Each group is named as the
+    groups table names it: by ``labels`` (an existing grouping's, e.g. today's network
+    codes; see :func:`group_labels`), else by its hub's code. A practice in no group
+    (an existing grouping's blank or ``U``, alone in its own group) is one line however
+    many rules its group of one breaks: it is one practice to place, not several faults.
     """
     inst = problem.instance
     codes = problem.codes
-    unit = inst.travel_unit
     found: list[str] = []
     hubs = sorted(set(hub_of.tolist()))
     load = pd.Series(inst.size).groupby(hub_of).sum()
     for j in hubs:
+        name = str(labels[j]) if labels is not None else codes[j]
         if hub_of[j] != j:
             found.append(f"hub {codes[j]} is not in its own group")
-        if load[j] < inst.min_size - 1e-9 and not inst.standing_alone()[j]:
-            found.append(
-                f"group {codes[j]} has {load[j]:,.0f} patients, "
-                f"below the minimum {inst.min_size:,.0f}"
-            )
-        if load[j] > inst.max_size[j] + 1e-9:
-            found.append(_over(problem, j, float(load[j])))
-        if not inst.can_hub[j]:
-            found.append(f"hub {codes[j]} is not allowed to host a group (premises or rules)")
+        alone = name.startswith("none:")
+        broken = _group_breaks(problem, j, float(load[j]), alone=alone)
+        if broken and alone:
+            who = f"{codes[j]} {str(problem.practices['name'].iloc[j]).title()}"
+            words = " and ".join(broken)
+            found.append(f"{who} is in no existing group (group {name}): alone, it {words}")
+        else:
+            found += [f"group {name} {words}" for words in broken]
     for i in range(inst.n):
         j = int(hub_of[i])
         if not inst.allowed[i, j]:
+            name = str(labels[j]) if labels is not None else codes[j]
             found.append(
-                f"{codes[i]} is {problem.travel[i, j]:.1f} {unit} from its hub {codes[j]}, "
-                "beyond the travel limit or across a nesting region"
+                f"{codes[i]} is {problem.travel[i, j]:.1f} {inst.travel_unit} from its hub "
+                f"{codes[j]} (group {name}): {_apart(problem, i, j)}"
             )
     found += _rule_breaks(problem, hub_of, len(hubs))
-    found += _split_groups(problem, hub_of)
+    found += _split_groups(problem, hub_of, labels)
     return found
+
+
+def _group_breaks(problem: Problem, j: int, load: float, *, alone: bool = False) -> list[str]:
+    """What the group of hub ``j`` breaks, each as words after its name ("has ..."); for
+    a practice ``alone`` in its group, as words about the practice."""
+    inst = problem.instance
+    found = []
+    if load < inst.min_size - 1e-9 and not inst.standing_alone()[j]:
+        found.append(f"has {load:,.0f} patients, below the minimum {inst.min_size:,.0f} patients")
+    if load > inst.max_size[j] + 1e-9:
+        found.append(_over(problem, j, load))
+    if not inst.can_hub[j]:
+        why = _no_hub(problem, j)
+        found.append(
+            f"may not host a group ({why})"
+            if alone
+            else f"has a hub ({problem.codes[j]}) that may not host a group ({why})"
+        )
+    return found
+
+
+def _no_hub(problem: Problem, j: int) -> str:
+    """Why practice ``j`` may not host a group, as the config and table say."""
+    config = problem.config
+    if problem.codes[j] in set(config.rules.forbidden_hubs):
+        return "rules.forbidden_hubs names it"
+    if str(problem.practices["hub_eligibility"].iloc[j]) == "never":
+        return f"its {config.inputs.columns.hub_eligibility} is 'never'"
+    return "the rules"
+
+
+def _apart(problem: Problem, i: int, j: int) -> str:
+    """Why practice ``i`` may not join hub ``j``: only the rules the config sets."""
+    config, inst = problem.config, problem.instance
+    travel = config.travel
+    reasons = []
+    if not np.isfinite(problem.travel[i, j]):
+        reasons.append("no travel time between them")
+    if travel.max_minutes is not None and problem.travel[i, j] > travel.max_minutes + 1e-9:
+        reasons.append(f"beyond travel.max_minutes ({travel.max_minutes:g} minutes)")
+    if travel.max_km is not None and problem.km[i, j] > travel.max_km + 1e-9:
+        reasons.append(f"beyond travel.max_km ({travel.max_km:g} km)")
+    region = problem.practices["region"].to_numpy()
+    if config.rules.nest_by is not None and region[i] != region[j]:
+        reasons.append(
+            f"across rules.nest_by {config.rules.nest_by} ({region[i]}, not {region[j]})"
+        )
+    if not reasons and (inst.standing_alone()[i] or inst.standing_alone()[j]):
+        reasons.append("one of them stands alone (groups.oversize or groups.remote)")
+    return "; ".join(reasons) or "the rules keep them apart"
 
 
 def _over(problem: Problem, j: int, load: float) -> str:
     _, upper = problem.instance.list_size_bounds()
     capacity = problem.instance.premises[j]
-    code = problem.codes[j]
     if upper is not None and load > upper:
-        return f"group {code} has {load:,.0f} patients, above the maximum {upper:,}"
+        return f"has {load:,.0f} patients, above the maximum {upper:,} patients"
     return (
-        f"group {code} has {load:,.0f} patients, "
-        f"more than its hub's premises serve ({capacity:,.0f})"
+        f"has {load:,.0f} patients, more than its hub's premises serve ({capacity:,.0f} patients)"
     )
 
 
@@ -321,7 +375,9 @@ def _rule_breaks(problem: Problem, hub_of: np.ndarray, count: int) -> list[str]:
     return found
 
 
-def _split_groups(problem: Problem, hub_of: np.ndarray) -> list[str]:
+def _split_groups(
+    problem: Problem, hub_of: np.ndarray, labels: Sequence[str] | None = None
+) -> list[str]:
     """Groups whose practices' catchments do not all touch, when they must
     (``geography.contiguous``): connected through the adjacency within their group."""
     inst = problem.instance
@@ -335,8 +391,8 @@ def _split_groups(problem: Problem, hub_of: np.ndarray) -> list[str]:
     _, piece = connected_components(graph, directed=False)
     pieces = pd.Series(piece).groupby(hub_of).nunique()
     return [
-        f"group {problem.codes[hub]} is in {count} pieces: its practices' catchments do not "
-        "all touch (geography.contiguous)"
+        f"group {labels[hub] if labels is not None else problem.codes[hub]} is in {count} "
+        "pieces: its practices' catchments do not all touch (geography.contiguous)"
         for hub, count in zip(pieces.index.tolist(), pieces.tolist(), strict=True)
         if count > 1
     ]

@@ -32,7 +32,7 @@ def test_evaluate_reports_a_split_catchment_under_contiguous():
     practices' catchments do not all touch are named (they were never reported)."""
     today = mergeopt.evaluate(HULL, "pcn_code", overrides=CONTIGUOUS)
     split = [line for line in today.violations if "pieces" in line]
-    assert "group B81017 is in 3 pieces: its practices' catchments do not all touch " in (
+    assert "group U03824 is in 3 pieces: its practices' catchments do not all touch " in (
         " ".join(split)
     )
     assert len(split) == 3
