@@ -150,10 +150,15 @@ def show_run(result: RunResult, written: Path) -> None:
     unit = result.config.travel.unit
     title = f"{result.config.name}: {len(result.groups)} groups (travel to hub in {unit})"
     table = Table(title=title)
-    table.add_column("group")
-    table.add_column("hub", max_width=30, no_wrap=True)
-    for column in ("practices", "patients", "mean", "max"):
-        table.add_column(column, justify="right", no_wrap=True)
+    # the group's whole name, as groups.csv and the rules broken give it (none:B81097 was
+    # cut to "none:…" on an 80-column terminal); the hub's name gives way first
+    group = min(max((len(str(g)) for g in result.groups["group"]), default=5), 16)
+    figures = {"practices": 9, "patients": 8, "mean": 5, "max": 5}
+    room = out_console.width - group - sum(figures.values()) - 3 * (len(figures) + 2) - 1
+    table.add_column("group", no_wrap=True, min_width=group)
+    table.add_column("hub", max_width=max(12, min(30, room)), no_wrap=True)
+    for column, width in figures.items():
+        table.add_column(column, justify="right", no_wrap=True, min_width=width)
     for row in result.groups.itertuples():
         table.add_row(
             escape(str(row.group)),

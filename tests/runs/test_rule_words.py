@@ -75,3 +75,17 @@ def test_the_command_lists_them_once_each(tmp_path):
     assert sum(UNALLOCATED in line for line in listed) == 1
     table = pd.read_csv(tmp_path / "e" / "groups.csv")
     assert "U03824" in set(table["group"]) and any("group U03824 " in x for x in listed)
+
+
+def test_the_table_on_screen_names_each_group_whole_within_the_width(tmp_path):
+    """The group column showed "none:…" for none:B81097 on an 80-column screen."""
+    from mergeopt.screen import out_console
+
+    result = CliRunner().invoke(
+        app, ["evaluate", str(ROOT / "configs" / "hull_pcn.yaml"), "--out", str(tmp_path / "e")]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert f"none:{UNALLOCATED}" in result.stdout
+    table = [line for line in result.stdout.splitlines() if line.startswith(("│", "┃"))]
+    assert len(table) == 10 and all(len(line) <= out_console.width for line in table)
+    assert all(line.rstrip().endswith(("│", "┃")) for line in table)  # no column cut off
