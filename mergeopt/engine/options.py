@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from functools import partial
 from typing import Any, Literal
 
 SolverName = Literal["highs", "cbc"]
@@ -66,8 +67,9 @@ class SolveOptions:
 
     def __reduce__(self) -> tuple[Any, ...]:
         # pickled into worker processes without the progress hook (a display's callable
-        # belongs to this process)
-        return (SolveOptions, (self.solver, self.time_limit, self.gap, self.threads, self.log))
+        # belongs to this process); every other field as it is, whatever fields there are
+        kept = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "progress"}
+        return (partial(SolveOptions, **kept), ())
 
     def __post_init__(self) -> None:
         if self.solver not in SOLVERS:

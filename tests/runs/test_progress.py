@@ -29,7 +29,9 @@ def test_the_solver_reports_progress_ending_at_the_grouping_it_returns():
 
 
 def test_options_travel_to_other_processes_without_the_hook():
-    options = SolveOptions(time_limit=5, progress=print)
+    options = SolveOptions(
+        solver="cbc", time_limit=5, gap=0.01, threads=2, log=True, progress=print
+    )
     copied = pickle.loads(pickle.dumps(options))
     assert copied.progress is None and copied == options  # the hook is not compared
 
