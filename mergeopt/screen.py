@@ -9,7 +9,6 @@ function is handed what a command computed.
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -65,44 +64,48 @@ def show_messages(level: int) -> None:
 
 
 def progress_line(name: str, progress: Progress, unit: str) -> str:
-    """The live line of a solve: elapsed time, best objective (in ``unit``), bound and gap.
+    """The words of a solve's live line: best objective (in ``unit``), bound and gap (the
+    time so far is its own column, ticking whether or not the solver reports).
 
     >>> progress_line("hull_pcn", Progress(12.4, 991206.1, 980112.0, 0.0112), "patient-minutes")
-    'solving hull_pcn: 12 s; best 991,206 patient-minutes; bound 980,112; gap 1.12%'
+    'solving hull_pcn: best 991,206 patient-minutes; bound 980,112; gap 1.12%'
     >>> progress_line("hull_pcn", Progress(3.0, None, None, None), "patient-minutes")
-    'solving hull_pcn: 3 s; no grouping yet'
+    'solving hull_pcn: no grouping yet'
     """
-    parts = [f"solving {name}: {progress.elapsed:.0f} s"]
     if progress.objective is None:
-        parts.append("no grouping yet")
+        parts = ["no grouping yet"]
     else:
-        parts.append(f"best {progress.objective:,.0f} {unit}".rstrip())
+        parts = [f"best {progress.objective:,.0f} {unit}".rstrip()]
     if progress.bound is not None:
         parts.append(f"bound {progress.bound:,.0f}")
     if progress.gap is not None and progress.objective is not None:
         parts.append(f"gap {progress.gap:.2%}")
-    return "; ".join(parts)
+    return f"solving {name}: " + "; ".join(parts)
 
 
 @contextmanager
 def live(name: str, unit: str) -> Iterator[Callable[[Progress], None] | None]:
     """A live line on standard error while a solve runs, on a terminal (none with
-    --quiet; it goes when the solve ends), fed by the solver's progress reports, redrawn
-    at most four times a second; the time is the whole solve's (the solver's own clock
-    restarts with each region)."""
+    --quiet; it goes when the solve ends): the time so far, ticking for every solve
+    (also one whose solver reports nothing here: regions solved in other processes, the
+    hub search, two levels), and the best objective, bound and gap from the solver's
+    progress reports, taken at most four times a second."""
     if not _LIVE["on"]:
         yield None
         return
-    began = time.monotonic()
+    from rich.progress import Progress as Line
+    from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
     shown = [0.0]
-    with err_console.status(f"solving {name} ...") as status:
+    columns = (SpinnerColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
+    with Line(*columns, console=err_console, transient=True) as line:
+        task = line.add_task(escape(f"solving {name} ..."), total=None)
 
         def report(progress: Progress) -> None:
             now = time.monotonic()
             if now - shown[0] >= 0.25:
                 shown[0] = now
-                whole = dataclasses.replace(progress, elapsed=now - began)
-                status.update(progress_line(name, whole, unit))
+                line.update(task, description=escape(progress_line(name, progress, unit)))
 
         yield report
 

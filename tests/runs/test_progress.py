@@ -7,6 +7,7 @@ import logging
 import pickle
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import mergeopt
@@ -70,3 +71,28 @@ def test_a_failed_run_is_one_error_line_even_with_messages_on(tmp_path):
     assert plain.exit_code == 3, plain.stderr
     lines = [line for line in plain.stderr.splitlines() if line.strip()]
     assert lines and lines[0].startswith("error:") and not any("solving" in x for x in lines)
+
+
+def test_independent_regions_report_the_whole_never_a_part():
+    """Regions solved in turn: the last region's progress comes with the finished ones'
+    objectives and bounds added (a region's own figures are not the whole's)."""
+    from dataclasses import replace
+
+    import numpy as np
+
+    from mergeopt.engine.portfolio import solve_instance
+    from tests.engine.cases import line_instance
+
+    rng = np.random.default_rng(7)
+    positions = [*rng.uniform(0, 50, 18), *rng.uniform(1000, 1050, 30)]
+    sizes = rng.integers(5, 15, 48).astype(float).tolist()
+    region = np.asarray(["A"] * 18 + ["B"] * 30, dtype=object)
+    inst = line_instance(positions, sizes, min_size=20.0, max_size=np.full(48, 60.0))
+    inst = replace(inst, allowed=region[:, None] == region[None, :])
+    seen: list[Progress] = []
+    options = SolveOptions(time_limit=30, threads=1, progress=seen.append)
+    outcome = solve_instance(inst, options)
+    assert outcome.objective is not None and seen
+    found = [p.objective for p in seen if p.objective is not None]
+    assert min(found) == pytest.approx(outcome.objective, rel=1e-6)  # the whole's, not B's
+    assert all(p.bound is None or p.objective is None or p.bound <= p.objective for p in seen)

@@ -30,8 +30,8 @@ from mergeopt.engine.instance import (
     objective_value,
     region_name,
 )
-from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import Outcome, found, summed_bound
+from mergeopt.engine.options import Progress, SolveOptions
+from mergeopt.engine.outcome import Outcome, found, gap, summed_bound
 from mergeopt.engine.processes import process_context, usable_cpus
 from mergeopt.engine.solvers.highs import label
 
@@ -114,20 +114,55 @@ def _solve_in_turn(
     The lightest go first, so time one leaves unused (proven early) goes to the heavier
     ones. Once a region is proven infeasible, so is the instance: the rest are only
     checked for plain infeasibility (``True`` if plainly infeasible, else ``False``).
+
+    ``options.progress`` hears only the last (heaviest) region's solve, with the finished
+    regions' objectives and bounds added, so what it hears is the whole's; a region's own
+    figures are not, and are not reported.
     """
     outcomes: list[_RegionOutcome] = [False] * len(subs)
     left = float(weight.sum())
     infeasible = False
-    for k in np.argsort(weight, kind="stable").tolist():
+    order = np.argsort(weight, kind="stable").tolist()
+    for k in order:
         if infeasible:
             outcomes[k] = plainly_infeasible(model_arrays(subs[k]))
             continue
         share = (deadline - time.perf_counter()) * weight[k] / max(left, 1e-12)
         left -= weight[k]
-        part = solve_region(subs[k], options, time.perf_counter() + max(share, 0.0))
+        done = [outcomes[j] for j in order[: order.index(k)]]
+        hook = _as_whole(options.progress, done) if k == order[-1] else None
+        region_options = replace(options, progress=hook)
+        part = solve_region(subs[k], region_options, time.perf_counter() + max(share, 0.0))
         outcomes[k] = part
         infeasible = part.status == "infeasible"
     return outcomes
+
+
+def _as_whole(
+    report: Callable[[Progress], None] | None, done: list[_RegionOutcome]
+) -> Callable[[Progress], None] | None:
+    """``report`` fed the last region's progress as the whole's: the regions ``done``
+    added to its objective and bound (each None where a region has none)."""
+    parts = [part for part in done if isinstance(part, Outcome)]
+    if report is None or len(parts) < len(done):
+        return None
+    objectives = [part.objective for part in parts]
+    value = None if None in objectives else sum(o for o in objectives if o is not None)
+    low = summed_bound(parts)
+
+    def whole(progress: Progress) -> None:
+        objective = bound = None
+        if value is not None and progress.objective is not None:
+            objective = progress.objective + value
+        if low is not None and progress.bound is not None:
+            bound = progress.bound + low
+        relative = None
+        if objective is not None and bound is not None:
+            bound = min(bound, objective)
+            relative = gap(objective, bound)
+        report(replace(progress, objective=objective, bound=bound, gap=relative))
+
+    return whole
 
 
 def _solve_in_lanes(
