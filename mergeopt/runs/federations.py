@@ -33,7 +33,7 @@ from mergeopt.engine.federation import (
 from mergeopt.engine.instance import objective_value
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome, gap
-from mergeopt.runs.problem import Problem
+from mergeopt.runs.problem import Problem, count_breaks
 
 
 @dataclass(frozen=True)
@@ -271,10 +271,7 @@ def federation_violations(
     assert problem.federation is not None
     fed, codes = problem.federation, problem.codes
     count = len(np.unique(federation_of))
-    if fed.count_min is not None and count < fed.count_min:
-        found.append(f"{count} federations, fewer than the minimum {fed.count_min}")
-    if fed.count_max is not None and count > fed.count_max:
-        found.append(f"{count} federations, more than the maximum {fed.count_max}")
+    found += count_breaks(count, fed.count_min, fed.count_max, "federations")
     found += [
         f"{codes[h]} must host a federation hub but does not"
         for h in np.flatnonzero(fed.must_hub).tolist()

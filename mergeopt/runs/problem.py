@@ -227,6 +227,21 @@ def _federation_rules(
     )
 
 
+def count_breaks(count: int, low: int | None, high: int | None, noun: str) -> list[str]:
+    """A count rule that ``count`` groups (``noun``: groups, federations) break, in plain
+    words; empty if they keep it.
+
+    >>> count_breaks(7, 8, 10, "groups")
+    ['7 groups, fewer than the minimum 8']
+    """
+    found = []
+    if low is not None and count < low:
+        found.append(f"{count} {noun}, fewer than the minimum {low}")
+    if high is not None and count > high:
+        found.append(f"{count} {noun}, more than the maximum {high}")
+    return found
+
+
 def unreachable(
     size: np.ndarray, reach: np.ndarray, minimum: float, *, alone: np.ndarray
 ) -> np.ndarray:

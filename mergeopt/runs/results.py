@@ -31,7 +31,7 @@ from mergeopt.engine.instance import objective_value
 from mergeopt.engine.outcome import Outcome
 from mergeopt.inputs.hashes import input_hashes
 from mergeopt.runs.federations import FederationPlan, with_federations
-from mergeopt.runs.problem import Problem
+from mergeopt.runs.problem import Problem, count_breaks
 
 
 @dataclass(frozen=True)
@@ -348,10 +348,7 @@ def _rule_breaks(problem: Problem, hub_of: np.ndarray, count: int) -> list[str]:
     inst = problem.instance
     codes = problem.codes
     found = []
-    if inst.count_min is not None and count < inst.count_min:
-        found.append(f"{count} groups, fewer than the minimum {inst.count_min}")
-    if inst.count_max is not None and count > inst.count_max:
-        found.append(f"{count} groups, more than the maximum {inst.count_max}")
+    found += count_breaks(count, inst.count_min, inst.count_max, "groups")
     found += [
         f"{codes[j]} must be a hub but is in {codes[hub_of[j]]}'s group"
         for j in np.flatnonzero(inst.must_hub)
