@@ -16,7 +16,8 @@ FAST = SolveOptions(time_limit=30)
 def line_instance(positions: list[float], sizes: list[float], **changes: object) -> Instance:
     """Practices on a line; travel cost is the distance between them."""
     pos = np.asarray(positions, dtype=float)
-    return cost_instance(np.abs(pos[:, None] - pos[None, :]), sizes, **changes)
+    cost = changes.pop("cost", np.abs(pos[:, None] - pos[None, :]))
+    return cost_instance(cost, sizes, **changes)  # type: ignore[arg-type]
 
 
 def cost_instance(cost: np.ndarray, sizes: list[float], **changes: object) -> Instance:
