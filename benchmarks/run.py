@@ -44,6 +44,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.machine import commit as measured_commit
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 FAMILIES = ("pmedcap", "pmed", "ta", "doni", "icb", "england")
@@ -279,6 +281,7 @@ def machine() -> dict[str, str]:
         "highs": version("highspy"),
         "pulp": version("pulp"),
         "numpy": np.__version__,
+        "commit": measured_commit(),
     }
 
 
@@ -448,6 +451,7 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> st
         "",
         f"- command: `{command}`",
         f"- date: {info['date']}",
+        f"- commit: {info.get('commit', 'not recorded')}",
         f"- machine: `{info['uname']}`",
         f"- CPU: {info['cpu']}, {info['cores']} cores",
         f"- Python {info['python']}, HiGHS (highspy) {info['highs']}, PuLP {info['pulp']}, "
