@@ -17,8 +17,10 @@ from hypothesis import strategies as st
 
 from benchmarks import baseline, instances
 from mergeopt.engine.instance import Instance, feasible, objective_value
-from mergeopt.engine.strategies import _knapsack as kn
 from mergeopt.engine.strategies import branch_price, heuristics
+from mergeopt.engine.strategies.branch_price import colgen, primal, tree
+from mergeopt.engine.strategies.branch_price import knapsack as kn
+from mergeopt.engine.strategies.branch_price.search import Search
 
 
 def _later(seconds: float = 60.0) -> float:
@@ -107,8 +109,8 @@ def test_a_pool_cut_down_at_every_node_keeps_the_optimum(inst: Instance):
     """Columns dropped from the pool (down to a handful at every node) are priced again
     where needed: the same optimum and verdict as the plain model, the bound below it."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(branch_price, "POOL_MOST", 4)
-        patch.setattr(branch_price, "POOL_KEEP", 2)
+        patch.setattr(tree, "POOL_MOST", 4)
+        patch.setattr(tree, "POOL_KEEP", 2)
         ours = branch_price.solve(inst, deadline=_later())
     plain = baseline.solve_plain(inst, time_limit=30)
     assert (ours.status == "infeasible") == (plain.status == "infeasible")
@@ -317,11 +319,11 @@ def test_the_restricted_masters_mip_takes_the_columns_of_least_reduced_cost(monk
     """A pool larger than the MIP may take gives it the cheapest columns at the last
     duals (and the start's): HiGHS's MIP presolve once ran minutes past its limit on a
     pool of many thousand columns."""
-    from mergeopt.engine.strategies import _master
+    from mergeopt.engine.strategies.branch_price import master as _master
 
     inst = instances.pmedcap(1).instance
     start = heuristics.construct(inst)
-    search = branch_price._Search(
+    search = Search(
         inst=inst,
         ks=kn.build(inst),
         master=None,  # type: ignore[arg-type]
@@ -332,7 +334,7 @@ def test_the_restricted_masters_mip_takes_the_columns_of_least_reduced_cost(monk
         on_incumbent=None,
         on_bound=None,
     )
-    search.master = _master.Master(search.ks, (5, 5), branch_price._big(inst, search.ks))
+    search.master = _master.Master(search.ks, (5, 5), tree.big_price(inst, search.ks))
     search.offer(start)
     rng = np.random.default_rng(3)
     ks = search.ks
@@ -343,7 +345,7 @@ def test_the_restricted_masters_mip_takes_the_columns_of_least_reduced_cost(monk
             search.master.add(h, items)
     search.master.solve(60.0)
     monkeypatch.setattr(_master, "MIP_COLUMNS", 40)
-    start_columns = branch_price._columns_of(search, start)
+    start_columns = primal.columns_of(search, start)
     chosen = search.master.integer(30.0, start_columns, math.inf)
     assert chosen is not None
     found = search.grouping(chosen)
@@ -390,17 +392,17 @@ def test_diving_from_the_root_finds_a_grouping_without_any_start(monkeypatch):
     proves the published optimum."""
     case = instances.pmedcap(3)
     monkeypatch.setattr(heuristics, "construct", lambda inst: None)
-    monkeypatch.setattr(branch_price, "_maybe_mip", lambda search: None)
-    monkeypatch.setattr(branch_price, "_support_heuristic", lambda search, y: None)
+    monkeypatch.setattr(primal, "maybe_mip", lambda search: None)
+    monkeypatch.setattr(primal, "support_heuristic", lambda search, y: None)
     dived: list[float] = []
-    dive = branch_price._dive
+    dive = primal.dive
 
-    def spy(search: branch_price._Search, r: kn.Restriction, cg: branch_price._Generated):
+    def spy(search: Search, r: kn.Restriction, cg: colgen.Generated):
         assert search.best is None or dived  # the first dive starts with no grouping
         dive(search, r, cg)
         dived.append(search.value)
 
-    monkeypatch.setattr(branch_price, "_dive", spy)
+    monkeypatch.setattr(primal, "dive", spy)
     found = branch_price.solve(case.instance, deadline=_later(120))
     assert dived and math.isfinite(dived[0]), "the root's dive found a grouping"
     assert dived[0] >= case.optimum
@@ -411,11 +413,11 @@ def test_diving_from_the_root_finds_a_grouping_without_any_start(monkeypatch):
 def test_a_purged_pool_keeps_the_columns_of_least_reduced_cost():
     """The pool cut down to its cheapest columns at the last duals: exactly those are
     kept (no other, none twice), and the master still solves, no lower than before."""
-    from mergeopt.engine.strategies import _master
+    from mergeopt.engine.strategies.branch_price import master as _master
 
     inst = instances.pmedcap(1).instance
     ks = kn.build(inst)
-    master = _master.Master(ks, (5, 5), branch_price._big(inst, ks))
+    master = _master.Master(ks, (5, 5), tree.big_price(inst, ks))
     rng = np.random.default_rng(5)
     while master.size < 200:
         h = int(rng.integers(ks.num_hubs))
@@ -448,7 +450,7 @@ def test_a_purged_pool_keeps_the_columns_of_least_reduced_cost():
 def test_column_generation_stops_once_the_rounded_bound_meets_the_master(
     bound: float, z: float, integral: bool, met: bool
 ):
-    search = branch_price._Search(
+    search = Search(
         inst=None,  # type: ignore[arg-type]
         ks=None,  # type: ignore[arg-type]
         master=None,  # type: ignore[arg-type]
@@ -459,4 +461,4 @@ def test_column_generation_stops_once_the_rounded_bound_meets_the_master(
         on_incumbent=None,
         on_bound=None,
     )
-    assert branch_price._met(search, bound, z) is met
+    assert colgen.met(search, bound, z) is met

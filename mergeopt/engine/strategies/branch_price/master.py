@@ -6,7 +6,7 @@ r"""The restricted master of the branch-and-price: a set-partitioning LP over co
     \sum_{c \ni i} \lambda_c + a_i = 1 \;\; (i \in I), \qquad
     K_{min} \le \sum_c \lambda_c + a^+ - a^- \le K_{max}, \qquad \lambda, a \ge 0
 
-A column *c* is a hub and its members (items of :mod:`._knapsack`), of cost
+A column *c* is a hub and its members (items of :mod:`.knapsack`), of cost
 :math:`\kappa_c` (the group weight plus its arcs' objective). The artificial columns
 :math:`a` (cost *M*, more than any grouping costs) keep every restricted master
 feasible. A node of the tree sets the upper bound of each column that breaks its
@@ -24,7 +24,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 
 from mergeopt.engine.solvers.highs import quiet_highs
-from mergeopt.engine.strategies._knapsack import Knapsacks, Restriction
+from mergeopt.engine.strategies.branch_price.knapsack import Knapsacks, Restriction
 
 Vector = np.ndarray
 _TOL = 1e-9
