@@ -180,6 +180,38 @@ def test_a_deadline_already_past_reports_an_honest_bound():
     assert found.bound is None or found.bound <= case.optimum
 
 
+def test_a_bound_below_the_trivial_one_is_never_reported():
+    """With no negative cost, 0 is a bound: an early Lagrangian bound far below it (the
+    artificial columns' price in the duals) is reported as 0, shared or returned; with a
+    negative cost there is no such floor."""
+    inst = instances.pmedcap(11).instance
+    shared: list[float] = []
+    found = branch_price.solve(inst, deadline=time.time() - 1.0, on_bound=shared.append)
+    assert found.status == "no_solution" and found.bound == 0.0
+    assert shared and min(shared) >= 0.0
+    ks = kn.build(inst)
+    search = Search(
+        inst=inst,
+        ks=ks,
+        master=None,  # type: ignore[arg-type]
+        count=(10, 10),
+        deadline=_later(),
+        integral=True,
+        gap=1e-6,
+        on_incumbent=None,
+        on_bound=None,
+    )
+    assert search.floor == 0.0
+    assert tree._outcome(search, -9.9e9, finished=False, note="").bound == 0.0
+    negative = replace(inst, weights=(1.0, 0.0, -50.0, 0.0))
+    assert (
+        Search(
+            **{**search.__dict__, "inst": negative, "ks": kn.build(negative), "floor": -math.inf}
+        ).floor
+        == -math.inf
+    )
+
+
 def test_it_leads_where_its_knapsacks_are_exact():
     pmedcap = instances.pmedcap(1).instance
     assert branch_price.preferred(pmedcap)

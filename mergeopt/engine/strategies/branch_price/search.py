@@ -44,6 +44,13 @@ class Search:
     supports: set[bytes] = field(default_factory=set)
     began: float = field(default_factory=time.time)
     heuristic_seconds: float = 0.0
+    floor: float = -math.inf  # the trivial bound: 0 where no cost is negative
+
+    def __post_init__(self) -> None:
+        if self.ks is not None and self.floor == -math.inf:
+            costs = np.concatenate([self.ks.arc_cost, self.ks.hub_cost])
+            if len(costs) and bool((costs >= 0).all()):
+                self.floor = 0.0
 
     def heuristic_turn(self) -> bool:
         """Whether a primal heuristic may run now: they take at most

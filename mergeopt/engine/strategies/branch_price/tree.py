@@ -203,7 +203,10 @@ def _tree(search: Search, root: kn.Restriction) -> Outcome:
 
 
 def _rounded(search: Search, bound: float) -> float:
-    return round_bound(bound, search.integral)
+    """``bound`` as reported: rounded up with whole-number objectives, and never below the
+    trivial bound (0 where no cost is negative: an early Lagrangian bound, priced against
+    the artificial columns, may lie far below it)."""
+    return max(round_bound(bound, search.integral), search.floor)
 
 
 def _outcome(search: Search, bound: float, *, finished: bool, note: str) -> Outcome:
@@ -213,7 +216,8 @@ def _outcome(search: Search, bound: float, *, finished: bool, note: str) -> Outc
     if search.best is None:
         if finished:
             return infeasible(label)
-        return no_grouping(_rounded(search, bound) if math.isfinite(bound) else None, label)
+        reported = _rounded(search, bound)
+        return no_grouping(reported if math.isfinite(reported) else None, label)
     value = search.value
     proven = value if finished else min(_rounded(search, bound), value)
     return replace(found(search.best.copy(), value, proven, label), solver="branch-and-price")
