@@ -138,6 +138,7 @@ def _run_line(path: Path) -> str:
     info = saved.get("machine", {})
     return (
         f"- `{path.name}`: `{saved.get('command', '?')}`, {info.get('date', '?')}, "
+        f"commit {info.get('commit', 'not recorded')}, "
         f"{info.get('cpu', '?')}, {info.get('cores', '?')} cores"
     )
 

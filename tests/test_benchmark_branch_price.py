@@ -51,3 +51,20 @@ def test_a_missing_run_file_is_one_line_and_exit_2(tmp_path: Path, capsys):
     assert bench.main([str(tmp_path / "absent.json"), "--out", str(out)]) == 2
     assert "absent.json" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_each_run_is_named_with_the_commit_it_ran_at(tmp_path: Path):
+    """A run file records its commit (``benchmarks.run.machine``); the gap table and the
+    harness's page name it, and say so where an older file has none."""
+    from benchmarks import run
+
+    info = run.machine()
+    assert info["commit"] and info["commit"] != "unknown"
+    recorded = tmp_path / "recorded.json"
+    recorded.write_text(json.dumps({"command": "c", "machine": {"commit": "abc123"}, "rows": []}))
+    older = _run(tmp_path / "older.json", [])
+    table = bench.gap_table([recorded, older], None)
+    assert "`recorded.json`: `c`, ?, commit abc123," in table
+    assert "`older.json`: `test`, ?, commit not recorded," in table
+    page = run.render([], info, "python -m benchmarks.run --only pmedcap --engines bnp")
+    assert f"- commit: {info['commit']}" in page.splitlines()
