@@ -65,9 +65,10 @@ PMED_SAMPLE = (1, 5, 6, 11, 16, 21, 26)
 #: Extra relative tolerance when comparing an objective with a published optimum.
 MATCH = 1e-9
 ENGINES = ("mergeopt", "baseline")
-#: Engines ``--engines`` may name: ``bnp`` is the branch-and-price strategy alone
-#: (:mod:`benchmarks.branch_price`).
-KNOWN_ENGINES = ("mergeopt", "bnp", "baseline")
+#: Engines ``--engines`` may name: ``bnp`` is the branch-and-price strategy alone,
+#: ``highs`` HiGHS alone on mergeopt's model and ``cuts`` the same with the lifted cover
+#: cuts of :mod:`mergeopt.engine.cuts` added (:mod:`benchmarks.branch_price`).
+KNOWN_ENGINES = ("mergeopt", "bnp", "highs", "cuts", "baseline")
 #: Families without a baseline, and why.
 NO_BASELINE = {
     "england": "dense model of 6,000+ practices has 38 million x_ij: not built (memory)"
@@ -190,6 +191,11 @@ def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
         from benchmarks.branch_price import solve_bnp
 
         row |= solve_bnp(inst, time_limit=limit)
+        wall = time.perf_counter() - loaded
+    elif engine in ("highs", "cuts"):
+        from benchmarks.branch_price import solve_highs
+
+        row |= solve_highs(inst, time_limit=limit, cuts=engine == "cuts")
         wall = time.perf_counter() - loaded
     else:
         from benchmarks.baseline import solve_plain
