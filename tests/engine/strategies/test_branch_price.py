@@ -180,6 +180,52 @@ def test_a_deadline_already_past_reports_an_honest_bound():
     assert found.bound is None or found.bound <= case.optimum
 
 
+def _worse(inst: Instance, hub_of: np.ndarray) -> np.ndarray:
+    """``hub_of`` with members of different groups swapped, each swap kept while the
+    grouping stays valid: a worse grouping that keeps every rule."""
+    worse = hub_of.copy()
+    members = np.flatnonzero(worse != np.arange(inst.n))
+    for a, b in itertools.combinations(members.tolist(), 2):
+        if worse[a] != worse[b]:
+            trial = worse.copy()
+            trial[a], trial[b] = worse[b], worse[a]
+            if feasible(inst, trial):
+                worse = trial
+    return worse
+
+
+def test_a_better_grouping_is_polished_by_local_search_before_it_is_shared(monkeypatch):
+    """A grouping offered that beats the best is improved by the local search first: the
+    polished one is kept and shared (once), and both are columns of the master."""
+    from mergeopt.engine.strategies.branch_price import search as state
+    from mergeopt.engine.strategies.branch_price.master import Master
+
+    monkeypatch.setattr(state, "POLISH_SECONDS", 600.0)  # no deadline inside the test
+    inst = instances.pmedcap(1).instance
+    start = _worse(inst, heuristics.construct(inst))
+    polished = heuristics.local_search(inst, start)
+    assert objective_value(inst, polished) < objective_value(inst, start)
+    ks = kn.build(inst)
+    shared: list[float] = []
+    search = Search(
+        inst=inst,
+        ks=ks,
+        master=Master(ks, (5, 5), tree.big_price(inst, ks)),
+        count=(5, 5),
+        deadline=_later(),
+        integral=True,
+        gap=1e-6,
+        on_incumbent=lambda hub_of, value: shared.append(value),
+        on_bound=None,
+    )
+    assert search.offer(start)
+    assert search.value == objective_value(inst, polished) and shared == [search.value]
+    assert feasible(inst, search.best)
+    assert primal.columns_of(search, start) is not None
+    assert primal.columns_of(search, search.best) is not None
+    assert not search.offer(start), "a worse grouping is not kept"
+
+
 def test_a_bound_below_the_trivial_one_is_never_reported():
     """With no negative cost, 0 is a bound: an early Lagrangian bound far below it (the
     artificial columns' price in the duals) is reported as 0, shared or returned; with a

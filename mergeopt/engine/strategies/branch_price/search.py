@@ -10,12 +10,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mergeopt.engine.instance import Instance, feasible, objective_value
+from mergeopt.engine.strategies import heuristics
 from mergeopt.engine.strategies.branch_price import knapsack as kn
 from mergeopt.engine.strategies.branch_price.master import Master
 
 Vector = np.ndarray
 #: Largest share of the time so far that primal heuristics may have taken.
 HEURISTIC_SHARE = 0.15
+#: Most seconds the local search may polish one better grouping (:meth:`Search.offer`).
+POLISH_SECONDS = 1.0
 #: Nodes between dives (:func:`.primal.dive`) after the root's.
 DIVE_EVERY = 20
 
@@ -79,22 +82,40 @@ class Search:
         return self.value - self.gap * max(1.0, abs(self.value))
 
     def offer(self, hub_of: Vector | None) -> bool:
-        """Keep ``hub_of`` if it keeps every rule and beats the best; add its columns."""
+        """Keep ``hub_of`` if it keeps every rule and beats the best, polished first by
+        :func:`~mergeopt.engine.strategies.heuristics.local_search` while the primal
+        heuristics have their share of the time (at most :data:`POLISH_SECONDS`); add
+        its columns (and the polished grouping's)."""
         if hub_of is None or not feasible(self.inst, hub_of):
             return False
         value = objective_value(self.inst, hub_of)
+        self._add_groups(hub_of)
+        if value >= self.value - 1e-9 * max(1.0, abs(value)):
+            return False
+        if self.heuristic_turn():
+            began = time.time()
+            limit = min(POLISH_SECONDS, 0.5 * self.left())
+            polished = heuristics.local_search(
+                self.inst, hub_of, deadline=time.perf_counter() + limit
+            )
+            self.heuristic_seconds += time.time() - began
+            better = objective_value(self.inst, polished)
+            if better < value and feasible(self.inst, polished):
+                self._add_groups(polished)
+                hub_of, value = polished, better
+        self.best, self.value = hub_of.copy(), value
+        if self.on_incumbent is not None:
+            self.on_incumbent(hub_of.copy(), value)
+        return True
+
+    def _add_groups(self, hub_of: Vector) -> None:
+        """The groups of ``hub_of`` as columns of the master."""
         for j in np.unique(hub_of).tolist():
             h = int(self.ks.hub_of_practice[j])
             group = np.flatnonzero(hub_of == j)
             items = np.unique(self.ks.item_of[group])
             items = items[items != self.ks.hub_item[h]]
             self.master.add(h, items, None)
-        if value < self.value - 1e-9 * max(1.0, abs(value)):
-            self.best, self.value = hub_of.copy(), value
-            if self.on_incumbent is not None:
-                self.on_incumbent(hub_of.copy(), value)
-            return True
-        return False
 
     def grouping(self, columns: Vector) -> Vector:
         hub_of = np.full(self.inst.n, -1, dtype=np.int64)
