@@ -68,3 +68,17 @@ def test_each_run_is_named_with_the_commit_it_ran_at(tmp_path: Path):
     assert "`older.json`: `test`, ?, commit not recorded," in table
     page = run.render([], info, "python -m benchmarks.run --only pmedcap --engines bnp")
     assert f"- commit: {info['commit']}" in page.splitlines()
+
+
+def test_highs_with_and_without_the_cover_cuts_prove_the_same_optimum():
+    """The harness's ``--engines highs,cuts``: HiGHS alone on mergeopt's model, and with
+    the lifted cover cuts added, both prove pmedcap1 #2's published optimum."""
+    from benchmarks import instances
+
+    case = instances.pmedcap(2)
+    plain = bench.solve_highs(case.instance, time_limit=120, cuts=False)
+    cut = bench.solve_highs(case.instance, time_limit=120, cuts=True)
+    assert plain["status"] == cut["status"] == "optimal"
+    assert plain["objective"] == cut["objective"] == case.optimum
+    assert "HiGHS with " in cut["detail"] and " cover cuts" in cut["detail"]
+    assert cut["detail"].split()[2] != "0", "cuts were added"
