@@ -278,11 +278,8 @@ def machine() -> dict[str, str]:
     uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
     import os
 
-    from benchmarks.machine import commit
-
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "commit": commit(),
         "uname": uname,
         "cpu": cpu,
         "cores": str(os.cpu_count()),
