@@ -49,6 +49,13 @@ family-4 minimum and counts as a group of its own in family 12; the portfolio se
 practices aside before building a model, the joint federation model
 (:mod:`mergeopt.engine.federation`) keeps them in.
 
+Lifted knapsack-cover cuts on family 5 (:mod:`mergeopt.engine.cuts`, rows
+``c13_cover_<j>_<k>``) can be added to these arrays; they hold for every grouping and
+only tighten the LP relaxation. :func:`model_arrays` does not add them: on pmedcap1 #8,
+#12, #14 and #20 at 30 s HiGHS with them proved nothing HiGHS alone did not, with a bound
+never higher (``benchmarks/BNP_CUTS.md``), and the LP relaxations of ICBs QT1 and QOP
+break no cover at all.
+
 Family 2 is the strong (disaggregated) linking: it is implied by 5 for integer solutions
 but makes the LP relaxation much tighter, which is what lets HiGHS prove optimality fast.
 Family 12 holds for every grouping too; it only tightens the LP relaxation. In family

@@ -50,6 +50,14 @@ def preferred(inst: Instance) -> bool:
     keeps it exact. With relaxed knapsacks (networks of 30,000-50,000 patients) its root
     was measured below HiGHS's own bound at 60 s (ICB QT1: 6.15 against 6.27 million,
     ``benchmarks/BOUNDS.md``): there HiGHS leads and this strategy is only a helper.
+
+    The alternative, lifted knapsack-cover cuts on the capacity rows added to HiGHS's
+    model (:mod:`mergeopt.engine.cuts`), was measured and is chosen nowhere: on pmedcap1
+    #8, #12, #14 and #20 at 30 s (``benchmarks/BNP_CUTS.md``) HiGHS with the cuts proved
+    only #12, as HiGHS alone did, its bounds no higher (783, 971, 971 against 795, 975,
+    970), where this strategy proved #12 and #14 and reached 807 and 985 on #8 and #20
+    (``benchmarks/BNP_PMEDCAP.md``); on networks (ICBs QT1, QOP) the LP relaxation breaks
+    no cover, so there are no cuts to add.
     """
     if not applies(inst):
         return False
