@@ -253,3 +253,32 @@ def test_highs_returning_its_start_as_optimal_is_not_believed():
     report = solve_instance(inst, FAST)
     assert report.status == "optimal"
     assert report.objective == pytest.approx(brute_force(inst)) == pytest.approx(6.0)
+
+
+@pytest.mark.parametrize(
+    ("lead", "strategy", "nice"),
+    [
+        (portfolio.highs_whole, portfolio.matheuristic, 0),  # the source of the grouping
+        (portfolio.lead_bound_improve, portfolio.highs_whole, 0),  # the source of the bound
+        (portfolio.highs_whole, portfolio.branch_and_price, portfolio.BESIDE_NICE),
+        (portfolio.highs_whole, portfolio.fixing, portfolio.BESIDE_NICE),
+    ],
+)
+def test_what_runs_beside_at_full_priority(
+    monkeypatch: pytest.MonkeyPatch, lead: object, strategy: object, nice: int
+) -> None:
+    """The matheuristic beside HiGHS is where an ICB's grouping comes from: at a lower
+    priority on a busy machine its LP-guided start never ended (ICB QOP kept the greedy
+    grouping, 19% worse), so it runs at full priority, as HiGHS beside does."""
+    seen: list[int] = []
+
+    class Recorder:
+        def __init__(self, *args: object, nice: int) -> None:
+            seen.append(nice)
+            raise RuntimeError("recorded")
+
+    monkeypatch.setattr(portfolio, "Beside", Recorder)
+    inst = line_instance([0, 1, 2], [1, 1, 1])
+    with pytest.raises(RuntimeError, match="recorded"):
+        portfolio.run_portfolio(inst, SolveOptions(), time.perf_counter() + 1, lead, strategy, "x")  # type: ignore[arg-type]
+    assert seen == [nice]
