@@ -197,8 +197,15 @@ def run_highs(
         # grouping's own gap shows it
         return replace(outcome, stopped_by=solver_ended(outcome, options.gap))
     if outcome.status == "optimal" and not answer.optimal:
-        note = f"{reason}; bound rounded up to the whole-number objective: optimal"
-        return replace(outcome, stopped_by=note)
+        # stopped (time limit, or interrupted once the portfolio's figures proved it):
+        # its own grouping and bound prove optimality, with the rounding where it did
+        rounded = found(hub_of, objective, answer.bound, reason).status != "optimal"
+        why = (
+            "bound rounded up to the whole-number objective"
+            if rounded
+            else "its grouping and bound prove the gap tolerance"
+        )
+        return replace(outcome, stopped_by=f"{reason}; {why}: optimal")
     return outcome
 
 

@@ -49,6 +49,41 @@ def test_highs_stopped_by_its_own_tolerance_says_so():
         assert outcome.stopped_by == "gap tolerance 0.9 reached"
 
 
+@pytest.mark.parametrize(
+    ("cost_scale", "bound_gap", "why"),
+    [
+        (1.0, 0.5, "bound rounded up to the whole-number objective"),  # 9.5 -> 10
+        (1.01, 0.0, "its grouping and bound prove the gap tolerance"),  # not whole
+    ],
+)
+def test_a_stopped_highs_says_why_its_grouping_is_optimal(
+    monkeypatch: pytest.MonkeyPatch, cost_scale: float, bound_gap: float, why: str
+) -> None:
+    """HiGHS stopped (by its limit, or interrupted by the portfolio) with a grouping its
+    bound proves: the detail names the rounding only where the objective is whole (TA80,
+    Euclidean distances, said 'bound rounded up to the whole-number objective')."""
+    from mergeopt.engine.solvers import highs as highs_module
+
+    inst = line_instance([0, 1, 3, 7, 8], [3, 1, 2, 2, 1], max_size=np.full(5, 5.0), count_max=2)
+    inst = replace(inst, cost=inst.cost * cost_scale)
+    arrays = model_arrays(inst)
+    truth = run_highs(arrays, inst, SolveOptions(time_limit=30), 30.0)
+    assert truth.status == "optimal" and truth.hub_of is not None
+    real = highs_module.solve_model
+
+    def stopped(*args: object, **kwargs: object) -> highs_module.Answer:
+        answer = real(*args, **kwargs)  # type: ignore[arg-type]
+        assert truth.objective is not None
+        return replace(
+            answer, reason="Interrupted by user", optimal=False, bound=truth.objective - bound_gap
+        )
+
+    monkeypatch.setattr(highs_module, "solve_model", stopped)
+    outcome = run_highs(arrays, inst, SolveOptions(time_limit=30), 30.0)
+    assert outcome.status == "optimal"
+    assert outcome.stopped_by == f"Interrupted by user; {why}: optimal"
+
+
 def _capacitated(n: int = 36, seed: int = 5) -> Instance:
     """Practices on a line, each group between 20 and 60 patients: HiGHS branches."""
     rng = np.random.default_rng(seed)
