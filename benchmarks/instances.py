@@ -143,7 +143,12 @@ def ta(points: int) -> Case:
 
 def doni(number: int) -> Case:
     """doni instance ``number`` (1-7); doni1 and doni3-doni5 are shipped, the others not."""
-    return lorena_senne(BENCH / "doni" / f"doni{number}.dat", f"doni{number}")
+    return lorena_senne(doni_path(number), f"doni{number}")
+
+
+def doni_path(number: int) -> Path:
+    """Where the doni instance of that number is read from."""
+    return BENCH / "doni" / f"doni{number}.dat"
 
 
 def literature_model(inst: Instance) -> Instance:

@@ -78,3 +78,11 @@ def test_federation_benchmark_reports_time_bound_gap_and_gain(tmp_path):
     assert row["gain"] == pytest.approx(row["sequential"] - row["objective"])
     text = federations.render([row], "python -m benchmarks.federations", "abc1234", "today", "vm")
     assert "- commit: abc1234" in text and "| towns | 12 |" in text and "- machine: vm" in text
+
+
+def test_the_doni_family_runs_the_files_this_checkout_holds() -> None:
+    from benchmarks.run import specs
+
+    keys = [spec.key for spec in specs(["doni"], None)]
+    assert keys == ["1", "3", "4", "5"]  # doni2, doni6 and doni7 are not copied
+    assert [spec.key for spec in specs(["doni"], ["2"])] == ["2"]  # asked for: tried
