@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mergeopt.cli import app
+from mergeopt.runs.areas import CCG_LAYER
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -84,7 +85,11 @@ def test_compare_puts_today_beside_the_proposal(here: Path) -> None:
 def test_validate_names_every_misfit_in_one_message(here: Path) -> None:
     invoke("init", "--sub-icb", "03F")
     config = here / "areas" / "03F" / "pcn.yaml"
-    text = config.read_text().replace("[E38000085]", "[E38000150]")  # Somerset's boundary
+    text = (
+        config.read_text()
+        .replace("boundary: boundary.geojson", f"boundary: {CCG_LAYER}")
+        .replace("[E38000085]", "[E38000150]")  # Somerset's boundary, from the national layer
+    )
     config.write_text(text)
     code, out = invoke("validate", str(config))
     assert code == 2
