@@ -254,3 +254,41 @@ def test_constraints_are_named_after_the_formulation():
         "c23_fed_networks_max_P0",
     }
     assert expected <= names
+
+
+def test_a_joint_answer_that_contradicts_itself_is_solved_again() -> None:
+    """HiGHS 1.16, with presolve and the sequential plan as its start, answered
+    "Optimal" on this joint model with the start (6.5) and an objective and bound of 3.0:
+    the joint plan was reported feasible at 6.5 with bound 3.0 where 6.24 is optimal
+    (a draw of the property test above). The model is now solved again without presolve."""
+    cost = np.array(
+        [
+            [0.0, 10.0, 9.0, 10.04987562],
+            [10.0, 0.0, 1.0, 1.0],
+            [9.0, 1.0, 0.0, 1.41421356],
+            [10.04987562, 1.0, 1.41421356, 0.0],
+        ]
+    )
+    inst = cost_instance(
+        cost, [4.0, 4.0, 4.0, 3.0], min_size=4.0, max_size=np.full(4, 10.0), travel_by_size=True
+    )
+    yes, no = True, False
+    fed = FederationRules(
+        min_size=0.0,
+        max_size=np.full(4, 11.0),
+        can_hub=np.array([yes, no, yes, no]),
+        must_hub=np.zeros(4, dtype=bool),
+        allowed=np.array(
+            [[yes, no, no, no], [no, yes, yes, yes], [no, yes, yes, yes], [no, yes, yes, yes]]
+        ),
+        region=np.zeros(4, dtype=np.int64),
+        count_min=None,
+        count_max=None,
+        travel_weight=0.5,
+        count_weight=0.0,
+        region_names=(),
+    )
+    assert brute_force(inst, fed) == pytest.approx(6.24264068)
+    joint = solve_joint(inst, fed, FAST)
+    assert joint.status == "optimal"
+    assert joint.objective == pytest.approx(6.24264068)

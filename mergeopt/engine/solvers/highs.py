@@ -180,7 +180,7 @@ def run_highs(
     if answer.values is None:
         return no_grouping(answer.bound, reason)
     hub_of = arrays.hub_of(answer.values)
-    if _contradicts_itself(answer.info, arrays, answer.values):
+    if contradicts_itself(answer.info, arrays, answer.values):
         if presolve:
             left = max(time_limit - (time.perf_counter() - began), 0.0)
             return run_highs(arrays, inst, options, left, start, shared=shared, presolve=False)
@@ -285,7 +285,7 @@ def _without_bound(inst: Instance, hub_of: np.ndarray | None, reason: str) -> Ou
     return found(hub_of, objective_value(inst, hub_of), None, note)
 
 
-def _contradicts_itself(info: object, arrays: Arrays, values: np.ndarray) -> bool:
+def contradicts_itself(info: object, arrays: Arrays, values: np.ndarray) -> bool:
     """Whether the objective HiGHS reports differs from the value of its own solution."""
     claimed = float(info.objective_function_value)  # type: ignore[attr-defined]
     actual = float(arrays.col_cost @ values)
