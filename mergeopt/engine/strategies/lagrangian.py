@@ -278,20 +278,8 @@ def _tables(
         if len(arcs) == 0:
             continue
         rows = ks.col[arcs]
-        current = table[rows]
-        best = current
-        choice = np.zeros(current.shape, dtype=np.int8)
-        for kind, units in ((1, ks.low[arcs[0]]), (2, ks.high[arcs[0]])):
-            if kind == 2 and units == ks.low[arcs[0]]:
-                break
-            q = int(units)
-            if q >= width:
-                continue
-            shifted = np.full(current.shape, np.inf)
-            shifted[:, q:] = current[:, : width - q] + reduced[arcs][:, None]
-            better = shifted < best
-            best = np.where(better, shifted, best)
-            choice[better] = kind
+        units = (int(ks.low[arcs[0]]), int(ks.high[arcs[0]]))
+        best, choice = knapsack_step(table[rows], units, reduced[arcs], width)
         table[rows] = best
         if backtrack:
             taken[arcs] = choice
@@ -349,6 +337,28 @@ def _fix(
         extra = reduced + with_item - best[k]
     arc_closed[arcs] |= forced[k] + extra >= cut
     return closed, opened, arc_closed
+
+
+def knapsack_step(
+    current: Vector, units: tuple[int, int], gain: Vector, width: int
+) -> tuple[Vector, Vector]:
+    """One practice added to knapsack tables ``current`` (one row per hub, ``width``
+    list-size units): taken, it counts ``units[0]`` units or, if different, ``units[1]``
+    (the floor and ceiling of a scaled size) at ``gain`` per row. Returns the better
+    tables and, per entry, which choice made it (0 not taken, 1 the first, 2 the second).
+    """
+    best = current
+    choice = np.zeros(current.shape, dtype=np.int8)
+    low, high = units
+    for kind, q in ((1, low), (2, high)):
+        if (kind == 2 and q == low) or q >= width:
+            continue
+        shifted = np.full(current.shape, np.inf)
+        shifted[:, q:] = current[:, : width - q] + gain[:, None]
+        better = shifted < best
+        best = np.where(better, shifted, best)
+        choice[better] = kind
+    return best, choice
 
 
 def range_min(table: Vector, row: Vector, lo: Vector, hi: Vector) -> Vector:

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from mergeopt.engine.instance import Instance
-from mergeopt.engine.strategies.lagrangian import range_min
+from mergeopt.engine.strategies.lagrangian import knapsack_step, range_min
 
 Vector = np.ndarray
 
@@ -307,18 +307,8 @@ def price(ks: Knapsacks, r: Restriction, u: Vector) -> Priced:
         arcs = ks.by_item[k]
         arcs = arcs[useful[arcs]]
         rows = ks.arc_hub[arcs]
-        current = table[rows]
-        best = current
-        choice = np.zeros(current.shape, dtype=np.int8)
-        lo_k, hi_k = int(ks.low[k]), int(ks.high[k])
-        for kind, q in ((1, lo_k), (2, hi_k)):
-            if (kind == 2 and q == lo_k) or q >= width:
-                continue
-            shifted = np.full(current.shape, np.inf)
-            shifted[:, q:] = current[:, : width - q] + reduced[arcs][:, None]
-            better = shifted < best
-            best = np.where(better, shifted, best)
-            choice[better] = kind
+        units = (int(ks.low[k]), int(ks.high[k]))
+        best, choice = knapsack_step(table[rows], units, reduced[arcs], width)
         table[rows] = best
         taken[arcs] = choice
     item_u_hub = item_u[ks.hub_item]
