@@ -13,7 +13,7 @@ from mergeopt.engine.instance import Instance
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies.lagrangian import lagrangian_applies
-from tests.engine.cases import random_instances
+from tests.engine.cases import cost_instance, random_instances
 
 
 def test_plain_baseline_is_dense_and_reads_its_status_honestly():
@@ -65,7 +65,8 @@ def test_bound_study_figures_are_true_bounds(inst: Instance):
     assert dw["dw"] <= plain.objective + tol
     assert dw["dw_converged"] and dw["dw_unit"] == 1.0
     assert dw["dw"] == pytest.approx(dw["dw_master"], abs=tol)
-    assert dw["dw"] >= lp - tol
+    # the master sees the whole's count bounds, not family 12's per region of the arcs
+    assert dw["dw"] >= bounds.lp_bound(inst, implied=False) - tol
 
 
 def test_federation_benchmark_reports_time_bound_gap_and_gain(tmp_path):
@@ -86,3 +87,56 @@ def test_the_doni_family_runs_the_files_this_checkout_holds() -> None:
     keys = [spec.key for spec in specs(["doni"], None)]
     assert keys == ["1", "3", "4", "5"]  # doni2, doni6 and doni7 are not copied
     assert [spec.key for spec in specs(["doni"], ["2"])] == ["2"]  # asked for: tried
+
+
+def test_the_dw_bound_may_fall_below_the_lp_with_implied_counts() -> None:
+    """A draw of the property test above: the model's family 12 (counts implied per
+    region of the arcs) lifts its LP to the optimum, 37, while the DW master, which sees
+    the whole's count bounds only, reaches 36.375 = the LP without family 12."""
+    from benchmarks import bounds
+
+    t, f = True, False
+    cost = np.array(
+        [
+            [0, 13, 13, 13, 13, 1, 13, 13, 14],
+            [13, 0, 0, 7, 0, 12, 0, 0, 7],
+            [13, 0, 0, 7, 0, 12, 0, 0, 7],
+            [13, 7, 7, 0, 7, 13, 7, 7, 1],
+            [13, 0, 0, 7, 0, 12, 0, 0, 7],
+            [1, 12, 12, 13, 12, 0, 12, 12, 13],
+            [13, 0, 0, 7, 0, 12, 0, 0, 7],
+            [13, 0, 0, 7, 0, 12, 0, 0, 7],
+            [14, 7, 7, 1, 7, 13, 7, 7, 0],
+        ],
+        dtype=float,
+    )
+    rest = [f, t, t, t, t, t, t, t, t]
+    allowed = np.array(
+        [
+            [t, f, f, f, f, t, f, f, f],
+            rest,
+            rest,
+            [f, t, t, t, t, f, t, t, t],
+            rest,
+            [t, t, t, f, t, t, t, t, f],
+            rest,
+            rest,
+            [f, t, t, t, t, f, t, t, t],
+        ]
+    )
+    inst = cost_instance(
+        cost,
+        [6.0, 1, 1, 1, 1, 5, 1, 3, 5],
+        allowed=allowed,
+        min_size=8.0,
+        max_size=np.full(9, 13.0),
+        can_hub=np.array([t, f, f, t, f, f, f, f, t]),
+        weights=(1.0, 0.0, 0.0, 0.0),
+        travel_by_size=False,
+    )
+    plain = baseline.solve_plain(inst, time_limit=30)
+    assert plain.status == "optimal" and plain.objective == pytest.approx(37.0)
+    assert bounds.lp_bound(inst) == pytest.approx(37.0)
+    dw = bounds.dw_bound(inst)["dw"]
+    assert dw == pytest.approx(36.375)
+    assert dw == pytest.approx(bounds.lp_bound(inst, implied=False))
