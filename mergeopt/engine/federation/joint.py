@@ -38,7 +38,7 @@ from mergeopt.engine.outcome import (
     summed_bound,
     weakest,
 )
-from mergeopt.engine.solvers.highs import Answer, contradicts_itself, highs_model, solve_model
+from mergeopt.engine.solvers.highs import Answer, checked_answer
 
 Vector = np.ndarray
 
@@ -46,37 +46,11 @@ Vector = np.ndarray
 def _run_highs(
     arrays: Arrays, options: SolveOptions, limit: float, start: Vector | None
 ) -> Answer:
-    """HiGHS on ``arrays`` from the column values ``start``: status, values and bound.
-
-    HiGHS's answer is checked against itself, as the network model's is
-    (:func:`~mergeopt.engine.solvers.highs.run_highs`): HiGHS 1.16, with presolve and a
-    start, answered "Optimal" on a 4-practice joint model returning the start (6.5)
-    with an objective and bound of 3.0, below the true optimum (6.24). Such a model is
-    solved again without presolve; an answer that still contradicts itself keeps its
-    plan and no bound.
-    """
+    """HiGHS on ``arrays`` from the column values ``start``: status, values and bound,
+    checked against itself (:func:`~mergeopt.engine.solvers.highs.checked_answer`)."""
     if plainly_infeasible(arrays):
         return Answer("infeasible", "a rule no plan can meet")
-    began = time.perf_counter()
-    answer = _answer(arrays, options, limit, start, presolve=True)
-    if _self_contradicting(answer, arrays):
-        left = max(limit - (time.perf_counter() - began), 0.0)
-        answer = _answer(arrays, options, left, start, presolve=False)
-        if _self_contradicting(answer, arrays):
-            note = f"{answer.reason}; HiGHS's objective contradicts its solution: no bound kept"
-            return replace(answer, reason=note, bound=None, optimal=False)
-    return answer
-
-
-def _answer(
-    arrays: Arrays, options: SolveOptions, limit: float, start: Vector | None, *, presolve: bool
-) -> Answer:
-    highs = highs_model(arrays, options, limit, presolve=presolve)
-    return solve_model(highs, arrays.num_col, start, options, model="the joint model")
-
-
-def _self_contradicting(answer: Answer, arrays: Arrays) -> bool:
-    return answer.values is not None and contradicts_itself(answer.info, arrays, answer.values)
+    return checked_answer(arrays, options, limit, start, model="the joint model")
 
 
 def solve_joint(

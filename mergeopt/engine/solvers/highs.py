@@ -146,7 +146,6 @@ def run_highs(
     start: np.ndarray | None = None,
     *,
     shared: Shared | None = None,
-    presolve: bool = True,
 ) -> Outcome:
     """HiGHS on ``arrays`` for ``time_limit`` seconds, from the grouping ``start`` if given.
 
@@ -161,30 +160,21 @@ def run_highs(
     component prove the gap tolerance. The outcome is HiGHS's own; the caller combines
     it with ``shared``.
 
-    HiGHS's answer is checked against itself: where the objective it reports is not the
-    value of the solution it returns, neither its status nor its bound is trusted, and the
-    model is solved again without presolve (HiGHS 1.16, with presolve and a start, has
-    answered "Optimal" for 9 practices returning the start unchanged, with an objective
-    and "bound" 60,006 below the start's value); if HiGHS still contradicts itself, its
-    grouping is kept without a bound.
+    HiGHS's answer is checked against itself (:func:`checked_answer`).
     """
-    began = time.perf_counter()
-    highs = highs_model(arrays, options, time_limit, presolve=presolve)
-    if shared is not None or options.progress is not None:
-        share_through_callbacks(highs, arrays, inst, options, shared)
+
+    def connect(highs: Any) -> None:
+        if shared is not None or options.progress is not None:
+            share_through_callbacks(highs, arrays, inst, options, shared)
+
     first = arrays.columns(inst, start) if start is not None else None
-    answer = solve_model(highs, arrays.num_col, first, options)
+    answer = checked_answer(arrays, options, time_limit, first, prepare=connect)
     reason = answer.reason
     if answer.status == "infeasible":
         return infeasible(reason)
     if answer.values is None:
         return no_grouping(answer.bound, reason)
     hub_of = arrays.hub_of(answer.values)
-    if contradicts_itself(answer.info, arrays, answer.values):
-        if presolve:
-            left = max(time_limit - (time.perf_counter() - began), 0.0)
-            return run_highs(arrays, inst, options, left, start, shared=shared, presolve=False)
-        return _without_bound(inst, hub_of, reason)
     if hub_of is None:
         return no_grouping(answer.bound, f"{reason}; incomplete solution")
     objective = objective_value(inst, hub_of)
@@ -277,12 +267,37 @@ def _run(highs: Any, options: SolveOptions) -> Any:
     return status
 
 
-def _without_bound(inst: Instance, hub_of: np.ndarray | None, reason: str) -> Outcome:
-    """The grouping of a HiGHS answer that contradicts itself, kept without a bound."""
-    if hub_of is None:
-        return no_grouping(None, f"{reason}; HiGHS's objective contradicts its solution")
-    note = f"{reason}; HiGHS's objective contradicts its solution: no bound kept"
-    return found(hub_of, objective_value(inst, hub_of), None, note)
+def checked_answer(
+    arrays: Arrays,
+    options: SolveOptions,
+    time_limit: float,
+    start: np.ndarray | None,
+    *,
+    model: str = "this model",
+    prepare: Callable[[Any], None] | None = None,
+) -> Answer:
+    """HiGHS on ``arrays`` (:func:`highs_model`, then ``prepare``, e.g. its callbacks)
+    from the column values ``start``, its answer checked against itself.
+
+    Where the objective HiGHS reports is not the value of the solution it returns,
+    neither its status nor its bound is trusted, and the model is solved again without
+    presolve in the time left. HiGHS 1.16, with presolve and a start, answered "Optimal"
+    for 9 practices returning the start unchanged, with an objective and "bound" 60,006
+    below the start's value, and on a 4-practice joint two-level model returning the
+    start (6.5) with objective and bound 3.0 (optimum 6.24). If HiGHS still contradicts
+    itself, its solution is kept without a bound.
+    """
+    began = time.perf_counter()
+    for presolve in (True, False):
+        left = max(time_limit - (time.perf_counter() - began), 0.0)
+        highs = highs_model(arrays, options, left, presolve=presolve)
+        if prepare is not None:
+            prepare(highs)
+        answer = solve_model(highs, arrays.num_col, start, options, model=model)
+        if answer.values is None or not contradicts_itself(answer.info, arrays, answer.values):
+            return answer
+    note = f"{answer.reason}; HiGHS's objective contradicts its solution: no bound kept"
+    return replace(answer, reason=note, bound=None, optimal=False)
 
 
 def contradicts_itself(info: object, arrays: Arrays, values: np.ndarray) -> bool:
