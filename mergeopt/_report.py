@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
+from mergeopt._cache import user_cache
+
 #: Packages whose versions a report gives.
 PACKAGES = (
     "mergeopt",
@@ -38,9 +40,8 @@ PACKAGES = (
 
 def report_folders() -> list[Path]:
     """Where reports go, in order of preference."""
-    cache = os.environ.get("XDG_CACHE_HOME") or str(Path("~/.cache").expanduser())
     return [
-        Path(cache) / "mergeopt" / "reports",
+        user_cache("reports"),
         Path(tempfile.gettempdir()) / "mergeopt-reports",
     ]
 

@@ -16,6 +16,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from mergeopt._cache import user_cache
 from mergeopt.geo.crs import BNG
 
 if TYPE_CHECKING:
@@ -38,8 +39,7 @@ def basemap_wanted() -> bool:
 
 def tile_cache() -> Path:
     """The folder tiles are kept in between runs (the user's cache folder)."""
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mergeopt" / "tiles"
+    return user_cache("tiles")
 
 
 def add_basemap(ax: Axes) -> str | None:

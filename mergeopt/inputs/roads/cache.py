@@ -32,6 +32,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from mergeopt._cache import user_cache
 from mergeopt._errors import InputWarning
 from mergeopt.inputs.roads.network import RoadNetwork
 from mergeopt.inputs.roads.readers import READER_VERSION, file_digest, read_roads
@@ -52,8 +53,7 @@ def cache_root(configured: Path | None = None) -> Path:
         return configured
     if os.environ.get(CACHE_ENV):
         return Path(os.environ[CACHE_ENV])
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "mergeopt"
+    return user_cache()
 
 
 def load_network(path: Path, *, cache: Path | None = None) -> RoadNetwork:
