@@ -540,3 +540,84 @@ def test_column_generation_stops_once_the_rounded_bound_meets_the_master(
         on_bound=None,
     )
     assert colgen.met(search, bound, z) is met
+
+
+# ---------------------------------------------------------------------------------------
+# The root bound against the master over every column
+
+
+@st.composite
+def capacitated_p_medians(draw: st.DrawFn) -> Instance:
+    """Capacitated p-median instances as OR-Library's (a median serves itself, its list
+    size counts against its capacity, exactly p medians), with costs that are not whole
+    numbers, so the root's column generation runs to the LP's own tolerance."""
+    n = draw(st.integers(3, 8))
+    coords = st.tuples(st.integers(0, 30), st.integers(0, 30))
+    xy = np.array(draw(st.lists(coords, min_size=n, max_size=n, unique=True)), dtype=float)
+    size = np.array(draw(st.lists(st.integers(1, 12), min_size=n, max_size=n)), dtype=float)
+    capacity = float(draw(st.integers(12, 40)))
+    fewest = math.ceil(size.sum() / capacity)
+    count = draw(st.integers(min(fewest, n), n))
+    return Instance(
+        codes=tuple(f"P{k}" for k in range(n)),
+        size=size,
+        cost=np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)),
+        allowed=np.ones((n, n), dtype=bool),
+        min_size=0.0,
+        max_size=np.full(n, capacity),
+        can_hub=np.ones(n, dtype=bool),
+        must_hub=np.zeros(n, dtype=bool),
+        count_min=count,
+        count_max=count,
+        weights=(1.0, 0.0, float(draw(st.sampled_from([0, 3.5]))), 0.0),
+        travel_by_size=draw(st.booleans()),
+    )
+
+
+def _every_column_lp(inst: Instance) -> float:
+    """The master's LP over every feasible column (a hub and any members that fit),
+    written out in full; ``inf`` if that LP is infeasible."""
+    import highspy
+
+    n = inst.n
+    lp = highspy.Highs()
+    lp.setOptionValue("output_flag", False)
+    empty_i, empty_v = np.zeros(0, dtype=np.int32), np.zeros(0)
+    for _ in range(n):
+        lp.addRow(1.0, 1.0, 0, empty_i, empty_v)
+    lp.addRow(float(inst.count_min), float(inst.count_max), 0, empty_i, empty_v)
+    for h in range(n):
+        others = [j for j in range(n) if j != h]
+        for k in range(len(others) + 1):
+            for chosen in itertools.combinations(others, k):
+                group = np.array([h, *chosen])
+                if inst.size[group].sum() > inst.max_size[h] + 1e-9:
+                    continue
+                cost = inst.weights[2] + float(
+                    inst.arc_objective(group, np.full(len(group), h)).sum()
+                )
+                rows = np.append(group, n).astype(np.int32)
+                lp.addCol(cost, 0.0, highspy.kHighsInf, len(rows), rows, np.ones(len(rows)))
+    lp.run()
+    if lp.getModelStatus() == highspy.HighsModelStatus.kInfeasible:
+        return math.inf
+    assert lp.getModelStatus() == highspy.HighsModelStatus.kOptimal
+    return float(lp.getInfo().objective_function_value)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(capacitated_p_medians())
+def test_the_root_bound_is_the_lp_over_every_column(inst: Instance):
+    """Column generation at the root reaches the Dantzig-Wolfe bound, no less (a missing
+    row, a pricing that misses columns or a dual of the wrong sign would leave it below)
+    and no more (a bound above it would not be proven); so does the bound study's own
+    column generation (``benchmarks/bounds.py``)."""
+    from benchmarks import bounds
+
+    every = _every_column_lp(inst)
+    root = tree.root_bound(inst, deadline=_later())
+    if math.isinf(every):
+        assert math.isinf(root)
+        return
+    assert root == pytest.approx(every, rel=1e-6, abs=1e-6)
+    assert bounds.dw_bound(inst)["dw"] == pytest.approx(every, rel=1e-6, abs=1e-6)

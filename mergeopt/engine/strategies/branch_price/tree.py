@@ -101,11 +101,48 @@ def solve(
     Outcome
         The best grouping and the best proven bound (the least bound of the open nodes).
     """
+    search = _search(inst, deadline, gap=gap, on_incumbent=on_incumbent, on_bound=on_bound)
+    ks, count = search.ks, search.count
+    search.offer(start)
+    if search.best is None and search.left() > 0:
+        search.offer(heuristics.construct(inst))
+    root = root_restriction(inst, ks)
+    if root is None or count[0] > count[1] or ks.num_hubs == 0:
+        return _outcome(search, math.inf, finished=True, note="a rule no grouping meets")
+    return _tree(search, root)
+
+
+def root_bound(inst: Instance, *, deadline: float) -> float:
+    """The root's bound: column generation with no branching, no fixing and no grouping
+    to cut it off. Where it converges (exact knapsacks, in time) that is the
+    Dantzig-Wolfe bound, the LP value of the master over every column (with whole-number
+    objectives, once rounded up to the next whole number); ``inf`` if no grouping keeps the
+    root's rules, the bound so far if ``deadline`` cut it short."""
+    search = _search(inst, deadline, gap=PROVEN_GAP, on_incumbent=None, on_bound=None)
+    root = root_restriction(inst, search.ks)
+    if root is None or search.count[0] > search.count[1] or search.ks.num_hubs == 0:
+        return math.inf
+    search.master.restrict(root)
+    cg = colgen.generate(search, root, -math.inf, None)
+    if cg is None:
+        return math.inf
+    return cg if isinstance(cg, float) else cg.bound
+
+
+def _search(
+    inst: Instance,
+    deadline: float,
+    *,
+    gap: float,
+    on_incumbent: OnIncumbent | None,
+    on_bound: OnBound | None,
+) -> Search:
+    """A search on ``inst``: its knapsacks, an empty master, its group-count range."""
     if not applies(inst):
         raise ValueError("branch-and-price needs no max-travel term and no contiguity")
     ks = kn.build(inst)
     count = count_range(inst, ks)
-    search = Search(
+    return Search(
         inst=inst,
         ks=ks,
         master=Master(ks, count, big_price(inst, ks)),
@@ -116,13 +153,6 @@ def solve(
         on_incumbent=on_incumbent,
         on_bound=on_bound,
     )
-    search.offer(start)
-    if search.best is None and search.left() > 0:
-        search.offer(heuristics.construct(inst))
-    root = root_restriction(inst, ks)
-    if root is None or count[0] > count[1] or ks.num_hubs == 0:
-        return _outcome(search, math.inf, finished=True, note="a rule no grouping meets")
-    return _tree(search, root)
 
 
 def count_range(inst: Instance, ks: kn.Knapsacks) -> tuple[int, int]:
