@@ -621,3 +621,24 @@ def test_the_root_bound_is_the_lp_over_every_column(inst: Instance):
         return
     assert root == pytest.approx(every, rel=1e-6, abs=1e-6)
     assert bounds.dw_bound(inst)["dw"] == pytest.approx(every, rel=1e-6, abs=1e-6)
+
+
+def test_the_root_bound_is_infinite_where_no_columns_fill_the_count():
+    """Three practices, none two of them within a capacity of 12, exactly two groups: the
+    LP over every column has no solution, and the root says so rather than reporting the
+    artificial columns' price (a draw of the property test above)."""
+    xy = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0]])
+    inst = Instance(
+        codes=("P0", "P1", "P2"),
+        size=np.array([6.0, 7.0, 7.0]),
+        cost=np.hypot(*(xy[:, None, :] - xy[None, :, :]).transpose(2, 0, 1)),
+        allowed=np.ones((3, 3), dtype=bool),
+        min_size=0.0,
+        max_size=np.full(3, 12.0),
+        can_hub=np.ones(3, dtype=bool),
+        must_hub=np.zeros(3, dtype=bool),
+        count_min=2,
+        count_max=2,
+    )
+    assert math.isinf(_every_column_lp(inst))
+    assert math.isinf(tree.root_bound(inst, deadline=_later()))

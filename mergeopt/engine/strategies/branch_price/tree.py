@@ -126,7 +126,11 @@ def root_bound(inst: Instance, *, deadline: float) -> float:
     cg = colgen.generate(search, root, -math.inf, None)
     if cg is None:
         return math.inf
-    return cg if isinstance(cg, float) else cg.bound
+    if isinstance(cg, float):
+        return cg
+    if cg.converged and cg.art >= 1e-6:
+        return math.inf  # only artificials cover some practice: the LP has no solution
+    return cg.bound
 
 
 def _search(
