@@ -112,7 +112,10 @@ def solve_highs(inst: Instance, *, time_limit: float, cuts: bool) -> dict[str, A
 # Which side leaves the gap: ``python -m benchmarks.branch_price``
 
 #: The branch-and-price runs the gap table reads (see the README for their commands).
-RUNS = tuple(HERE / f"results_bnp_{family}.json" for family in ("pmedcap", "ta", "icb", "england"))
+RUNS = tuple(
+    HERE / f"results_bnp_{name}.json"
+    for name in ("pmedcap", "pmedcap_long", "ta", "icb", "england")
+)
 #: The harness's main run: best groupings and bounds known where no optimum is published.
 MAIN_RUN = HERE / "results.json"
 
@@ -201,9 +204,9 @@ def gap_table(runs: list[Path], main_run: Path | None) -> str:
         "",
         *[_run_line(path) for path in runs],
         "",
-        "| case | status | objective | bound | reference | value | bound side | "
+        "| case | limit s | status | objective | bound | reference | value | bound side | "
         "grouping side | larger side |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
         if row.get("engine") != "bnp" or "error" in row:
@@ -214,8 +217,10 @@ def gap_table(runs: list[Path], main_run: Path | None) -> str:
         if proven:
             continue
         objective, bound = row.get("objective"), row.get("bound")
+        limit = row.get("time_limit")
         cells = [
             row.get("name", row["case"]),
+            "-" if limit is None else f"{limit:g}",
             str(row.get("status")),
             "-" if objective is None else f"{objective:,.1f}",
             "-" if bound is None else f"{bound:,.1f}",

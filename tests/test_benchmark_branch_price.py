@@ -26,7 +26,7 @@ def test_each_unproven_case_says_which_side_leaves_the_gap(tmp_path: Path):
         tmp_path / "bnp.json",
         [
             _row("p:1", "bnp", 713.0, 713.0, optimum=713.0, status="optimal"),  # proven
-            _row("p:8", "bnp", 825.0, 794.0, optimum=820.0),  # bound 26 short, grouping 5
+            _row("p:8", "bnp", 825.0, 794.0, optimum=820.0, time_limit=30.0),  # bound 26 short
             _row("p:17", "bnp", 1038.0, 1034.0, optimum=1034.0),  # the grouping only
             _row("icb:Q", "bnp", 19.0, 15.0, optimum=None),
             _row("icb:Q", "baseline", 17.0, 15.5, optimum=None),
@@ -37,6 +37,7 @@ def test_each_unproven_case_says_which_side_leaves_the_gap(tmp_path: Path):
     cases = [line.split(" | ")[0].lstrip("| ") for line in table if line.startswith("| ")]
     assert cases == ["case", "p:8", "p:17", "icb:Q"]  # the proven case left out
     p8 = next(line for line in table if line.startswith("| p:8 "))
+    assert p8.startswith("| p:8 | 30 | feasible |")  # the run's time limit beside the case
     assert "| 26.0 (3.17%) | 5.0 (0.61%) | bound |" in p8
     p17 = next(line for line in table if line.startswith("| p:17 "))
     assert "| 0.0 (0.00%) | 4.0 (0.39%) | grouping |" in p17
