@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.logging import RichHandler
@@ -64,18 +65,24 @@ def show_messages(level: int) -> None:
 
 
 def progress_line(name: str, progress: Progress, unit: str) -> str:
-    """The words of a solve's live line: best objective (in ``unit``), bound and gap (the
-    time so far is its own column, ticking whether or not the solver reports).
+    """The words of a solve's live line: what it is doing where it says (its phase), best
+    objective (in ``unit``), bound and gap (the time so far is its own column, ticking
+    whether or not the solver reports).
 
     >>> progress_line("hull_pcn", Progress(12.4, 991206.1, 980112.0, 0.0112), "patient-minutes")
     'solving hull_pcn: best 991,206 patient-minutes; bound 980,112; gap 1.12%'
     >>> progress_line("hull_pcn", Progress(3.0, None, None, None), "patient-minutes")
     'solving hull_pcn: no grouping yet'
+    >>> progress_line("england", Progress(80.0, None, 1.5e7, None, "7 of 42 regions solved"), "")
+    'solving england: 7 of 42 regions solved; no grouping yet; bound 15,000,000'
+    >>> progress_line("somerset", Progress(2.0, None, None, None, "networks, level 1 of 2"), "")
+    'solving somerset: networks, level 1 of 2'
     """
-    if progress.objective is None:
-        parts = ["no grouping yet"]
-    else:
-        parts = [f"best {progress.objective:,.0f} {unit}".rstrip()]
+    parts = [] if progress.phase is None else [progress.phase]
+    if progress.objective is not None:
+        parts.append(f"best {progress.objective:,.0f} {unit}".rstrip())
+    elif progress.phase is None or progress.bound is not None:
+        parts.append("no grouping yet")
     if progress.bound is not None:
         parts.append(f"bound {progress.bound:,.0f}")
     if progress.gap is not None and progress.objective is not None:
@@ -86,25 +93,25 @@ def progress_line(name: str, progress: Progress, unit: str) -> str:
 @contextmanager
 def live(name: str, unit: str) -> Iterator[Callable[[Progress], None] | None]:
     """A live line on standard error while a solve runs, on a terminal (none with
-    --quiet; it goes when the solve ends): the time so far, ticking for every solve
-    (also one whose solver reports nothing here: regions solved in other processes, the
-    hub search, two levels), and the best objective, bound and gap from the solver's
-    progress reports, taken at most four times a second."""
+    --quiet; it goes when the solve ends): the time so far, ticking for every solve, and
+    from the solver's progress reports what it is doing (regions solved in parallel
+    processes, the level of a two-level plan) and the best objective, bound and gap,
+    taken at most four times a second (a new phase at once)."""
     if not _LIVE["on"]:
         yield None
         return
     from rich.progress import Progress as Line
     from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    shown = [0.0]
+    shown: list[Any] = [0.0, None]  # when the line last changed, and its phase
     columns = (SpinnerColumn(), TimeElapsedColumn(), TextColumn("{task.description}"))
     with Line(*columns, console=err_console, transient=True) as line:
         task = line.add_task(escape(f"solving {name} ..."), total=None)
 
         def report(progress: Progress) -> None:
             now = time.monotonic()
-            if now - shown[0] >= 0.25:
-                shown[0] = now
+            if now - shown[0] >= 0.25 or progress.phase != shown[1]:
+                shown[:] = [now, progress.phase]
                 line.update(task, description=escape(progress_line(name, progress, unit)))
 
         yield report

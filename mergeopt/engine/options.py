@@ -7,8 +7,9 @@ engine never sees the config.
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from typing import Any, Literal
 
@@ -26,12 +27,16 @@ class Progress:
     objective : the best grouping's objective so far (None: none found yet)
     bound : the proven lower bound so far (None: none yet)
     gap : relative gap between them (None: not known yet)
+    phase : what the solve is doing, in words, where its figures are not the whole
+        solver's (``"7 of 42 regions solved"``, ``"networks, level 1 of 2"``); None for
+        a single solve. The figures are the whole's unless the phase names a part.
     """
 
     elapsed: float
     objective: float | None
     bound: float | None
     gap: float | None
+    phase: str | None = None
 
 
 @dataclass(frozen=True)
@@ -92,3 +97,28 @@ class SolveOptions:
 def _number(value: object) -> bool:
     """A real number that is not NaN (a bool is not a number here)."""
     return isinstance(value, int | float) and not isinstance(value, bool) and not math.isnan(value)
+
+
+def in_phase(options: SolveOptions, words: str, *, started: float) -> SolveOptions:
+    """``options`` for one phase of a solve: its progress hook hears ``words`` as the
+    phase of every report (an inner phase's words after them), and hears them now,
+    before the phase reports any figure. ``started`` (``time.perf_counter()``) is when
+    the whole solve started. Without a hook, ``options`` as they are.
+
+    >>> heard = []
+    >>> options = in_phase(SolveOptions(progress=heard.append), "networks", started=0.0)
+    >>> inner = in_phase(options, "region 1 of 2", started=0.0)
+    >>> inner.progress(Progress(1.0, 10.0, 9.0, 0.1))
+    >>> [p.phase for p in heard]
+    ['networks', 'networks: region 1 of 2', 'networks: region 1 of 2']
+    """
+    report = options.progress
+    if report is None:
+        return options
+
+    def labelled(progress: Progress) -> None:
+        phase = words if progress.phase is None else f"{words}: {progress.phase}"
+        report(replace(progress, phase=phase))
+
+    labelled(Progress(time.perf_counter() - started, None, None, None))
+    return replace(options, progress=labelled)

@@ -366,7 +366,8 @@ def lead_hub_search(
 ) -> Outcome:
     """The branch-and-bound over hubs from the greedy start (uncapacitated instances)."""
     start = construct(inst, deadline=deadline)
-    return run_hub_search(inst, shared.best if start is None else start, deadline)
+    start = shared.best if start is None else start
+    return run_hub_search(inst, start, deadline, progress=options.progress)
 
 
 def lead_improve(

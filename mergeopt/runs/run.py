@@ -113,7 +113,7 @@ def solve_config(
         config.solver.time_limit,
     )
     if config.federations is not None:
-        return _solve_two_levels(problem, timings, started)
+        return _solve_two_levels(problem, timings, started, progress=progress)
     if precheck(problem):
         raise _infeasible(problem)
     report = solve_problem(problem, progress=progress)
@@ -181,19 +181,28 @@ def _today(problem: Problem) -> tuple[list[str] | None, np.ndarray | None]:
     return labels, hubs_for_grouping(problem, labels)
 
 
-def _both_levels(problem: Problem) -> tuple[list[str] | None, TwoLevelOutcome]:
+def _both_levels(
+    problem: Problem, *, progress: Callable[[Progress], None] | None = None
+) -> tuple[list[str] | None, TwoLevelOutcome]:
     """Networks and federations solved in the config's mode (``today``: federations of
-    today's networks, whose labels come first; else None)."""
+    today's networks, whose labels come first; else None); ``progress`` hears each
+    level's solve, its phase named."""
     labels, networks = _today(problem)
     with _solver_failure():
-        options = solve_options(problem.config)
+        options = solve_options(problem.config, progress=progress)
         return labels, solve_two_levels(problem, options, networks=networks)
 
 
-def _solve_two_levels(problem: Problem, timings: dict[str, float], started: float) -> RunResult:
+def _solve_two_levels(
+    problem: Problem,
+    timings: dict[str, float],
+    started: float,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+) -> RunResult:
     """Networks and federations (config ``federations``), in the config's mode."""
     config = problem.config
-    labels, outcome = _both_levels(problem)
+    labels, outcome = _both_levels(problem, progress=progress)
     if outcome.hub_of is None or outcome.federation_of is None:
         if outcome.status == "infeasible":
             explanation = explain_federations(problem, solve_options(config))

@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 import mergeopt
 from mergeopt.cli import app
 from mergeopt.config import load_config
-from mergeopt.runs.run import explain_two_levels
+from mergeopt.runs.run import explain_two_levels, solve_config
 from mergeopt.runs.rundir import load_run, write_run
 
 TOWNS = {"A": (350_000, 150_000), "B": (365_000, 150_000), "C": (357_500, 163_000)}
@@ -244,3 +244,32 @@ def test_the_printed_federations_table_fits_80_columns(
         figures = (f"{row.list_size:,}", f"{row.mean_travel:.1f}", f"{row.max_travel:.1f}")
         assert all(f" {figure} " in line for figure in figures), line
     assert max(len(line) for line in lines) <= 80
+
+
+@pytest.mark.parametrize(
+    ("mode", "phases"),
+    [
+        ("today", ["federations of today's networks"]),
+        ("proposed", ["networks, level 1 of 2", "federations, level 2 of 2"]),
+        (
+            "joint",
+            [
+                "the start: networks, level 1 of 2",
+                "the start: federations, level 2 of 2",
+                "both levels together",
+            ],
+        ),
+    ],
+)
+def test_a_two_level_solve_tells_its_progress_hook_each_phase(towns: Path, mode, phases):
+    """The live line of a two-level plan says which level is being solved (its figures
+    are that level's, so the phase names it), in the order they run."""
+    heard = []
+    config = load_config(towns).with_overrides(**{"federations.mode": mode})
+    result = solve_config(config, progress=heard.append)
+    assert result.federations is not None
+    named = [p.phase for p in heard]
+    assert None not in named  # every report names its level
+    firsts = list(dict.fromkeys(named))  # each phase once, in the order first heard
+    assert [phase for phase in firsts if phase in phases] == phases
+    assert all(p.bound is None or p.objective is None or p.bound <= p.objective for p in heard)

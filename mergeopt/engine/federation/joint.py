@@ -29,7 +29,7 @@ from mergeopt.engine.federation.sequential import (
 )
 from mergeopt.engine.formulation import Arrays, plainly_infeasible
 from mergeopt.engine.instance import Instance, names_of, simple_bound
-from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.options import SolveOptions, in_phase
 from mergeopt.engine.outcome import (
     Outcome,
     found,
@@ -73,9 +73,8 @@ def solve_joint(
     started = time.perf_counter()
     if start is None:
         share = SEQUENTIAL_NETWORK_SHARE + SEQUENTIAL_FEDERATION_SHARE
-        start = solve_sequential(
-            inst, fed, replace(options, time_limit=options.time_limit * share)
-        )
+        first = replace(options, time_limit=options.time_limit * share)
+        start = solve_sequential(inst, fed, in_phase(first, "the start", started=started))
     plan: tuple[Vector, Vector] | None = None
     if plan_feasible(inst, fed, start.hub_of, start.federation_of):
         plan = (start.hub_of, start.federation_of)  # type: ignore[assignment]
@@ -83,11 +82,16 @@ def solve_joint(
     federation_of = np.full(inst.n, -1, dtype=np.int64)
     parts: list[Outcome] = []
     left_practices = inst.n
-    for region in _separate_regions(inst, fed):
+    regions = _separate_regions(inst, fed)
+    for k, region in enumerate(regions, start=1):
         left = max(options.time_limit - (time.perf_counter() - started), 0.1)
         limit = left * len(region) / left_practices
         left_practices -= len(region)
-        part, found_plan = _solve_joint_part(inst, fed, region, options, limit, plan)
+        words = "both levels together"
+        if len(regions) > 1:
+            words += f", region {k} of {len(regions)}"
+        part_options = in_phase(options, words, started=started)
+        part, found_plan = _solve_joint_part(inst, fed, region, part_options, limit, plan)
         parts.append(part)
         if found_plan is not None:
             hub_of[region] = region[found_plan[0]]

@@ -23,7 +23,7 @@ from mergeopt.engine.federation.plan import (
     two_level_outcome,
 )
 from mergeopt.engine.instance import Instance, names_of
-from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.options import SolveOptions, in_phase
 from mergeopt.engine.outcome import Outcome, infeasible, weakest
 from mergeopt.engine.portfolio import solve_instance
 
@@ -113,11 +113,14 @@ def solve_sequential(
     started = time.perf_counter()
     share = SEQUENTIAL_NETWORK_SHARE / (SEQUENTIAL_NETWORK_SHARE + SEQUENTIAL_FEDERATION_SHARE)
     first = replace(options, time_limit=options.time_limit * share)
+    first = in_phase(first, "networks, level 1 of 2", started=started)
     networks = solve_instance(nested(inst, fed), first, name="networks")
     if networks.hub_of is None:
         return _sequential("proposed", None, None, inst, fed, {"networks": networks}, started)
     rest = max(options.time_limit - (time.perf_counter() - started), 0.1)
-    second = federate(inst, fed, networks.hub_of, replace(options, time_limit=rest))
+    second_options = replace(options, time_limit=rest)
+    second_options = in_phase(second_options, "federations, level 2 of 2", started=started)
+    second = federate(inst, fed, networks.hub_of, second_options)
     levels = {"networks": networks, **second.levels}
     outcome = _sequential(
         "proposed", second.hub_of, second.federation_of, inst, fed, levels, started

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 from mergeopt.engine.federation.joint import solve_joint
 from mergeopt.engine.federation.plan import FederationRules, Mode, TwoLevelOutcome
 from mergeopt.engine.federation.sequential import federate, solve_sequential
 from mergeopt.engine.instance import Instance
-from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.options import SolveOptions, in_phase
 
 Vector = np.ndarray
 
@@ -29,7 +31,8 @@ def solve_federations(
     if mode == "today":
         if networks is None:
             raise ValueError("mode 'today' federates given networks: pass networks=")
-        return federate(inst, fed, networks, options)
+        words = "federations of today's networks"
+        return federate(inst, fed, networks, in_phase(options, words, started=time.perf_counter()))
     if mode == "proposed":
         return solve_sequential(inst, fed, options)
     return solve_joint(inst, fed, options)

@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import heapq
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,11 +47,14 @@ from mergeopt.engine.instance import (
     objective_value,
     uncapacitated,
 )
-from mergeopt.engine.outcome import Outcome, found, infeasible, no_grouping, round_bound
+from mergeopt.engine.options import Progress
+from mergeopt.engine.outcome import Outcome, found, gap, infeasible, no_grouping, round_bound
 from mergeopt.engine.strategies.lagrangian import Knapsacks, choice_value, chosen_hubs, knapsacks
 
 #: Subgradient steps at the root and at every other node.
 ROOT_STEPS, NODE_STEPS = 400, 150
+#: Seconds between two reports of where the search stands (to a progress hook).
+REPORT_SECONDS = 0.2
 
 
 @dataclass(frozen=True)
@@ -88,12 +92,15 @@ def hub_search(
     *,
     deadline: float,
     integral: bool = False,
+    progress: Callable[[Progress], None] | None = None,
 ) -> HubSearch:
     """Best-first branch-and-bound over hubs from the grouping ``start`` (or None).
 
     Stops when no node is left (then the best grouping is optimal) or at ``deadline``
     (``time.perf_counter()``), returning the best grouping and the smallest bound of
-    the nodes left. Needs :func:`hub_search_applies`.
+    the nodes left. Needs :func:`hub_search_applies`. ``progress`` hears the best
+    grouping's value and the smallest bound of the nodes left as the search goes (at
+    most every :data:`REPORT_SECONDS`).
     """
     began = time.perf_counter()
     search = _Search(inst, start, integral)
@@ -105,17 +112,22 @@ def hub_search(
     root = _Node(inst.must_hub[search.ks.hubs].copy(), np.zeros(hubs, dtype=bool), u, 2.0)
     queue: list[tuple[float, int, _Node]] = [(-np.inf, 0, root)]
     count, nodes = 0, 0
+    reported = -np.inf
     while queue and (nodes == 0 or time.perf_counter() < deadline):
         parent_bound, _, child = heapq.heappop(queue)
         if parent_bound >= search.cut:
             continue
         bound, node = search.process(child, ROOT_STEPS if nodes == 0 else NODE_STEPS)
         nodes += 1
-        if node is None:
-            continue
-        for grandchild in search.branch(node):
-            count += 1
-            heapq.heappush(queue, (bound, count, grandchild))
+        if node is not None:
+            for grandchild in search.branch(node):
+                count += 1
+                heapq.heappush(queue, (bound, count, grandchild))
+        if progress is not None and time.perf_counter() - reported >= REPORT_SECONDS:
+            reported = time.perf_counter()
+            progress(_where(search, queue, reported - began))
+    if progress is not None:
+        progress(_where(search, queue, time.perf_counter() - began))
     live = [b for b, _, _ in queue if b < search.cut]
     value = search.value
     if not live:
@@ -124,12 +136,32 @@ def hub_search(
     return HubSearch(search.best, float(min(live)), False, nodes, build)
 
 
-def run_hub_search(inst: Instance, start: np.ndarray | None, deadline: float) -> Outcome:
+def _where(search: _Search, queue: list[tuple[float, int, _Node]], elapsed: float) -> Progress:
+    """Where the search stands: the best grouping's value and the smallest bound of the
+    nodes left (nodes cut off are bounded by the best value, so it bounds them too)."""
+    value = float(search.value) if np.isfinite(search.value) else None
+    low = queue[0][0] if queue else np.inf
+    if value is not None:
+        low = min(low, value)
+    bound = float(round_bound(low, search.integral)) if np.isfinite(low) else None
+    if bound is not None and value is not None:
+        bound = min(bound, value)
+    relative = gap(value, bound) if value is not None and bound is not None else None
+    return Progress(elapsed, value, bound, relative)
+
+
+def run_hub_search(
+    inst: Instance,
+    start: np.ndarray | None,
+    deadline: float,
+    *,
+    progress: Callable[[Progress], None] | None = None,
+) -> Outcome:
     """The branch-and-bound over hubs as a strategy: its grouping, its bound (rounded up
     with a whole-number objective), the status they prove, and the seconds spent
-    building its arrays."""
+    building its arrays. ``progress`` hears where the search stands as it goes."""
     integral = integral_objective(inst)
-    search = hub_search(inst, start, deadline=deadline, integral=integral)
+    search = hub_search(inst, start, deadline=deadline, integral=integral, progress=progress)
     build = search.build_seconds
     note = f"hub search, {search.nodes} node{'s' if search.nodes != 1 else ''}"
     bound = round_bound(search.bound, integral) if np.isfinite(search.bound) else None

@@ -18,8 +18,9 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -29,11 +30,15 @@ from mergeopt.engine.instance import (
     independent_regions,
     objective_value,
     region_name,
+    simple_bound,
 )
 from mergeopt.engine.options import Progress, SolveOptions
 from mergeopt.engine.outcome import Outcome, found, gap, summed_bound
 from mergeopt.engine.processes import process_context, usable_cpus
 from mergeopt.engine.solvers.highs import label
+
+if TYPE_CHECKING:
+    from multiprocessing.queues import SimpleQueue
 
 #: Solve one region to a deadline (``time.perf_counter()``); a module-level function, as
 #: lanes send it to their processes.
@@ -48,13 +53,18 @@ def solve_regions(inst: Instance, options: SolveOptions, solve_region: RegionSol
     subs = [inst] if len(regions) == 1 else [inst.subset(r) for r in regions]
     weight = np.asarray([_work(sub) for sub in subs], dtype=float)
     lanes = _lanes(options, subs)
+    whole = None
+    if options.progress is not None and len(subs) > 1:
+        whole = _Whole(subs, options.progress, started, lanes)
     if lanes == 1:
         outcomes = _solve_in_turn(
-            subs, weight, options, started + options.time_limit, solve_region
+            subs, weight, options, started + options.time_limit, solve_region, told=whole
         )
     else:
         wall_deadline = time.time() + options.time_limit
-        outcomes = _solve_in_lanes(subs, weight, options, lanes, wall_deadline, solve_region)
+        outcomes = _solve_in_lanes(
+            subs, weight, options, lanes, wall_deadline, solve_region, whole=whole
+        )
     parts = [o for o in outcomes if isinstance(o, Outcome)]
     hub_of = np.full(inst.n, -1, dtype=np.int64)
     for region, outcome in zip(regions, outcomes, strict=True):
@@ -108,6 +118,8 @@ def _solve_in_turn(
     options: SolveOptions,
     deadline: float,
     solve_region: RegionSolver,
+    *,
+    told: Callable[[int, _RegionOutcome], None] | None = None,
 ) -> list[_RegionOutcome]:
     """Solve regions one after another, each with its weight's share of the time left.
 
@@ -117,7 +129,8 @@ def _solve_in_turn(
 
     ``options.progress`` hears only the last (heaviest) region's solve, with the finished
     regions' objectives and bounds added, so what it hears is the whole's; a region's own
-    figures are not, and are not reported.
+    figures are not, and are not reported. ``told`` hears each region's outcome as it is
+    known (by its position in ``subs``).
     """
     outcomes: list[_RegionOutcome] = [False] * len(subs)
     left = float(weight.sum())
@@ -126,6 +139,8 @@ def _solve_in_turn(
     for k in order:
         if infeasible:
             outcomes[k] = plainly_infeasible(model_arrays(subs[k]))
+            if told is not None:
+                told(k, outcomes[k])
             continue
         share = (deadline - time.perf_counter()) * weight[k] / max(left, 1e-12)
         left -= weight[k]
@@ -135,6 +150,8 @@ def _solve_in_turn(
         part = solve_region(subs[k], region_options, time.perf_counter() + max(share, 0.0))
         outcomes[k] = part
         infeasible = part.status == "infeasible"
+        if told is not None:
+            told(k, part)
     return outcomes
 
 
@@ -172,10 +189,14 @@ def _solve_in_lanes(
     lanes: int,
     wall_deadline: float,
     solve_region: RegionSolver,
+    *,
+    whole: _Whole | None = None,
 ) -> list[_RegionOutcome]:
     """Solve regions in ``lanes`` processes, each in turn (:func:`_solve_in_turn`) over a
     set of regions of about equal total weight, to the same deadline (wall clock, as
-    each process has its own ``perf_counter``); each HiGHS uses one thread."""
+    each process has its own ``perf_counter``); each HiGHS uses one thread. ``whole``
+    hears each region's outcome as its lane sends it (a lane's processes cannot call the
+    progress hook of this one)."""
     load = np.zeros(lanes)
     lane_of = np.zeros(len(subs), dtype=np.int64)
     for k in np.argsort(-weight, kind="stable").tolist():  # heaviest into the lightest lane
@@ -183,30 +204,126 @@ def _solve_in_lanes(
         load[lane_of[k]] += weight[k]
     single = replace(options, threads=1, log=False, progress=None)
     outcomes: list[_RegionOutcome] = [False] * len(subs)
-    with ProcessPoolExecutor(max_workers=lanes, mp_context=process_context()) as pool:
+    context = process_context()
+    heard: SimpleQueue[tuple[int, _RegionOutcome]] | None = None
+    if whole is not None:
+        heard = context.SimpleQueue()
+    with ProcessPoolExecutor(
+        max_workers=lanes, mp_context=context, initializer=_lane_start, initargs=(heard,)
+    ) as pool:
         members = [np.flatnonzero(lane_of == lane) for lane in range(lanes)]
         futures = [
             pool.submit(
-                _lane, [subs[k] for k in ks], weight[ks], single, wall_deadline, solve_region
+                _lane,
+                ks.tolist(),
+                [subs[k] for k in ks],
+                weight[ks],
+                single,
+                wall_deadline,
+                solve_region,
             )
             for ks in members
         ]
+        if whole is not None and heard is not None:
+            _follow(futures, heard, whole)
         for ks, future in zip(members, futures, strict=True):
             for k, outcome in zip(ks.tolist(), future.result(), strict=True):
                 outcomes[k] = outcome
     return outcomes
 
 
+def _follow(
+    futures: list[Future[list[_RegionOutcome]]],
+    heard: SimpleQueue[tuple[int, _RegionOutcome]],
+    whole: _Whole,
+) -> None:
+    """Tell ``whole`` of each region its lane sends, until every lane has ended."""
+    pending = set(futures)
+    while pending:
+        _, pending = wait(pending, timeout=FOLLOW_SECONDS, return_when=FIRST_COMPLETED)
+        while not heard.empty():
+            whole(*heard.get())
+
+
+#: Seconds between two looks at what the lanes sent.
+FOLLOW_SECONDS = 0.25
+
+_heard: SimpleQueue[tuple[int, _RegionOutcome]] | None = None
+
+
+def _lane_start(heard: SimpleQueue[tuple[int, _RegionOutcome]] | None) -> None:
+    """In each lane's process: where to send each region's outcome (None: nowhere)."""
+    global _heard
+    _heard = heard
+
+
 def _lane(
+    positions: list[int],
     subs: list[Instance],
     weight: np.ndarray,
     options: SolveOptions,
     wall_deadline: float,
     solve_region: RegionSolver,
 ) -> list[_RegionOutcome]:
-    """One process's regions, in turn, to a wall-clock deadline."""
+    """One process's regions (``positions`` among all), in turn, to a wall-clock
+    deadline; each region's outcome is sent as soon as it is known."""
     deadline = time.perf_counter() + (wall_deadline - time.time())
-    return _solve_in_turn(subs, weight, options, deadline, solve_region)
+    queue = _heard
+    told = None
+    if queue is not None:
+
+        def told(k: int, outcome: _RegionOutcome) -> None:
+            queue.put((positions[k], _light(outcome)))
+
+    return _solve_in_turn(subs, weight, options, deadline, solve_region, told=told)
+
+
+def _light(outcome: _RegionOutcome) -> _RegionOutcome:
+    """A region's outcome without its grouping, as its figures need no more."""
+    return replace(outcome, hub_of=None) if isinstance(outcome, Outcome) else outcome
+
+
+class _Whole:
+    """The whole instance's progress from its regions', told each region's outcome as it
+    is known: the bound adds each solved region's proven bound and each other region's
+    bound that needs no solver (:func:`~mergeopt.engine.instance.simple_bound`), the
+    objective is known once every region has a grouping, and the phase says how many
+    regions are solved."""
+
+    def __init__(
+        self, subs: list[Instance], report: Callable[[Progress], None], started: float, lanes: int
+    ) -> None:
+        self.floor = [simple_bound(sub) for sub in subs]
+        self.known: dict[int, _RegionOutcome] = {}
+        self.report, self.started = report, started
+        self.where = f" in {lanes} processes" if lanes > 1 else ""
+        report(self.progress())
+
+    def __call__(self, k: int, outcome: _RegionOutcome) -> None:
+        self.known[k] = outcome
+        self.report(self.progress())
+
+    def progress(self) -> Progress:
+        parts = list(self.known.values())
+        infeasible = any(
+            p is True or (isinstance(p, Outcome) and p.status == "infeasible") for p in parts
+        )
+        phase = f"{len(parts)} of {len(self.floor)} regions solved{self.where}"
+        elapsed = time.perf_counter() - self.started
+        if infeasible:
+            return Progress(elapsed, None, None, None, phase=f"{phase}; a region is infeasible")
+        bound = 0.0
+        for k, floor in enumerate(self.floor):
+            part = self.known.get(k)
+            proven = part.bound if isinstance(part, Outcome) else None
+            bound += floor if proven is None else max(proven, floor)
+        objectives = [p.objective for p in parts if isinstance(p, Outcome)]
+        objective = None
+        if len(objectives) == len(self.floor) and None not in objectives:
+            objective = sum(o for o in objectives if o is not None)
+            bound = min(bound, objective)
+        relative = None if objective is None else gap(objective, bound)
+        return Progress(elapsed, objective, bound, relative, phase=phase)
 
 
 def _combine(

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from mergeopt.engine.instance import Instance, feasible, objective_value
-from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.options import Progress, SolveOptions
 from mergeopt.engine.outcome import Outcome, found
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies.regions import solve_regions
@@ -40,6 +40,25 @@ def test_regions_solved_in_parallel_match_one_process():
     assert feasible(inst, parallel.hub_of)
     assert parallel.objective == pytest.approx(objective_value(inst, parallel.hub_of))
     assert "2 independent regions" in parallel.stopped_by
+
+
+def test_regions_in_parallel_lanes_tell_the_progress_hook_as_each_ends():
+    """Lanes in other processes cannot call the hook: each region's outcome comes back as
+    it ends, and the hook hears the whole's figures (a bound from the start, the
+    objective once every region has a grouping) and how many regions are solved."""
+    inst = replace(two_regions(3), min_size=20.0)  # no practice alone: an objective above 0
+    heard: list[Progress] = []
+    outcome = solve_instance(inst, SolveOptions(time_limit=60, threads=2, progress=heard.append))
+    assert outcome.status == "optimal" and outcome.objective is not None
+    assert [p.phase for p in heard] == [
+        f"{k} of 2 regions solved in 2 processes" for k in range(3)
+    ]
+    bounds = [p.bound for p in heard]
+    assert None not in bounds and bounds == sorted(bounds) and heard[1].bound > heard[0].bound
+    assert all(b <= outcome.objective + 1e-6 for b in bounds)
+    assert heard[0].objective is None and heard[1].objective is None
+    assert heard[-1].objective == pytest.approx(outcome.objective)
+    assert heard[-1].gap == pytest.approx(0.0, abs=1e-6)
 
 
 def test_an_infeasible_region_solved_in_parallel_is_named():
