@@ -111,6 +111,8 @@ DESCRIPTIONS: dict[str, str] = {
     "Solver.gap": "Relative gap at which the solver may stop.",
     "Solver.threads": "CPUs the solver may use (default: all this process may use).",
     "Solver.log": "Show the solver's own log.",
+    "Solver.seed": "HiGHS's random seed (whole number, 0 or more): another seed takes HiGHS "
+    "another path to the same optimum, in a different time.",
     "Sweep.vary": "Keys to vary and their values, e.g. {groups.count: [6, 7, 8]}.",
     "Sweep.split_by": "A column: one scenario per value (e.g. icb_code).",
     "Sweep.scheduler": "A Dask scheduler address to run the scenarios on.",

@@ -399,3 +399,4 @@ class Solver(Strict):
     gap: Float = Field(default=1e-6, ge=0, lt=1)
     threads: Int | None = Field(default=None, ge=1)
     log: bool = False
+    seed: Int = Field(default=0, ge=0)

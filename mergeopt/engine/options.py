@@ -52,6 +52,9 @@ class SolveOptions:
     threads : threads (and parallel processes) the solve may use; None for every CPU
         this process may run on
     log : print the solver's log
+    seed : HiGHS's random seed, a whole number of 0 or more. Another seed gives HiGHS
+        another path to the same optimum, often in a different time: the benchmark
+        harness measures that spread with it (``python -m benchmarks.variability``)
     progress : called with a :class:`Progress` while the main solve runs (from the
         solver's callbacks; often, so keep it quick); not carried into other processes
 
@@ -68,6 +71,7 @@ class SolveOptions:
     gap: float = 1e-6
     threads: int | None = None
     log: bool = False
+    seed: int = 0
     progress: Callable[[Progress], None] | None = field(default=None, compare=False)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -91,6 +95,10 @@ class SolveOptions:
         ):
             raise ValueError(
                 f"SolveOptions.threads must be None or 1 or more, not {self.threads!r}"
+            )
+        if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
+            raise ValueError(
+                f"SolveOptions.seed must be a whole number, 0 or more, not {self.seed!r}"
             )
 
 

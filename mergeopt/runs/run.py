@@ -167,6 +167,7 @@ def solve_options(
         gap=solver.gap,
         threads=solver_threads(config),
         log=solver.log,
+        seed=solver.seed,
         progress=progress,
     )
 

@@ -14,12 +14,14 @@ def test_defaults_match_the_config_schema():
 
     schema = Solver()
     options = SolveOptions()
-    assert (options.solver, options.time_limit, options.gap, options.threads, options.log) == (
+    ours = (options.solver, options.time_limit, options.gap, options.threads, options.log)
+    assert (*ours, options.seed) == (
         schema.name,
         schema.time_limit,
         schema.gap,
         schema.threads,
         schema.log,
+        schema.seed,
     )
 
 
@@ -37,6 +39,10 @@ def test_defaults_match_the_config_schema():
         ({"threads": 0}, "threads"),
         ({"threads": 2.0}, "threads"),
         ({"threads": True}, "threads"),
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"seed": True}, "seed"),
+        ({"seed": "3"}, "seed"),
     ],
 )
 def test_bad_options_are_refused(changes: dict[str, object], field: str):
@@ -49,3 +55,25 @@ def test_options_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         options.time_limit = 20  # type: ignore[misc]
     assert dataclasses.replace(options, log=True).time_limit == 10
+
+
+def test_the_seed_reaches_highs_and_changes_no_optimum():
+    import numpy as np
+
+    from mergeopt.engine.formulation import model_arrays
+    from mergeopt.engine.portfolio import solve_instance
+    from mergeopt.engine.solvers.highs import highs_model
+    from tests.engine.cases import line_instance
+
+    inst = line_instance(
+        [0, 1, 2, 10, 11, 12, 30], [3, 2, 4, 1, 5, 2, 3], max_size=np.full(7, 9.0)
+    )
+    highs = highs_model(model_arrays(inst), SolveOptions(seed=7), 10.0)
+    answer = highs.getOptionValue("random_seed")
+    assert (answer[1] if isinstance(answer, tuple) else answer) == 7
+    values = {
+        seed: solve_instance(inst, SolveOptions(time_limit=20, threads=1, seed=seed))
+        for seed in (0, 3, 11)
+    }
+    assert {o.status for o in values.values()} == {"optimal"}
+    assert len({round(o.objective, 9) for o in values.values()}) == 1

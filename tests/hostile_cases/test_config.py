@@ -51,6 +51,7 @@ def test_a_key_given_twice_is_refused_with_both_lines(area):
         ("groups", "min_list_size", False),
         ("solver", "time_limit", True),
         ("solver", "threads", True),
+        ("solver", "seed", True),
     ],
 )
 def test_a_boolean_is_not_a_number(area, section, key, value):
@@ -60,6 +61,14 @@ def test_a_boolean_is_not_a_number(area, section, key, value):
     area.write_text(yaml.safe_dump(config))
     _refused(area, f"key '{section}.{key}'", f"{str(value).lower()} is not a number")
     tally(KIND, "refused: boolean as a number")
+
+
+def test_a_negative_seed_is_refused(area):
+    config = yaml.safe_load(area.read_text())
+    config["solver"]["seed"] = -1
+    area.write_text(yaml.safe_dump(config))
+    _refused(area, "key 'solver.seed'")
+    tally(KIND, "refused: negative seed")
 
 
 def test_a_control_character_in_a_code_of_the_config_is_refused(area):

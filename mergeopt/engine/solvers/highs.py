@@ -129,6 +129,7 @@ def highs_model(
     highs.setOptionValue("output_flag", bool(options.log))
     highs.setOptionValue("time_limit", max(float(time_limit), 0.001))
     highs.setOptionValue("mip_rel_gap", float(options.gap))
+    highs.setOptionValue("random_seed", int(options.seed))
     if options.threads is not None:
         highs.setOptionValue("threads", int(options.threads))
     if arrays.num_col > PRESOLVE_MAX_COLS or not presolve:
