@@ -92,8 +92,11 @@ def build_plain(inst: Instance) -> tuple[pulp.LpProblem, dict[tuple[int, int], p
     return prob, x
 
 
-def solve_plain(inst: Instance, *, time_limit: float, gap: float = 1e-6) -> PlainResult:
-    """Build the dense model and solve it with ``pulp.HiGHS``; read HiGHS's own status.
+def solve_plain(
+    inst: Instance, *, time_limit: float, gap: float = 1e-6, seed: int = 0
+) -> PlainResult:
+    """Build the dense model and solve it with ``pulp.HiGHS`` (HiGHS's ``random_seed``
+    ``seed``); read HiGHS's own status.
 
     Only for instances without the max-travel term or contiguity (the benchmarks have
     neither); ``ValueError`` otherwise.
@@ -103,7 +106,7 @@ def solve_plain(inst: Instance, *, time_limit: float, gap: float = 1e-6) -> Plai
     started = time.perf_counter()
     prob, x = build_plain(inst)
     built = time.perf_counter()
-    prob.solve(pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap))
+    prob.solve(pulp.HiGHS(msg=False, timeLimit=time_limit, gapRel=gap, random_seed=seed))
     finished = time.perf_counter()
     highs = prob.solverModel
     model_status = highs.getModelStatus()

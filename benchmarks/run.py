@@ -165,8 +165,9 @@ class _TreeMemory:
         return self.peak / 2**20
 
 
-def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
-    """Solve one case with one engine in this process; return its figures."""
+def _child(spec: Spec, engine: str, limit: float, seed: int = 0) -> dict[str, Any]:
+    """Solve one case with one engine in this process (mergeopt and the baseline with
+    HiGHS's random seed ``seed``); return its figures."""
     memory = _TreeMemory()
     started = time.perf_counter()
     inst, about = load_case(spec)
@@ -177,7 +178,7 @@ def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
         from mergeopt.engine.options import SolveOptions
         from mergeopt.engine.portfolio import solve_instance
 
-        report = solve_instance(inst, SolveOptions(time_limit=limit))
+        report = solve_instance(inst, SolveOptions(time_limit=limit, seed=seed))
         wall = time.perf_counter() - loaded
         row |= {
             "status": report.status,
@@ -200,7 +201,7 @@ def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
     else:
         from benchmarks.baseline import solve_plain
 
-        plain = solve_plain(inst, time_limit=limit)
+        plain = solve_plain(inst, time_limit=limit, seed=seed)
         wall = time.perf_counter() - loaded
         row |= {
             "status": plain.status,
@@ -212,6 +213,7 @@ def _child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
         }
     row["wall_seconds"] = wall
     row["time_limit"] = limit
+    row["seed"] = seed
     own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     row["peak_mb"] = max(own, memory.stop_mb())
     return row
@@ -248,8 +250,9 @@ def specs(only: list[str], cases: list[str] | None, *, literature: bool = False)
     return found
 
 
-def _run_child(spec: Spec, engine: str, limit: float) -> dict[str, Any]:
+def _run_child(spec: Spec, engine: str, limit: float, seed: int = 0) -> dict[str, Any]:
     command = [sys.executable, "-m", "benchmarks.run", "--child", spec.label, engine, str(limit)]
+    command += ["--seed", str(seed)]
     try:
         done = subprocess.run(
             command, cwd=ROOT, capture_output=True, text=True, timeout=2 * limit + 600
@@ -682,10 +685,11 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds for every case instead of the family's limit (short trial runs)",
     )
     parser.add_argument("--child", nargs=3, metavar=("CASE", "ENGINE", "LIMIT"))
+    parser.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         label, engine, limit = args.child
-        print(json.dumps(_child(Spec.parse(label), engine, float(limit))), flush=True)
+        print(json.dumps(_child(Spec.parse(label), engine, float(limit), args.seed)), flush=True)
         return 0
     command = "python -m benchmarks.run " + " ".join(argv if argv is not None else sys.argv[1:])
     if args.render:

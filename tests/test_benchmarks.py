@@ -140,3 +140,60 @@ def test_the_dw_bound_may_fall_below_the_lp_with_implied_counts() -> None:
     dw = bounds.dw_bound(inst)["dw"]
     assert dw == pytest.approx(36.375)
     assert dw == pytest.approx(bounds.lp_bound(inst, implied=False))
+
+
+def _solves(engine: str, seconds: list[float | None], limit: float = 10.0) -> list[dict]:
+    return [
+        {
+            "case": "pmedcap:7",
+            "name": "pmedcap1 #7",
+            "engine": engine,
+            "seed": seed,
+            "status": "feasible" if t is None else "optimal",
+            "wall_seconds": limit if t is None else t,
+            "time_limit": limit,
+        }
+        for seed, t in enumerate(seconds)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("ours", "plain", "ratio", "said"),
+    [
+        ([2.0, 3.0, 4.0], [3.0, 3.0, 5.0], 1.0, "faster or equal"),
+        ([4.0, 4.0, 9.0], [3.0, 3.5, 5.0], 0.875, "within the plain model's spread"),
+        ([6.0, 6.0, 6.0], [3.0, 3.5, 5.0], 3.5 / 6.0, "slower than the plain model's spread"),
+        ([None, 2.0, 2.0], [3.0, 3.0, 3.0], 1.5, "proven on 2/3 seeds (mergeopt) and 3/3"),
+    ],
+)
+def test_variability_verdicts_weigh_the_plain_models_own_spread(ours, plain, ratio, said):
+    from benchmarks.variability import summary, verdict
+
+    figures = verdict(
+        summary(_solves("mergeopt", ours), 10.0), summary(_solves("baseline", plain), 10.0)
+    )
+    assert figures[0] == pytest.approx(ratio)
+    assert figures[1].startswith(said)
+
+
+def test_variability_runs_both_engines_on_every_seed_and_writes_its_page(tmp_path):
+    import json
+
+    from benchmarks import variability
+
+    page, raw = tmp_path / "VARIABILITY.md", tmp_path / "variability.json"
+    argv = ["--cases", "pmedcap:2", "--seeds", "2", "--out", str(page), "--json", str(raw)]
+    assert variability.main(argv) == 0
+    rows = json.loads(raw.read_text())["rows"]
+    assert sorted((r["engine"], r["seed"]) for r in rows) == [
+        ("baseline", 0),
+        ("baseline", 1),
+        ("mergeopt", 0),
+        ("mergeopt", 1),
+    ]
+    assert {r["status"] for r in rows} == {"optimal"}
+    assert {r["objective"] for r in rows} == {740.0}
+    text = page.read_text()
+    assert "| pmedcap1 #2 | 2/2 |" in text and "random_seed 0 to 1" in text
+    with pytest.raises(SystemExit):
+        variability.main(["--cases", "pmedcap", "--out", str(page), "--json", str(raw)])
