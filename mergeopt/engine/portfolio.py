@@ -8,7 +8,11 @@ parallel lanes when two or more are large), each by :func:`solve_region`:
 **Two CPUs or more** (not ``threads: 1``, not inside a lane, a sweep's pool or a Dask
 worker). A *lead* runs in this process from the first second and one strategy *beside*
 it in a second process (:class:`~mergeopt.engine.processes.Beside`), both to the same
-deadline, sharing groupings and bounds through :class:`~mergeopt.engine.shared.Shared`:
+deadline, sharing groupings and bounds through :class:`~mergeopt.engine.shared.Shared`.
+Beside HiGHS or the hub search, the strategy starts only once the lead has had
+:data:`BESIDE_DELAY_SHARE` of the time alone (at most :data:`BESIDE_DELAY_MAX` seconds):
+a lead that proves sooner runs as it would alone, unslowed by a process on the CPU beside
+it:
 
 - **HiGHS leads** on the whole strengthened MIP (the arrays of
   :mod:`~mergeopt.engine.formulation`, with its full time limit) on every capacitated
@@ -85,6 +89,13 @@ from mergeopt.engine.strategies.regions import solve_regions
 
 #: Largest share of a large region's time for the bound of its relaxation.
 LARGE_BOUND_SHARE = 0.1
+#: Share of the time a lead (HiGHS, or the hub search) runs alone before the strategy
+#: beside it starts, and the most seconds that may be. The two CPUs of the benchmark
+#: machine share a core's resources: a strategy beside HiGHS slowed HiGHS from 4.2-4.5 s
+#: alone to 8.5-14 s on ICB QOC and from 0.5 s to 1.3-3.0 s on pmedcap1 #1, which HiGHS
+#: proves alone faster than the plain model; a lead that proves within this time runs
+#: alone.
+BESIDE_DELAY_SHARE, BESIDE_DELAY_MAX = 0.1, 10.0
 #: Seconds past the deadline the lead waits for the strategy beside it to report.
 GRACE_SECONDS = 0.5
 #: Largest share of the time the greedy start may take before HiGHS starts (one CPU).
@@ -269,7 +280,12 @@ def run_portfolio(
     # it reaches on a CPU of its own
     full = lead in (lead_improve, lead_bound_improve) or strategy is matheuristic
     nice = 0 if full else BESIDE_NICE
-    beside = Beside(strategy, inst, single, deadline, nice=nice)
+    # HiGHS beside a lead that proves nothing (a large model) is wanted from the first
+    # second; beside HiGHS or the hub search, a strategy starts once the lead has had
+    # BESIDE_DELAY_SHARE of the time alone (module docstring)
+    alone = lead in (lead_improve, lead_bound_improve)
+    delay = 0.0 if alone else beside_delay(deadline - time.perf_counter())
+    beside = Beside(strategy, inst, single, deadline, nice=nice, delay=delay)
     shared.connect(beside.conn)
     # the lead leaves a CPU to the strategy beside it (HiGHS's idle threads spin: with
     # every CPU's worth beside a busy process, ICB QOC's proof took 43 s, not 17)
@@ -288,6 +304,12 @@ def run_portfolio(
     elif ours.status not in ("optimal", "infeasible") and shared.proven(options.gap):
         note = "its grouping and bound prove the gap tolerance"
     return combine(inst, ours, theirs, shared, f"{name} beside: {note}" if note else "")
+
+
+def beside_delay(seconds: float) -> float:
+    """How long a lead of ``seconds`` runs alone before the strategy beside it starts:
+    :data:`BESIDE_DELAY_SHARE` of the time, at most :data:`BESIDE_DELAY_MAX` seconds."""
+    return min(BESIDE_DELAY_SHARE * max(seconds, 0.0), BESIDE_DELAY_MAX)
 
 
 def combine(

@@ -59,10 +59,11 @@ class Beside:
     """A strategy in a second process, beside the lead in this one, to the same deadline.
 
     The process is started from a background thread, so the lead never waits for it
-    (the first start also starts the process server). Messages come back on
-    :attr:`conn` (groupings and bounds as they are found, read by
-    :meth:`Shared.receive`; then ``("done", Outcome)`` or ``("failed", words)``).
-    :meth:`stop` ends it at once, whether or not it has started yet.
+    (the first start also starts the process server), after ``delay`` seconds: a lead
+    that ends sooner runs alone. Messages come back on :attr:`conn` (groupings and
+    bounds as they are found, read by :meth:`Shared.receive`; then ``("done",
+    Outcome)`` or ``("failed", words)``). :meth:`stop` ends it at once, whether or not
+    it has started yet (and then it never starts).
     """
 
     def __init__(
@@ -73,6 +74,7 @@ class Beside:
         deadline: float,
         *,
         nice: int = BESIDE_NICE,
+        delay: float = 0.0,
     ) -> None:
         context = process_context()
         self.conn, child = context.Pipe(duplex=True)
@@ -86,20 +88,25 @@ class Beside:
         self._child: Connection | None = child
         self._lock = threading.Lock()
         self._stopped = False
+        self._delay = max(float(delay), 0.0)
+        self._stopping = threading.Event()
         self._starter = threading.Thread(target=self._start, daemon=True)
         self._starter.start()
 
     def _start(self) -> None:
+        if self._delay and self._stopping.wait(self._delay):
+            self._close_child()
+            return
         with self._lock:
             if self._stopped:
+                self._close_child()
                 return
         try:
             self.process.start()
         except (OSError, RuntimeError) as error:  # e.g. a script without a __main__ guard
             self.error = f"could not start ({type(error).__name__})"
         finally:
-            if self._child is not None:
-                self._child.close()
+            self._close_child()
         with self._lock:
             if self._stopped:
                 self._end()
@@ -125,8 +132,15 @@ class Beside:
                 return None, "ended without a result"
             shared.wait(left)
 
+    def _close_child(self) -> None:
+        if self._child is not None:
+            self._child.close()
+            self._child = None
+
     def stop(self) -> None:
-        """End the process (now, or as soon as it has started) and close the pipe."""
+        """End the process (now, or as soon as it has started; never, if it has not yet
+        been started) and close the pipe."""
+        self._stopping.set()
         with self._lock:
             self._stopped = True
             if not self._starter.is_alive():

@@ -71,10 +71,10 @@ def test_a_bound_proven_beside_reaches_the_report() -> None:
         start = portfolio.construct(inst)
         return found(start, objective_value(inst, start), None, "lead stopped")
 
-    outcome = portfolio.run_portfolio(
+    outcome = portfolio.run_portfolio(  # the strategy beside starts after 1 s of 10
         inst,
-        SolveOptions(time_limit=60),
-        time.perf_counter() + 60,
+        SolveOptions(time_limit=10),
+        time.perf_counter() + 10,
         lead,
         beside_strategies.proves_a_bound,
         "test",
@@ -83,10 +83,12 @@ def test_a_bound_proven_beside_reaches_the_report() -> None:
     assert not multiprocessing.active_children()
 
 
-def test_highs_is_interrupted_once_the_shared_figures_prove_it() -> None:
-    """pmedcap #8 is not proven by HiGHS in minutes; a strategy beside that offers a
-    grouping and a bound meeting it ends HiGHS's search (given an hour)."""
-    inst = instances.pmedcap(8).instance
+def test_highs_is_interrupted_once_the_shared_figures_prove_it(monkeypatch) -> None:
+    """pmedcap #20 is not proven by HiGHS in minutes (pmedcap #8, used before, is proven
+    in seconds); a strategy beside, started at once, that offers a grouping and a bound
+    meeting it ends HiGHS's search (given an hour)."""
+    monkeypatch.setattr(portfolio, "BESIDE_DELAY_MAX", 0.0)
+    inst = instances.pmedcap(20).instance
     outcome = portfolio.run_portfolio(
         inst,
         SolveOptions(time_limit=3600),
@@ -146,3 +148,31 @@ def test_the_lead_proves_a_bound_when_highs_beside_never_reports() -> None:
     reference = portfolio.solve_instance(inst, SolveOptions(time_limit=10, threads=1))
     if reference.status == "optimal":
         assert outcome.bound <= reference.objective + 1e-6
+
+
+def test_a_strategy_beside_waits_its_delay_and_never_starts_if_stopped_first() -> None:
+    beside = Beside(
+        beside_strategies.never_returns, LINE, SolveOptions(), time.perf_counter() + 60, delay=30
+    )
+    time.sleep(0.3)
+    beside.stop()
+    beside._starter.join(timeout=5)
+    assert not beside._starter.is_alive() and beside.process.pid is None
+    assert not multiprocessing.active_children()
+
+
+def test_a_lead_that_proves_within_the_delay_runs_alone(monkeypatch) -> None:
+    made: list[Beside] = []
+
+    class Recorded(Beside):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(portfolio, "Beside", Recorded)
+    outcome = portfolio.solve_instance(LINE, SolveOptions(time_limit=60, threads=2))
+    assert outcome.status == "optimal"
+    assert len(made) == 1 and made[0].process.pid is None  # HiGHS proved it in the 6 s alone
+    assert portfolio.beside_delay(60.0) == pytest.approx(6.0)
+    assert portfolio.beside_delay(600.0) == portfolio.BESIDE_DELAY_MAX
+    assert portfolio.beside_delay(-1.0) == 0.0
