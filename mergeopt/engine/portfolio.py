@@ -90,11 +90,11 @@ from mergeopt.engine.strategies.regions import solve_regions
 #: Largest share of a large region's time for the bound of its relaxation.
 LARGE_BOUND_SHARE = 0.1
 #: Share of the time a lead (HiGHS, or the hub search) runs alone before the strategy
-#: beside it starts, and the most seconds that may be. The two CPUs of the benchmark
-#: machine share a core's resources: a strategy beside HiGHS slowed HiGHS from 4.2-4.5 s
-#: alone to 8.5-14 s on ICB QOC and from 0.5 s to 1.3-3.0 s on pmedcap1 #1, which HiGHS
-#: proves alone faster than the plain model; a lead that proves within this time runs
-#: alone.
+#: beside it starts, and the most seconds that may be. On the 2-CPU benchmark machine
+#: a strategy beside HiGHS slowed HiGHS from 4.2-4.5 s alone to 8.5-14 s on ICB QOC and
+#: from 0.5 s to 1.3-3.0 s on pmedcap1 #1, both of which HiGHS alone proves faster than
+#: the plain model (why, the machine does not show: it reports one thread per core); a
+#: lead that proves within this time runs alone.
 BESIDE_DELAY_SHARE, BESIDE_DELAY_MAX = 0.1, 10.0
 #: Seconds past the deadline the lead waits for the strategy beside it to report.
 GRACE_SECONDS = 0.5

@@ -271,10 +271,12 @@ def test_what_runs_beside_at_full_priority(
     priority on a busy machine its LP-guided start never ended (ICB QOP kept the greedy
     grouping, 19% worse), so it runs at full priority, as HiGHS beside does."""
     seen: list[int] = []
+    delays: list[float] = []
 
     class Recorder:
-        def __init__(self, *args: object, nice: int) -> None:
+        def __init__(self, *args: object, nice: int, delay: float) -> None:
             seen.append(nice)
+            delays.append(delay)
             raise RuntimeError("recorded")
 
     monkeypatch.setattr(portfolio, "Beside", Recorder)
@@ -282,3 +284,7 @@ def test_what_runs_beside_at_full_priority(
     with pytest.raises(RuntimeError, match="recorded"):
         portfolio.run_portfolio(inst, SolveOptions(), time.perf_counter() + 1, lead, strategy, "x")  # type: ignore[arg-type]
     assert seen == [nice]
+    # HiGHS beside a lead that proves nothing starts at once; a strategy beside HiGHS
+    # once HiGHS has had a tenth of the time alone
+    assert (delays[0] == 0.0) == (lead is portfolio.lead_bound_improve)
+    assert 0.0 <= delays[0] <= 0.1
