@@ -99,6 +99,9 @@ def test_highs_is_interrupted_once_the_shared_figures_prove_it(monkeypatch) -> N
     )
     assert outcome.status == "optimal"
     assert "prove the gap tolerance" in outcome.stopped_by
+    # HiGHS's own words for the interrupt ("Interrupted by user") are not passed on
+    assert outcome.stopped_by.startswith("HiGHS stopped early; ")
+    assert "by user" not in outcome.stopped_by
     assert not multiprocessing.active_children()
 
 

@@ -41,6 +41,10 @@ from mergeopt.engine.outcome import (
 )
 from mergeopt.engine.shared import Shared
 
+#: What a run says where HiGHS answered "Interrupted by user": mergeopt interrupts HiGHS
+#: only from its callback, once the best grouping and bound known prove the gap tolerance
+#: (:func:`share_through_callbacks`), and HiGHS's words told users they had stopped it.
+STOPPED_EARLY = "HiGHS stopped early"
 #: Models with more columns than this are solved without HiGHS's presolve.
 PRESOLVE_MAX_COLS = 100_000
 
@@ -239,8 +243,8 @@ def solve_model(
         highs.setSolution(num_col, np.arange(num_col, dtype=np.int32), start)
     status = _run(highs, options)
     info = highs.getInfo()
-    reason = str(highs.modelStatusToString(status))
     ms = highspy.HighsModelStatus
+    reason = STOPPED_EARLY if status == ms.kInterrupt else str(highs.modelStatusToString(status))
     failed = (ms.kNotset, ms.kLoadError, ms.kModelError, ms.kPresolveError, ms.kSolveError)
     if status in (*failed, ms.kPostsolveError):  # never reported as a time limit
         raise SolverError(f"HiGHS failed on {model} ({reason}); nothing was written")

@@ -75,13 +75,16 @@ def test_a_stopped_highs_says_why_its_grouping_is_optimal(
         answer = real(*args, **kwargs)  # type: ignore[arg-type]
         assert truth.objective is not None
         return replace(
-            answer, reason="Interrupted by user", optimal=False, bound=truth.objective - bound_gap
+            answer,
+            reason=highs_module.STOPPED_EARLY,
+            optimal=False,
+            bound=truth.objective - bound_gap,
         )
 
     monkeypatch.setattr(highs_module, "solve_model", stopped)
     outcome = run_highs(arrays, inst, SolveOptions(time_limit=30), 30.0)
     assert outcome.status == "optimal"
-    assert outcome.stopped_by == f"Interrupted by user; {why}: optimal"
+    assert outcome.stopped_by == f"HiGHS stopped early; {why}: optimal"
 
 
 def _capacitated(n: int = 36, seed: int = 5) -> Instance:
