@@ -453,13 +453,10 @@ def _limits_used(rows: list[dict[str, Any]]) -> str:
     return ", ".join(f"{family} {limit:g} s" for family, limit in shown.items())
 
 
-def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> str:
-    """RESULTS.md from the raw rows of one run."""
-    lines = [
-        "# Benchmark results",
-        "",
-        "Written by `benchmarks/run.py` from one run; do not edit by hand.",
-        "",
+def run_lines(info: dict[str, Any], command: str) -> list[str]:
+    """A results page's lines on the run: its command, date, commit and machine
+    (:func:`machine`'s record)."""
+    return [
         f"- command: `{command}`",
         f"- date: {info['date']}",
         f"- commit: {info.get('commit', 'not recorded')}",
@@ -467,6 +464,17 @@ def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> st
         f"- CPU: {info['cpu']}, {info['cores']} cores",
         f"- Python {info['python']}, HiGHS (highspy) {info['highs']}, PuLP {info['pulp']}, "
         f"numpy {info['numpy']}",
+    ]
+
+
+def render(rows: list[dict[str, Any]], info: dict[str, str], command: str) -> str:
+    """RESULTS.md from the raw rows of one run."""
+    lines = [
+        "# Benchmark results",
+        "",
+        "Written by `benchmarks/run.py` from one run; do not edit by hand.",
+        "",
+        *run_lines(info, command),
         f"- time limits (every engine): {_limits_used(rows)}"
         "; relative gap tolerance 1e-6 for both",
         "- processes: the baseline is HiGHS in one process; mergeopt may use more (the "

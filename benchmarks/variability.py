@@ -39,7 +39,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.run import FAMILIES, HERE, LIMITS, Spec, _run_child, machine, specs
+from benchmarks.machine import load
+from benchmarks.run import FAMILIES, HERE, LIMITS, Spec, _run_child, machine, run_lines, specs
 
 #: The two engines compared, in the order each seed runs them.
 ENGINES = ("baseline", "mergeopt")
@@ -126,13 +127,8 @@ def render(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "Written by `benchmarks/variability.py` from one run; do not edit by hand. Its "
         "docstring says what each column and verdict means.",
         "",
-        f"- command: `{info['command']}`",
-        f"- date: {info['date']}",
-        f"- commit: {info['commit']}",
-        f"- machine: `{info['uname']}`",
-        f"- CPU: {info['cpu']}, {info['cores']} cores",
-        f"- Python {info['python']}, HiGHS (highspy) {info['highs']}, PuLP {info['pulp']}",
-        f"- load average (1 min) at the start and the end: {info['load']}",
+        *run_lines(info, info["command"]),
+        f"- {load(info['loads'])}",
         f"- seeds: HiGHS's random_seed 0 to {info['seeds'] - 1} for both engines; time "
         "limits as the harness's (`benchmarks/run.py`), gap tolerance 1e-6",
         "",
@@ -144,13 +140,6 @@ def render(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
         "|---|---|---|---|---|---|---|---|---|",
     ]
     return "\n".join(head + lines) + "\n"
-
-
-def _load() -> str:
-    try:
-        return f"{os.getloadavg()[0]:.2f}"
-    except OSError:
-        return "unknown"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,7 +171,7 @@ def main(argv: list[str] | None = None) -> int:
         argv if argv is not None else sys.argv[1:]
     )
     info["seeds"] = args.seeds
-    started_load = _load()
+    info["loads"] = [os.getloadavg()[0]]
     rows: list[dict[str, Any]] = []
     for spec in chosen:
         if spec.family in ("england", "doni"):
@@ -194,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                 row.setdefault("time_limit", LIMITS[spec.family])
                 rows.append(row)
                 print(spec.label, engine, seed, row.get("status"), row.get("wall_seconds"))
-                info["load"] = f"{started_load} and {_load()}"
+                info["loads"].append(os.getloadavg()[0])
                 args.json.write_text(json.dumps({"machine": info, "rows": rows}, indent=1))
     info["date"] = info.get("date") or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     args.out.write_text(render(rows, info))

@@ -197,3 +197,12 @@ def test_variability_runs_both_engines_on_every_seed_and_writes_its_page(tmp_pat
     assert "| pmedcap1 #2 | 2/2 |" in text and "random_seed 0 to 1" in text
     with pytest.raises(SystemExit):
         variability.main(["--cases", "pmedcap", "--out", str(page), "--json", str(raw)])
+
+
+def test_the_machine_line_calls_a_machine_shared_only_when_its_load_shows_it(monkeypatch):
+    from benchmarks import machine
+
+    monkeypatch.setattr(machine.os, "cpu_count", lambda: 2)
+    quiet = machine.load([0.47, 1.2])
+    assert quiet.startswith("load average (1 min) 0.5 to 1.2 on 2 CPUs") and "shared" not in quiet
+    assert "a shared machine with other work on it" in machine.load([1.0, 6.3])
