@@ -13,6 +13,8 @@ from dataclasses import dataclass, field, fields, replace
 from functools import partial
 from typing import Any, Literal
 
+from mergeopt.engine.outcome import gap
+
 SolverName = Literal["highs", "cbc"]
 SOLVERS: tuple[SolverName, ...] = ("highs", "cbc")
 
@@ -130,3 +132,34 @@ def in_phase(options: SolveOptions, words: str, *, started: float) -> SolveOptio
 
     labelled(Progress(time.perf_counter() - started, None, None, None))
     return replace(options, progress=labelled)
+
+
+def as_whole(
+    report: Callable[[Progress], None] | None, objective: float | None, bound: float | None
+) -> Callable[[Progress], None] | None:
+    """``report`` hearing one part's progress as the whole's: what the rest of the whole
+    adds to the objective (``objective``) and to the bound (``bound``) added to the
+    part's figures, and the gap between the sums. A figure is None where the part's or
+    the rest's is. Without a hook, None.
+
+    >>> heard = []
+    >>> whole = as_whole(heard.append, 10.0, 8.0)
+    >>> whole(Progress(1.0, 5.0, 4.0, 0.2))
+    >>> heard[0].objective, heard[0].bound, round(heard[0].gap, 3)
+    (15.0, 12.0, 0.2)
+    """
+    if report is None:
+        return None
+
+    def whole(progress: Progress) -> None:
+        value = low = relative = None
+        if objective is not None and progress.objective is not None:
+            value = progress.objective + objective
+        if bound is not None and progress.bound is not None:
+            low = progress.bound + bound
+        if value is not None and low is not None:
+            low = min(low, value)
+            relative = gap(value, low)
+        report(replace(progress, objective=value, bound=low, gap=relative))
+
+    return whole

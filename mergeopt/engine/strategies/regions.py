@@ -32,7 +32,7 @@ from mergeopt.engine.instance import (
     region_name,
     simple_bound,
 )
-from mergeopt.engine.options import Progress, SolveOptions
+from mergeopt.engine.options import Progress, SolveOptions, as_whole
 from mergeopt.engine.outcome import Outcome, found, gap, summed_bound
 from mergeopt.engine.processes import process_context, usable_cpus
 from mergeopt.engine.solvers.highs import label
@@ -165,21 +165,7 @@ def _as_whole(
         return None
     objectives = [part.objective for part in parts]
     value = None if None in objectives else sum(o for o in objectives if o is not None)
-    low = summed_bound(parts)
-
-    def whole(progress: Progress) -> None:
-        objective = bound = None
-        if value is not None and progress.objective is not None:
-            objective = progress.objective + value
-        if low is not None and progress.bound is not None:
-            bound = progress.bound + low
-        relative = None
-        if objective is not None and bound is not None:
-            bound = min(bound, objective)
-            relative = gap(objective, bound)
-        report(replace(progress, objective=objective, bound=bound, gap=relative))
-
-    return whole
+    return as_whole(report, value, summed_bound(parts))
 
 
 def _solve_in_lanes(
