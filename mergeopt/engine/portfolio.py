@@ -66,7 +66,7 @@ from mergeopt.engine.instance import (
     objective_value,
     simple_bound,
 )
-from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.options import SolveOptions, as_whole
 from mergeopt.engine.outcome import Outcome, found, infeasible, no_grouping, round_bound
 from mergeopt.engine.processes import BESIDE_NICE, Beside, Strategy, spare_cpu, usable_cpus
 from mergeopt.engine.shared import Shared
@@ -149,7 +149,9 @@ def _beside_alone(inst: Instance, options: SolveOptions, name: str) -> Outcome:
         return found(hub_of, value, value, "every practice stands alone")
     low = None if inst.count_min is None or inst.count_min <= k else inst.count_min - k
     high = None if inst.count_max is None else inst.count_max - k
-    outcome = solve_instance(inst.subset(rest, count=(low, high)), options, name=name)
+    # the live line shows the whole's figures: the rest's plus the alone practices' cost
+    rest_options = replace(options, progress=as_whole(options.progress, constant, constant))
+    outcome = solve_instance(inst.subset(rest, count=(low, high)), rest_options, name=name)
     bound = None if outcome.bound is None else outcome.bound + constant
     if outcome.hub_of is None:
         return replace(outcome, bound=bound)

@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mergeopt.engine.instance import Instance, broken_rules, objective_value
-from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.options import Progress, SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from tests.engine.cases import FAST, brute_force, line_instance, tiny_instances
 
@@ -60,6 +60,20 @@ def test_the_group_count_and_its_weight_include_the_lone_groups() -> None:
     assert outcome.objective == pytest.approx(20.0 + 2 * 5.0) == outcome.bound
     assert solve_instance(replace(inst, count_max=1), FAST).status == "infeasible"
     assert solve_instance(replace(inst, count_min=3, count_max=3), FAST).status == "infeasible"
+
+
+def test_the_live_figures_include_the_lone_groups() -> None:
+    """What the progress hook hears is the whole's objective and bound, not the rest's."""
+    inst = replace(standing_alone(ISLAND, REMOTE), weights=(1.0, 0.0, 5.0, 0.0), count_max=2)
+    heard: list[Progress] = []
+    outcome = solve_instance(inst, replace(FAST, progress=heard.append))
+    found = [p.objective for p in heard if p.objective is not None]
+    bounds = [p.bound for p in heard if p.bound is not None]
+    assert found and bounds
+    # the rest alone is 20 + one group's weight, 5; the island's group adds another 5
+    assert min(found) == pytest.approx(outcome.objective) == pytest.approx(30.0)
+    assert max(bounds) == pytest.approx(30.0)
+    assert all(p.bound <= p.objective + 1e-9 for p in heard if None not in (p.bound, p.objective))
 
 
 @pytest.mark.parametrize("rule", ["must_link", "fixed"])
