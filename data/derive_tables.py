@@ -1,7 +1,11 @@
-"""Derive the practice and illustrative premises tables that mergeopt ships.
+"""Derive the practice and illustrative premises tables that mergeopt ships, and the
+local authorities its offline maps are labelled with.
 
 Run from the repository root: ``python data/derive_tables.py``. It reads only files in
-data/nhs and writes data/hull/ and data/somerset/. Practices without a Feb 2026 list
+data/nhs and writes data/hull/, data/somerset/ and
+mergeopt/geo/maps/local_authorities.geojson (England's local authorities of 2024, their
+names only, coordinates to 5 decimals: inside the package, so an installed mergeopt has
+them). Practices without a Feb 2026 list
 size (merged or closed since the Oct 2025 mapping) are left out and listed on screen.
 
 The premises tables are ILLUSTRATIVE: no public per-practice premises data exists, so
@@ -17,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent
+LOCAL_AUTHORITIES = ROOT.parent / "mergeopt" / "geo" / "maps" / "local_authorities.geojson"
 AREAS = {
     "hull": "practices_hull_03F_oct2025_joined.csv",
     "somerset": "practices_somerset_11X_oct2025_joined.csv",
@@ -60,6 +65,19 @@ def main() -> None:
         )
         premises.to_csv(ROOT / area / "premises_illustrative.csv", index=False)
         print(f"{area}: {len(table)} practices, {table['list_size'].sum():,} patients")
+    local_authorities()
+
+
+def local_authorities() -> None:
+    """England's lower-tier local authorities (ONS, 2024), named, for the offline maps."""
+    import geopandas as gpd
+
+    layer = gpd.read_file(ROOT / "nhs" / "boundaries" / "boundaries_ltla24.geojson")
+    england = layer[layer["ltla24_code"].str.startswith("E")]
+    named = england[["ltla24_name", "geometry"]].rename(columns={"ltla24_name": "name"})
+    LOCAL_AUTHORITIES.unlink(missing_ok=True)  # the GeoJSON driver will not overwrite
+    named.to_file(LOCAL_AUTHORITIES, driver="GeoJSON", COORDINATE_PRECISION=5)
+    print(f"{LOCAL_AUTHORITIES.name}: {len(named)} local authorities")
 
 
 if __name__ == "__main__":

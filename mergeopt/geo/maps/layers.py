@@ -6,8 +6,10 @@ Built from plain tables: the assignments table of a run (one row per practice, a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +27,11 @@ DATA_CREDIT = (
 )
 #: Columns of :attr:`MapLayers.places`.
 PLACE_COLUMNS = ["name", "easting", "northing"]
+#: England's local authorities of 2024 (ONS, generalised; OGL v3.0), names only: the
+#: place names of a map whose config names no LSOA file (``data/derive_tables.py``).
+LOCAL_AUTHORITIES = Path(__file__).with_name("local_authorities.geojson")
+#: Smallest share of a local authority (or of the study area) to name it on the map.
+PLACE_SHARE = 0.05
 
 
 @dataclass(frozen=True)
@@ -206,23 +213,41 @@ def _lines(credit: str | Sequence[str] | None) -> tuple[str, ...]:
 
 
 def place_names(geography: Geography, catchments: Catchments) -> pd.DataFrame:
-    """Places to orient by on a map with no basemap: each local authority of the area's
-    LSOAs (their names, less the LSOA number), at the middle of its part of the area.
+    """Places to orient by on a map with no basemap: the local authorities the study
+    area covers, each named at the middle of its part of the area.
 
-    Empty when the config names no LSOA file (``geography.lsoa``).
+    From the config's LSOA file where it names one (``geography.lsoa``: the LSOAs'
+    names, less the LSOA number, are their local authorities'), else from England's
+    local authorities of 2024 shipped with mergeopt (:data:`LOCAL_AUTHORITIES`). A
+    local authority is named where the area holds at least :data:`PLACE_SHARE` of it or
+    it makes up that share of the area, not for a sliver along the edge. Empty where
+    the area lies outside England.
     """
-    if geography.lsoa is None:
-        return pd.DataFrame(columns=PLACE_COLUMNS)
     import pyogrio
 
-    lsoas = pyogrio.read_dataframe(geography.lsoa).to_crs(BNG)
-    column = next((c for c in lsoas.columns if str(c).lower().endswith("_name")), None)
-    if column is None:
-        return pd.DataFrame(columns=PLACE_COLUMNS)
-    inside = lsoas[lsoas.intersects(catchments.area)]
-    town = inside[column].astype(str).str.replace(r"\s+\d+[A-Z]?$", "", regex=True)
+    if geography.lsoa is not None:
+        lsoas = pyogrio.read_dataframe(geography.lsoa).to_crs(BNG)
+        column = next((c for c in lsoas.columns if str(c).lower().endswith("_name")), None)
+        if column is None:
+            return pd.DataFrame(columns=PLACE_COLUMNS)
+        lsoas = lsoas[lsoas.intersects(catchments.area)]
+        names = lsoas[column].astype(str).str.replace(r"\s+\d+[A-Z]?$", "", regex=True)
+        layer = gpd.GeoDataFrame({"name": names}, geometry=lsoas.geometry.to_numpy(), crs=BNG)
+        layer = layer.dissolve("name").reset_index()
+    else:
+        layer = pyogrio.read_dataframe(LOCAL_AUTHORITIES).to_crs(BNG)
+    area = catchments.area
+    layer = layer[layer.intersects(area)]
     rows = []
-    for name, part in inside.groupby(town.to_numpy()):
-        spot = shapely.unary_union(part.geometry.to_numpy()).point_on_surface()
-        rows.append({"name": str(name), "easting": spot.x, "northing": spot.y})
+    for name, whole in zip(layer["name"], layer.geometry, strict=True):
+        part = shapely.intersection(whole, area)
+        if part.area < PLACE_SHARE * min(whole.area, area.area):
+            continue
+        spot = part.point_on_surface()
+        rows.append({"name": _place(str(name)), "easting": spot.x, "northing": spot.y})
     return pd.DataFrame(rows, columns=PLACE_COLUMNS)
+
+
+def _place(name: str) -> str:
+    """A local authority's name as a map shows it: 'Bristol, City of' is 'Bristol'."""
+    return re.sub(r",\s*(City|County) of$", "", name)
