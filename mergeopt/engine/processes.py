@@ -3,11 +3,13 @@ component of a portfolio that runs beside the lead (:class:`Beside`)."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from multiprocessing.connection import Connection
 from multiprocessing.context import ForkServerContext, SpawnContext
@@ -28,6 +30,8 @@ BESIDE_NICE = 10
 #: Modules the process server imports once, so that each worker starts without
 #: importing numpy, SciPy and HiGHS again.
 PRELOAD = ["mergeopt.engine.portfolio"]
+#: Seconds a process that is exiting waits for a worker's start under way to finish.
+EXIT_WAIT = 10.0
 
 
 def process_context() -> ForkServerContext | SpawnContext:
@@ -92,6 +96,7 @@ class Beside:
         self._stopping = threading.Event()
         self._starter = threading.Thread(target=self._start, daemon=True)
         self._starter.start()
+        _STARTED.add(self)
 
     def _start(self) -> None:
         if self._delay and self._stopping.wait(self._delay):
@@ -153,6 +158,23 @@ class Beside:
         if self.process.is_alive():
             self.process.terminate()
         self.process.join(timeout=5)
+
+
+#: Every :class:`Beside` whose starting thread may still run (a running thread keeps
+#: its Beside alive).
+_STARTED: weakref.WeakSet[Beside] = weakref.WeakSet()
+
+
+@atexit.register
+def _finish_starts() -> None:
+    """At exit, each worker is stopped, and a start under way is let finish first (the
+    starting thread then ends the worker at once): the starting thread is a daemon, and
+    one cut off while it sends the instance left the worker a truncated pickle, whose
+    traceback the user saw after a short solve. Registered after multiprocessing's own
+    exit handler, so it runs before it."""
+    for beside in list(_STARTED):
+        beside.stop()
+        beside._starter.join(timeout=EXIT_WAIT)
 
 
 def run_beside(

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
+import subprocess
+import sys
 import time
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -179,3 +183,50 @@ def test_a_lead_that_proves_within_the_delay_runs_alone(monkeypatch) -> None:
     assert portfolio.beside_delay(60.0) == pytest.approx(6.0)
     assert portfolio.beside_delay(600.0) == portfolio.BESIDE_DELAY_MAX
     assert portfolio.beside_delay(-1.0) == 0.0
+
+
+EXIT_DURING_START = """
+import threading, time
+from multiprocessing import forkserver, popen_forkserver
+from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.processes import Beside
+from tests.engine import beside_strategies
+from tests.engine.cases import line_instance
+
+if __name__ == "__main__":
+    n = 1500  # an instance that takes a while to send to the worker
+    inst = line_instance(list(range(n)), [10] * n, min_size=30.0)
+    sending = threading.Event()
+    connect = popen_forkserver.forkserver.connect_to_new_process
+
+    def connect_and_tell(fds):
+        ends = connect(fds)
+        sending.set()  # the instance is pickled, and about to be written to the worker
+        return ends
+
+    popen_forkserver.forkserver.connect_to_new_process = connect_and_tell
+    forkserver.ensure_running()  # the process server is up: what is left is sending
+    beside = Beside(
+        beside_strategies.never_returns, inst, SolveOptions(), time.perf_counter() + 30
+    )
+    sending.wait(30)
+    beside.stop()  # the lead ends while the worker is being sent, and so does Python
+"""
+
+
+def test_a_process_that_exits_while_a_worker_starts_prints_nothing(tmp_path) -> None:
+    """The worker's start is let finish, and the worker ended, before Python exits: cut
+    off, it left the worker half its instance, and a traceback on the user's terminal."""
+    script = tmp_path / "short_solve.py"
+    script.write_text(EXIT_DURING_START)
+    root = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
