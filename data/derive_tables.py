@@ -68,16 +68,16 @@ def main() -> None:
     local_authorities()
 
 
-def local_authorities() -> None:
+def local_authorities(out: Path = LOCAL_AUTHORITIES) -> None:
     """England's lower-tier local authorities (ONS, 2024), named, for the offline maps."""
     import geopandas as gpd
 
     layer = gpd.read_file(ROOT / "nhs" / "boundaries" / "boundaries_ltla24.geojson")
     england = layer[layer["ltla24_code"].str.startswith("E")]
     named = england[["ltla24_name", "geometry"]].rename(columns={"ltla24_name": "name"})
-    LOCAL_AUTHORITIES.unlink(missing_ok=True)  # the GeoJSON driver will not overwrite
-    named.to_file(LOCAL_AUTHORITIES, driver="GeoJSON", COORDINATE_PRECISION=5)
-    print(f"{LOCAL_AUTHORITIES.name}: {len(named)} local authorities")
+    out.unlink(missing_ok=True)  # the GeoJSON driver will not overwrite
+    named.to_file(out, driver="GeoJSON", COORDINATE_PRECISION=5)
+    print(f"{out.name}: {len(named)} local authorities")
 
 
 if __name__ == "__main__":

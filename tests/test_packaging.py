@@ -15,6 +15,7 @@ import venv
 from pathlib import Path
 
 import pandas as pd
+import pyogrio
 import pytest
 from typer.testing import CliRunner
 
@@ -49,6 +50,23 @@ def test_shipped_examples_are_the_configs_and_data_of_the_repository(tmp_path):
     assert _tree(tmp_path) == _tree(package), "run python tools/build_examples.py"
     for relative in _tree(tmp_path):
         assert filecmp.cmp(tmp_path / relative, package / relative, shallow=False), relative
+
+
+def test_the_shipped_local_authorities_are_the_derived_ones(tmp_path):
+    """The place names of an offline map (inside the package) are what
+    data/derive_tables.py makes of the ONS layer in data/nhs/boundaries."""
+    spec = importlib.util.spec_from_file_location("derive", ROOT / "data" / "derive_tables.py")
+    assert spec is not None and spec.loader is not None
+    derive = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(derive)
+    derive.local_authorities(tmp_path / "local_authorities.geojson")
+    made = pyogrio.read_dataframe(tmp_path / "local_authorities.geojson")
+    shipped = pyogrio.read_dataframe(
+        ROOT / "mergeopt" / "geo" / "maps" / "local_authorities.geojson"
+    )
+    # compared as data, not bytes (another GDAL writes the same layer differently)
+    assert made["name"].tolist() == shipped["name"].tolist(), "run python data/derive_tables.py"
+    assert made.geometry.geom_equals_exact(shipped.geometry, tolerance=1e-5).all()
 
 
 @pytest.mark.parametrize("name", ["hull_pcn", "hull_eight_groups", "somerset_yeovil_takeover"])
@@ -185,6 +203,13 @@ def test_the_wheel_runs_an_example_in_a_fresh_venv_outside_the_repository(tmp_pa
         capture_output=True, text=True, cwd=work, env=clean, check=True,
     ).stdout  # fmt: skip
     assert str(env_dir) in where and str(ROOT) not in where, where
+    places = subprocess.run(
+        [str(python), "-c", "from mergeopt.geo.maps import layers; print(layers.LOCAL_AUTHORITIES.stat().st_size)"],
+        capture_output=True, text=True, cwd=work, env=clean, check=False,
+    )  # fmt: skip
+    assert places.returncode == 0 and int(places.stdout) > 0, (
+        places.stderr
+    )  # an offline map's names
     assert mergeopt("--version").stdout.strip() == f"mergeopt {__version__}"
     copied = mergeopt("example", "hull_pcn", "hull")
     assert copied.returncode == 0, copied.stderr
