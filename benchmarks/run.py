@@ -348,9 +348,12 @@ def _relative(ours: float | None, theirs: float | None, *, higher_is_better: boo
         return "mergeopt has none" if ours is None else "baseline has none"
     if abs(ours - theirs) <= MATCH * max(1.0, abs(theirs)) + 1e-6:
         return "equal"
-    share = abs(ours - theirs) / max(abs(theirs), 1e-9)
     better = (ours > theirs) == higher_is_better
-    return f"{100 * share:.2f}% {'better' if better else 'worse'}"
+    word = "better" if better else "worse"
+    if abs(theirs) <= 1e-9:  # a share of nothing is no figure (doni1's plain bound is 0)
+        return f"{ours:,.1f} against the baseline's 0: {word}"
+    share = abs(ours - theirs) / abs(theirs)
+    return f"{100 * share:.2f}% {word}"
 
 
 def versus(ours: dict[str, Any], plain: dict[str, Any] | None) -> str:

@@ -199,6 +199,12 @@ def test_versus_gives_the_time_ratio_or_the_bound_and_objective() -> None:
         _row(status="no_solution", bound=None, objective=None),
     )
     assert lost == "bound baseline has none; objective baseline has none"
+    # a baseline bound of 0 (the plain model's root had not ended): no percentage of it
+    nothing = run.versus(
+        _row(status="feasible", bound=2934.77, objective=2999.3),
+        _row(status="feasible", bound=0.0, objective=3169.6),
+    )
+    assert nothing == "bound 2,934.8 against the baseline's 0: better; objective 5.37% better"
 
 
 def test_literature_specs_only_touch_capacitated_families() -> None:
