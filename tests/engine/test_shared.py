@@ -185,6 +185,32 @@ def test_a_lead_that_proves_within_the_delay_runs_alone(monkeypatch) -> None:
     assert portfolio.beside_delay(-1.0) == 0.0
 
 
+def test_highs_leads_on_every_cpu_and_another_lead_leaves_one(monkeypatch) -> None:
+    """HiGHS as the lead takes both CPUs of two (the strategy beside it starts late, at
+    a lower priority); the hub search leaves one to HiGHS beside it."""
+    threads: dict[str, int | None] = {}
+    highs, hubs = portfolio.highs_whole, portfolio.lead_hub_search
+
+    def highs_lead(inst, options, deadline, shared):
+        threads["highs"] = options.threads
+        return highs(inst, options, deadline, shared)
+
+    def hub_lead(inst, options, deadline, shared):
+        threads["hub search"] = options.threads
+        return hubs(inst, options, deadline, shared)
+
+    monkeypatch.setattr(portfolio, "highs_whole", highs_lead)
+    monkeypatch.setattr(portfolio, "lead_hub_search", hub_lead)
+    assert portfolio.solve_instance(LINE, SolveOptions(time_limit=30, threads=2)).status == (
+        "optimal"
+    )
+    uncapacitated = line_instance([0, 1, 2, 10, 11, 12], [1] * 6, count_min=2, count_max=2)
+    assert portfolio.solve_instance(
+        uncapacitated, SolveOptions(time_limit=30, threads=2)
+    ).status == ("optimal")
+    assert threads == {"highs": 2, "hub search": 1}
+
+
 EXIT_DURING_START = """
 import threading, time
 from multiprocessing import forkserver, popen_forkserver
