@@ -290,12 +290,12 @@ def run_portfolio(
     beside = Beside(strategy, inst, single, deadline, nice=nice, delay=delay)
     shared.connect(beside.conn)
     # HiGHS as the lead takes every CPU: it runs alone for the delay, and beside the
-    # strategy later on it still proved faster on 2 CPUs than on one (quiet machine,
-    # HiGHS seeds 0-2: pmedcap1 #10 1.62x -> 1.80x the plain model, #13 0.77x -> 0.83x,
-    # TA100 0.89x -> 0.94x, ICB QOC 0.89x -> 0.93x; 17/20 pmedcap1 still proven, 14 of
-    # them sooner). Any other lead leaves a CPU to HiGHS beside it, at full priority
-    # (HiGHS's idle threads spin: with every CPU's worth beside a busy process, ICB
-    # QOC's proof took 43 s, not 17)
+    # strategy later on it still proved faster on 2 CPUs than on one (VARIABILITY.md,
+    # HiGHS seeds 0-2, one CPU at 9f3a4bf -> both at 5684319: pmedcap1 #10 1.62x ->
+    # 1.75x the plain model, #13 0.77x -> 0.82x, TA100 0.89x -> 0.92x, ICB QOC 0.89x ->
+    # 0.93x; 17/20 pmedcap1 still proven). Any other lead leaves a CPU to HiGHS beside
+    # it, at full priority (HiGHS's idle threads spin: with every CPU's worth beside a
+    # busy process, ICB QOC's proof took 43 s, not 17)
     cpus = options.threads if options.threads is not None else usable_cpus()
     spare = 0 if lead is highs_whole else 1
     lead_options = replace(options, threads=max(1, cpus - spare))
