@@ -177,6 +177,25 @@ def _finish_starts() -> None:
         beside._starter.join(timeout=EXIT_WAIT)
 
 
+#: How much lower than its parent's this process's priority is, if :func:`run_beside`
+#: started it; None in any other process.
+_WORKER_NICE: int | None = None
+
+
+def step_back() -> None:
+    """In a worker beside the lead started at a priority above :data:`BESIDE_NICE`,
+    lower it to that: the part of its work that had to be done soon is done, and from
+    now on the lead should have the CPU whenever it wants it. Nothing in any other
+    process (the lead's own, where a strategy may also run) or in a worker already that
+    low."""
+    global _WORKER_NICE
+    if _WORKER_NICE is None or _WORKER_NICE >= BESIDE_NICE:
+        return
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(BESIDE_NICE - _WORKER_NICE)
+    _WORKER_NICE = BESIDE_NICE
+
+
 def run_beside(
     conn: Connection,
     strategy: Strategy,
@@ -189,10 +208,12 @@ def run_beside(
     then its outcome (or its error) sent back. A helper runs at a lower priority
     (``nice``, :data:`BESIDE_NICE`), so that on a busy machine it takes CPU time from no
     one's lead, its own included; on an idle one it has its CPU to itself."""
+    global _WORKER_NICE
     deadline = time.perf_counter() + (wall_deadline - time.time())
     with contextlib.suppress(OSError, AttributeError):  # e.g. a system without nice
         if nice:
             os.nice(nice)
+    _WORKER_NICE = nice
     shared = Shared(inst, exit_when_ended=True)  # a killed run leaves no worker behind
     shared.connect(conn)
     try:

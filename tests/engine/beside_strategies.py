@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import time
 
 from mergeopt.engine.instance import Instance, objective_value
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome, found, no_grouping
+from mergeopt.engine.processes import step_back
 from mergeopt.engine.shared import Shared
 from mergeopt.engine.strategies.heuristics import construct
 
@@ -43,3 +45,14 @@ def never_returns(
     """Ignores its deadline."""
     while True:
         time.sleep(0.05)
+
+
+def steps_back(inst: Instance, options: SolveOptions, deadline: float, shared: Shared) -> Outcome:
+    """Steps back (:func:`~mergeopt.engine.processes.step_back`) and says its priority
+    before and after, as ``"before->after"``, in the outcome's ``stopped_by``."""
+    before = os.nice(0)
+    step_back()
+    after = os.nice(0)
+    start = construct(inst)
+    assert start is not None
+    return found(start, objective_value(inst, start), None, f"{before}->{after}")

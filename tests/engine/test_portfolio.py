@@ -269,7 +269,8 @@ def test_what_runs_beside_at_full_priority(
 ) -> None:
     """The matheuristic beside HiGHS is where an ICB's grouping comes from: at a lower
     priority on a busy machine its LP-guided start never ended (ICB QOP kept the greedy
-    grouping, 19% worse), so it runs at full priority, as HiGHS beside does."""
+    grouping, 19% worse), so it starts at full priority, as HiGHS beside does (it steps
+    back once it has its start: test_shared.py)."""
     seen: list[int] = []
     delays: list[float] = []
 

@@ -18,7 +18,7 @@ from mergeopt.engine import portfolio
 from mergeopt.engine.instance import objective_value
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import found
-from mergeopt.engine.processes import Beside
+from mergeopt.engine.processes import BESIDE_NICE, Beside, step_back
 from mergeopt.engine.shared import Shared
 from mergeopt.engine.strategies.large import relaxed_bound
 from tests.engine import beside_strategies
@@ -211,11 +211,40 @@ def test_highs_leads_on_every_cpu_and_another_lead_leaves_one(monkeypatch) -> No
     assert threads == {"highs": 2, "hub search": 1}
 
 
+@pytest.mark.parametrize("nice", [0, BESIDE_NICE])
+def test_a_worker_steps_back_to_the_lower_priority_and_the_lead_never_does(nice: int) -> None:
+    """A worker started at full priority lowers it to BESIDE_NICE when it steps back (the
+    matheuristic, once it has its start); one started there stays; the lead's process,
+    where a strategy may also run, keeps its own."""
+    own = os.nice(0)
+    step_back()
+    assert os.nice(0) == own
+    shared = Shared(LINE)
+    beside = Beside(
+        beside_strategies.steps_back, LINE, SolveOptions(), time.perf_counter() + 30, nice=nice
+    )
+    shared.connect(beside.conn)
+    outcome, why = beside.result(shared, time.perf_counter() + 30)
+    beside.stop()
+    assert outcome is not None, why
+    started, lowered = min(own + nice, 19), min(own + BESIDE_NICE, 19)
+    assert outcome.stopped_by == f"{started}->{lowered}"
+    assert not multiprocessing.active_children()
+
+
+def test_the_matheuristic_steps_back_once_it_has_its_start(monkeypatch) -> None:
+    shared = Shared(LINE)
+    seen: list[bool] = []
+    monkeypatch.setattr(portfolio, "step_back", lambda: seen.append(shared.best is not None))
+    outcome = portfolio.matheuristic(LINE, SolveOptions(), time.perf_counter() + 5, shared)
+    assert seen == [True] and outcome.hub_of is not None
+
+
 EXIT_DURING_START = """
 import threading, time
 from multiprocessing import forkserver, popen_forkserver
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.processes import Beside
+from mergeopt.engine.processes import BESIDE_NICE, Beside, step_back
 from tests.engine import beside_strategies
 from tests.engine.cases import line_instance
 
