@@ -51,7 +51,7 @@ ROOT = HERE.parent
 FAMILIES = ("pmedcap", "pmed", "ta", "doni", "icb", "england")
 #: Time limit in seconds per family, the same for mergeopt and the baseline.
 LIMITS = {
-    "pmedcap": 10.0,
+    "pmedcap": 30.0,
     "pmed": 60.0,
     "ta": 60.0,
     "doni": 300.0,
@@ -425,9 +425,9 @@ def _row(
 NOTES = [
     "## How the instances are set",
     "",
-    "- pmedcap is run with a 10 s limit (the target is 5 s), so that the whole harness "
-    "finishes in one sitting; cases both engines prove within 10 s are comparable with "
-    "earlier runs at 30 s.",
+    "- pmedcap is run with a 30 s limit, the limit of its target (issue 20: every case "
+    "proven within 30 s); the 5 s stretch is read from the time to proof. Earlier pages "
+    "ran it at 10 s (each page's header gives its limits).",
     "- Travel limit of an ICB (`benchmarks.instances.icb_limit`): the tightest of 20, "
     "25, 30, 40 and 60 minutes at which the ICB is *shown* feasible: every practice can "
     "reach a hub whose reach holds 30,000 patients, and the greedy heuristic "
@@ -571,13 +571,12 @@ def _targets(rows: list[dict[str, Any]], engine: str = "mergeopt") -> list[str]:
         f"{len(at_opt)}/{len(cap)} proven at the published optimum, {len(fast)} of them "
         f"within 5 s; slowest {slowest:.1f} s",
     )
-    if engine != "mergeopt":  # issue 20's target for the branch-and-price: 30 s
-        within = [r for r in at_opt if r["wall_seconds"] <= 31.0]
-        add(
-            "all 20 pmedcap1 at the proven optimum, each within 30 s",
-            None if len(cap) < 20 else len(within) == 20,
-            f"{len(within)}/{len(cap)} proven within 30 s",
-        )
+    within = [r for r in at_opt if r["wall_seconds"] <= 31.0]
+    add(
+        "all 20 pmedcap1 at the proven optimum, each within 30 s",
+        None if len(cap) < 20 else len(within) == 20,
+        f"{len(within)}/{len(cap)} proven within 30 s",
+    )
     icbs = [r for r in ours if r["family"] == "icb"]
     largest = max(icbs, key=lambda r: r["n"], default=None)
     if largest is None:
