@@ -244,7 +244,7 @@ EXIT_DURING_START = """
 import threading, time
 from multiprocessing import forkserver, popen_forkserver
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.processes import BESIDE_NICE, Beside, step_back
+from mergeopt.engine.processes import Beside
 from tests.engine import beside_strategies
 from tests.engine.cases import line_instance
 
