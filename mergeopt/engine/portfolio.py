@@ -495,7 +495,7 @@ def matheuristic(
         return no_grouping(None, "no grouping to improve")
     # the start is what needed full priority (run_portfolio); the neighbourhoods from it
     # run at a lower one, so that HiGHS's bound keeps both CPUs (ICB QT1 at 60 s: 6.273
-    # million at full priority throughout, 6.281-6.283 million stepping back; the
+    # million at full priority throughout, 6.280-6.283 million stepping back; the
     # grouping the same)
     step_back()
     best = improve(inst, shared.best, highs_sub_solver(options), deadline=deadline, shared=shared)
