@@ -58,7 +58,8 @@ break no cover at all.
 
 Family 2 is the strong (disaggregated) linking: it is implied by 5 for integer solutions
 but makes the LP relaxation much tighter, which is what lets HiGHS prove optimality fast.
-Family 12 holds for every grouping too; it only tightens the LP relaxation. In family
+Family 12 holds for every grouping too; it only tightens the LP relaxation
+(:func:`plain_order` leaves it out, for HiGHS's lead). In family
 11, :math:`f^j_{ik} \ge 0` is the flow of hub *j*'s commodity from practice *i* to a
 practice *k* whose catchment touches *i*'s (``adjacency``), :math:`A_j` the practices
 that may join *j*; a member keeps one unit, so each member is reached from the hub
@@ -73,7 +74,7 @@ checks on it are in :mod:`mergeopt.engine.instance`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -393,6 +394,87 @@ def _implied_count_rows(
         )
         names = (f"c12_groups_min_{k}", f"c12_groups_max_{k}")
         rows.add_implied_count(names, y_col[here], low, high)
+
+
+def plain_order(arrays: Arrays) -> Arrays:
+    """The model of ``arrays`` in the form a plain PuLP model of it hands HiGHS.
+
+    HiGHS's search depends on the order of a model's columns and rows (performance
+    variability): on OR-Library pmedcap1 #1 the same model took 1,695 simplex iterations
+    in :func:`model_arrays`'s order and 1,285 in PuLP's, on ICB QOC 3,757 nodes against
+    606. A plain model (variables ``x_<i>_<j>`` and ``y_<j>`` numbered by practice, rows
+    added family by family, a hub's minimum beside its maximum) reaches HiGHS with its
+    columns sorted by name, as PuLP sorts them. In that form, and without family 12,
+    HiGHS follows the plain model's path step for step (same threads, same seed, no
+    start), so HiGHS leading the portfolio (:func:`mergeopt.engine.portfolio.lead_highs`)
+    takes the path of HiGHS alone until something is handed to it.
+
+    Columns: the ``x`` and ``y`` sorted by those names, then ``z`` and the flows in
+    their order. Rows: as built, with each hub's family-4 row moved beside its family-5
+    row and family 12 left out (it holds for every grouping; HiGHS without it follows
+    the plain model).
+    """
+    x_names = [
+        f"x_{i}_{j}" for i, j in zip(arrays.arc_i.tolist(), arrays.arc_j.tolist(), strict=True)
+    ]
+    hubs = np.flatnonzero(arrays.y_col >= 0)
+    named = [*zip(x_names, arrays.x_col.tolist(), strict=True)]
+    named += [(f"y_{j}", int(arrays.y_col[j])) for j in hubs.tolist()]
+    sorted_cols = [col for _, col in sorted(named)]
+    rest = np.setdiff1d(np.arange(arrays.num_col), sorted_cols)  # z, flows: in order
+    order = np.concatenate([np.asarray(sorted_cols, dtype=np.int64), rest])
+    new_of = np.empty(arrays.num_col, dtype=np.int64)
+    new_of[order] = np.arange(arrays.num_col)
+    rows = _plain_rows(arrays.row_names)
+    start, index, value = _rows_taken(arrays, rows)
+    y_col = arrays.y_col.copy()
+    y_col[hubs] = new_of[y_col[hubs]]
+    return replace(
+        arrays,
+        col_names=[arrays.col_names[c] for c in order.tolist()],
+        col_cost=arrays.col_cost[order],
+        col_lower=arrays.col_lower[order],
+        col_upper=arrays.col_upper[order],
+        integer=arrays.integer[order],
+        row_names=[arrays.row_names[r] for r in rows.tolist()],
+        row_lower=arrays.row_lower[rows],
+        row_upper=arrays.row_upper[rows],
+        row_start=start,
+        row_index=new_of[index],
+        row_value=value,
+        y_col=y_col,
+        x_col=new_of[arrays.x_col],
+        z_col=None if arrays.z_col is None else int(new_of[arrays.z_col]),
+        flow_col=int(new_of[arrays.flow_col]) if len(arrays.flows) else arrays.flow_col,
+    )
+
+
+def _plain_rows(names: list[str]) -> Vector:
+    """Row positions in :func:`plain_order`'s order: family 12 left out, each hub's
+    family-4 row just before its family-5 row (or where family 5 would be)."""
+    families = [name.split("_", 1)[0] for name in names]
+    loads = [r for r, f in enumerate(families) if f in ("c4", "c5")]
+    hub_rank: dict[str, int] = {}
+    for r in loads:
+        hub_rank.setdefault(names[r].split("_", 2)[2], len(hub_rank))
+    first = loads[0] if loads else 0
+
+    def key(r: int) -> tuple[int, int, int]:
+        if families[r] in ("c4", "c5"):
+            return (first, hub_rank[names[r].split("_", 2)[2]], int(families[r] == "c5"))
+        return (r, 0, 0)
+
+    kept = [r for r, f in enumerate(families) if f != "c12"]
+    return np.asarray(sorted(kept, key=key), dtype=np.int64)
+
+
+def _rows_taken(arrays: Arrays, rows: Vector) -> tuple[Vector, Vector, Vector]:
+    """CSR start, index and value of ``arrays``'s rows ``rows``, in that order."""
+    begins = arrays.row_start[rows]
+    lengths = arrays.row_start[rows + 1] - begins
+    start = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    where = np.repeat(begins - start[:-1], lengths) + np.arange(int(start[-1]))
+    return start, arrays.row_index[where], arrays.row_value[where]
 
 
 def plainly_infeasible(arrays: Arrays) -> bool:

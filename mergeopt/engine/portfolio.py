@@ -14,9 +14,11 @@ Beside HiGHS or the hub search, the strategy starts only once the lead has had
 a lead that proves sooner runs as it would alone, unslowed by a process on the CPU beside
 it:
 
-- **HiGHS leads** on the whole strengthened MIP (the arrays of
+- **HiGHS leads** (:func:`lead_highs`) on the whole strengthened MIP (the arrays of
   :mod:`~mergeopt.engine.formulation`, with its full time limit) on every capacitated
-  instance. Through its callbacks it hands each grouping it finds to the strategy
+  instance, on the path HiGHS alone takes: the model in a plain PuLP model's order
+  (:func:`~mergeopt.engine.formulation.plain_order`) and no start until the strategy
+  beside starts. Through its callbacks it hands each grouping it finds to the strategy
   beside, takes each better grouping found there as a user solution, proves its bound to
   the others, and is interrupted once the best grouping and the best bound of any
   component prove the gap tolerance. Beside it runs, in this order of choice:
@@ -59,7 +61,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from mergeopt.engine.formulation import model_arrays, plainly_infeasible
+from mergeopt.engine.formulation import model_arrays, plain_order, plainly_infeasible
 from mergeopt.engine.instance import (
     Instance,
     integral_objective,
@@ -260,10 +262,10 @@ def plan(inst: Instance) -> tuple[Strategy, Strategy, str]:
         # past a 30 s limit on 400,000 columns): in a process it is stopped on time
         return lead_bound_improve, highs_whole, "HiGHS"
     if branch_price.preferred(inst):
-        return highs_whole, branch_and_price, "branch-and-price"
+        return lead_highs, branch_and_price, "branch-and-price"
     if fixing_applies(inst):
-        return highs_whole, fixing, "Lagrangian fixing"
-    return highs_whole, matheuristic, "matheuristic"
+        return lead_highs, fixing, "Lagrangian fixing"
+    return lead_highs, matheuristic, "matheuristic"
 
 
 def run_portfolio(
@@ -304,7 +306,7 @@ def run_portfolio(
     # it, at full priority (HiGHS's idle threads spin: with every CPU's worth beside a
     # busy process, ICB QOC's proof took 43 s, not 17)
     cpus = options.threads if options.threads is not None else usable_cpus()
-    spare = 0 if lead is highs_whole else 1
+    spare = 0 if lead is lead_highs else 1
     lead_options = replace(options, threads=max(1, cpus - spare))
     try:
         ours = lead(inst, lead_options, deadline, shared)
@@ -382,20 +384,45 @@ def _in_turn(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
 # the shared channel, and returns the one outcome type (processes.Strategy).
 
 
-def highs_whole(inst: Instance, options: SolveOptions, deadline: float, shared: Shared) -> Outcome:
+def highs_whole(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared, *, lead: bool = False
+) -> Outcome:
     """HiGHS on the whole MIP from the best grouping shared so far (else from the greedy
     start, given at most :data:`START_SHARE` of the time), sharing through its callbacks.
+
+    As the ``lead`` (:func:`lead_highs`), HiGHS takes the path it takes alone: the model
+    in the plain order (:func:`~mergeopt.engine.formulation.plain_order`) and no start
+    at its first second; the start is handed to it once the strategy beside starts.
     """
     began = time.perf_counter()
     if shared.best is None:
         shared.offer(construct(inst, deadline=began + START_SHARE * max(deadline - began, 0.0)))
-    arrays = model_arrays(inst)
+    arrays = plain_order(model_arrays(inst)) if lead else model_arrays(inst)
     build = time.perf_counter() - began
     if plainly_infeasible(arrays):  # e.g. a practice with no hub it may join
         return infeasible("a rule no grouping can meet", build_seconds=build)
+    start = shared.best
+    if lead:
+        shared.hand_at(began + beside_delay(deadline - began))
+        start = None
     left = max(deadline - time.perf_counter(), 0.0)
-    run = run_highs(arrays, inst, options, left, shared.best, shared=shared)
+    run = run_highs(arrays, inst, options, left, start, shared=shared)
     return replace(run, build_seconds=run.build_seconds + build)
+
+
+def lead_highs(inst: Instance, options: SolveOptions, deadline: float, shared: Shared) -> Outcome:
+    """HiGHS leading the portfolio on a capacitated instance, on the path HiGHS alone
+    takes until the strategy beside starts (:func:`highs_whole` as the lead).
+
+    HiGHS's path through a MIP hangs on what does not change the model: the order of its
+    columns and rows, a start. Given the greedy start at its first second, on mergeopt's
+    own order and with family 12, HiGHS proved pmedcap1 #3 and #12 up to 3.9 and 1.6
+    times faster than the plain model, but #7, #13 and TA100 up to 1.4 times slower
+    (0.88x over HiGHS's seeds 0-2 on #13 and TA100). On the plain path, with the start
+    handed at the delay, every case of that study was within 0.97-1.10x the plain model
+    or faster, over the same seeds (``benchmarks/VARIABILITY.md``).
+    """
+    return highs_whole(inst, options, deadline, shared, lead=True)
 
 
 def lead_hub_search(

@@ -14,6 +14,7 @@ import math
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
@@ -39,6 +40,8 @@ class Shared:
         stopped it, or died, e.g. a killed run; nobody is left to report to)
     fresh : a grouping came from the other process and was not yet taken
         (:meth:`take_fresh`): HiGHS is handed it as a user solution
+    hand_from : from this time (``time.perf_counter()``) on, the best grouping known
+        here counts as fresh once (:meth:`hand_at`)
     """
 
     inst: Instance
@@ -47,6 +50,7 @@ class Shared:
     value: float = math.inf
     bound: float = -math.inf
     fresh: bool = False
+    hand_from: float | None = None
     other: list[tuple[str, Any]] = field(default_factory=list)
     exit_when_ended: bool = False
     _closed: bool = field(default=False, repr=False)
@@ -115,8 +119,18 @@ class Shared:
             else:
                 self.other.append((kind, payload))
 
+    def hand_at(self, when: float) -> None:
+        """Hand HiGHS the best grouping known here (e.g. the greedy start it was not
+        given) at ``when`` (``time.perf_counter()``): from then on it counts as fresh,
+        once, as a grouping from the other process does."""
+        self.hand_from = when
+
     def take_fresh(self) -> Vector | None:
-        """The grouping received from the other process since the last call, or None."""
+        """The grouping received from the other process since the last call (or one
+        whose time came, :meth:`hand_at`), or None."""
+        if self.hand_from is not None and time.perf_counter() >= self.hand_from:
+            self.hand_from = None
+            self.fresh |= self.best is not None
         if not self.fresh:
             return None
         self.fresh = False

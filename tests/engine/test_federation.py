@@ -191,9 +191,16 @@ def test_joint_gains_over_networks_first():
     # Networks first: {P0}, {P1, P2} at P1, {P3}, {P4} (network travel 4), then P1's
     # network travels 3 to P0's federation and P4's 1 to P3's: 4 + 2 x 3 + 2 x 1 = 12.
     # Joint: {P0, P1}, {P2, P3} at P3, {P4} (network travel 5) and only P4's network
-    # travels (1 to P3): 5 + 2 = 7.
+    # travels (1 to P3): 5 + 2 = 7. P2 may not host a network: {P1, P2} at P2 would tie
+    # at 4 with no federation of its networks, and which tie a solver takes is its own.
     xy = np.array([[1, 0], [4, 0], [8, 0], [10, 0], [11, 0]], dtype=float)
-    inst = instance(xy, [3, 1, 1, 3, 2], min_size=2.0, max_size=np.full(5, 4.0))
+    inst = instance(
+        xy,
+        [3, 1, 1, 3, 2],
+        min_size=2.0,
+        max_size=np.full(5, 4.0),
+        can_hub=np.array([True, True, False, True, True]),
+    )
     fed = rules(5, min_size=4.0, max_size=np.full(5, 7.0), allowed=inst.cost <= 5)
     joint = solve_joint(inst, fed, FAST)
     assert joint.sequential == pytest.approx(12.0)

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from benchmarks import baseline
 from mergeopt.engine import portfolio
+from mergeopt.engine.formulation import model_arrays, plain_order
 from mergeopt.engine.instance import Instance, objective_value
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import PROVEN_GAP, found
@@ -258,10 +259,10 @@ def test_highs_returning_its_start_as_optimal_is_not_believed():
 @pytest.mark.parametrize(
     ("lead", "strategy", "nice"),
     [
-        (portfolio.highs_whole, portfolio.matheuristic, 0),  # the source of the grouping
+        (portfolio.lead_highs, portfolio.matheuristic, 0),  # the source of the grouping
         (portfolio.lead_bound_improve, portfolio.highs_whole, 0),  # the source of the bound
-        (portfolio.highs_whole, portfolio.branch_and_price, portfolio.BESIDE_NICE),
-        (portfolio.highs_whole, portfolio.fixing, portfolio.BESIDE_NICE),
+        (portfolio.lead_highs, portfolio.branch_and_price, portfolio.BESIDE_NICE),
+        (portfolio.lead_highs, portfolio.fixing, portfolio.BESIDE_NICE),
     ],
 )
 def test_what_runs_beside_at_full_priority(
@@ -289,3 +290,30 @@ def test_what_runs_beside_at_full_priority(
     # once HiGHS has had a tenth of the time alone
     assert (delays[0] == 0.0) == (lead is portfolio.lead_bound_improve)
     assert 0.0 <= delays[0] <= 0.1
+
+
+def test_highs_leads_on_its_own_path_and_is_handed_the_start_later(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """HiGHS leading takes the path it takes alone: the model in the plain order, no start
+    at its first second; the greedy start is kept (reported if HiGHS finds nothing better)
+    and handed to HiGHS once the strategy beside starts."""
+    seen: dict[str, object] = {}
+
+    def recorder(arrays, inst, options, left, start, *, shared):  # type: ignore[no-untyped-def]
+        seen.update(arrays=arrays, start=start, hand_from=shared.hand_from, best=shared.best)
+        return found(shared.best, shared.value, None, "Time limit reached")
+
+    monkeypatch.setattr(portfolio, "run_highs", recorder)
+    inst = line_instance([0, 1, 2, 10, 11, 12], [1] * 6, max_size=np.full(6, 3.0))
+    began = time.perf_counter()
+    shared = portfolio.Shared(inst)
+    outcome = portfolio.lead_highs(inst, SolveOptions(), began + 20.0, shared)
+    assert seen["start"] is None and seen["best"] is not None
+    assert outcome.hub_of is not None and outcome.hub_of.tolist() == seen["best"].tolist()  # type: ignore[attr-defined]
+    delay = portfolio.beside_delay(20.0)
+    assert began + 0.9 * delay <= seen["hand_from"] <= time.perf_counter() + delay  # type: ignore[operator]
+    plain = plain_order(model_arrays(inst))
+    assert seen["arrays"].col_names == plain.col_names  # type: ignore[attr-defined]
+    assert seen["arrays"].row_names == plain.row_names  # type: ignore[attr-defined]
+    assert portfolio.plan(inst)[0] is portfolio.lead_highs

@@ -51,6 +51,22 @@ def test_the_channel_keeps_the_best_valid_grouping_and_the_largest_bound() -> No
     there.close()
 
 
+def test_a_grouping_of_its_own_is_handed_to_highs_at_its_time_and_once() -> None:
+    # the lead's greedy start, kept from HiGHS's first second (portfolio.lead_highs)
+    shared = Shared(LINE)
+    shared.hand_at(time.perf_counter() + 0.2)
+    assert shared.take_fresh() is None  # nothing known yet, and not yet its time
+    assert shared.offer(GOOD)
+    assert shared.take_fresh() is None  # its own grouping is not fresh before its time
+    time.sleep(0.25)
+    taken = shared.take_fresh()
+    assert taken is not None and taken.tolist() == GOOD.tolist()
+    assert shared.take_fresh() is None  # once
+    empty = Shared(LINE)
+    empty.hand_at(time.perf_counter())
+    assert empty.take_fresh() is None and empty.hand_from is None  # nothing to hand
+
+
 def test_the_report_takes_the_best_bound_of_any_component() -> None:
     value = objective_value(LINE, GOOD)
     ours = found(WORSE, objective_value(LINE, WORSE), 1.0, "Time limit reached")
@@ -97,7 +113,7 @@ def test_highs_is_interrupted_once_the_shared_figures_prove_it(monkeypatch) -> N
         inst,
         SolveOptions(time_limit=3600),
         time.perf_counter() + 3600,
-        portfolio.highs_whole,
+        portfolio.lead_highs,
         beside_strategies.proves_the_greedy,
         "test",
     )
@@ -132,7 +148,7 @@ def test_highs_runs_beside_on_a_model_too_large_to_stop_in_a_call() -> None:
     inst = line_instance(list(range(n)), [1] * n, cost=cost, max_size=np.full(n, 50.0))
     lead, beside, name = portfolio.plan(inst)
     assert (lead, beside, name) == (portfolio.lead_bound_improve, portfolio.highs_whole, "HiGHS")
-    assert portfolio.plan(LINE)[0] is portfolio.highs_whole  # HiGHS leads where it fits
+    assert portfolio.plan(LINE)[0] is portfolio.lead_highs  # HiGHS leads where it fits
 
 
 def test_the_lead_proves_a_bound_when_highs_beside_never_reports() -> None:
@@ -189,7 +205,7 @@ def test_highs_leads_on_every_cpu_and_another_lead_leaves_one(monkeypatch) -> No
     """HiGHS as the lead takes both CPUs of two (the strategy beside it starts late, at
     a lower priority); the hub search leaves one to HiGHS beside it."""
     threads: dict[str, int | None] = {}
-    highs, hubs = portfolio.highs_whole, portfolio.lead_hub_search
+    highs, hubs = portfolio.lead_highs, portfolio.lead_hub_search
 
     def highs_lead(inst, options, deadline, shared):
         threads["highs"] = options.threads
@@ -199,7 +215,7 @@ def test_highs_leads_on_every_cpu_and_another_lead_leaves_one(monkeypatch) -> No
         threads["hub search"] = options.threads
         return hubs(inst, options, deadline, shared)
 
-    monkeypatch.setattr(portfolio, "highs_whole", highs_lead)
+    monkeypatch.setattr(portfolio, "lead_highs", highs_lead)
     monkeypatch.setattr(portfolio, "lead_hub_search", hub_lead)
     assert portfolio.solve_instance(LINE, SolveOptions(time_limit=30, threads=2)).status == (
         "optimal"
