@@ -416,11 +416,11 @@ def lead_highs(inst: Instance, options: SolveOptions, deadline: float, shared: S
 
     HiGHS's path through a MIP hangs on what does not change the model: the order of its
     columns and rows, a start. Given the greedy start at its first second, on mergeopt's
-    own order and with family 12, HiGHS proved pmedcap1 #3 and #12 up to 3.9 and 1.6
-    times faster than the plain model, but #7, #13 and TA100 up to 1.4 times slower
-    (0.88x over HiGHS's seeds 0-2 on #13 and TA100). On the plain path, with the start
-    handed at the delay, every case of that study was within 0.97-1.10x the plain model
-    or faster, over the same seeds (``benchmarks/VARIABILITY.md``).
+    own order and with family 12, HiGHS proved some cases sooner than the plain model
+    and others later: over HiGHS's seeds 0-2, pmedcap1 #13 and TA100 at 0.88x, slower
+    than the plain model's every seed (``benchmarks/VARIABILITY.md`` at 2ea931a). On
+    the plain path, with the start handed at the delay, 18 of the same 20 cases were as
+    fast or faster, pmedcap1 #7 at 0.98x and TA100 at 0.95x (the same page at 7e07560).
     """
     return highs_whole(inst, options, deadline, shared, lead=True)
 
