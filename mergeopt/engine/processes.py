@@ -144,13 +144,15 @@ class Beside:
 
     def stop(self) -> None:
         """End the process (now, or as soon as it has started; never, if it has not yet
-        been started) and close the pipe."""
+        been started). The pipe is left to the thread reading it (:class:`Shared`), which
+        then reads its end, and is closed once nothing holds it: closed here, under that
+        thread, the pipe's number went to the next pipe opened, and the old thread read
+        a later strategy's outcome from it (in the suite, "ended without a result")."""
         self._stopping.set()
         with self._lock:
             self._stopped = True
             if not self._starter.is_alive():
                 self._end()
-        self.conn.close()
 
     def _end(self) -> None:
         if self.process.pid is None:

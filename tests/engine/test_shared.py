@@ -135,6 +135,24 @@ def test_a_strategy_that_ignores_its_deadline_is_stopped() -> None:
     assert not multiprocessing.active_children()
 
 
+def test_stop_leaves_the_pipe_to_its_reader_which_reads_its_end() -> None:
+    # closing the pipe under the thread reading it gave its number to the next pipe
+    # opened, and the old thread read a later strategy's outcome from that one
+    shared = Shared(LINE)
+    beside = Beside(
+        beside_strategies.never_returns, LINE, SolveOptions(), time.perf_counter() + 30
+    )
+    shared.connect(beside.conn)
+    time.sleep(0.5)
+    beside.stop()
+    assert not beside.conn.closed
+    until = time.perf_counter() + 10
+    while not shared.closed() and time.perf_counter() < until:
+        shared.wait(0.05)
+    assert shared.closed()  # the reader saw the end of the pipe, and stopped
+    assert not multiprocessing.active_children()
+
+
 @pytest.mark.parametrize("threads", [1, None])
 def test_one_cpu_or_two_the_portfolio_proves_a_small_case(threads: int | None) -> None:
     outcome = portfolio.solve_instance(LINE, SolveOptions(time_limit=30, threads=threads))
