@@ -298,6 +298,9 @@ def run_portfolio(
     delay = 0.0 if alone else beside_delay(deadline - time.perf_counter())
     beside = Beside(strategy, inst, single, deadline, nice=nice, delay=delay)
     shared.connect(beside.conn)
+    # a grouping the lead holds back (lead_highs: its greedy start) goes to HiGHS once
+    # the strategy beside starts, with what that strategy finds
+    shared.hand_at(time.perf_counter() + delay)
     # HiGHS as the lead takes every CPU: it runs alone for the delay, and beside the
     # strategy later on it still proved faster on 2 CPUs than on one (VARIABILITY.md,
     # HiGHS seeds 0-2, one CPU at 9f3a4bf -> both at 5684319: pmedcap1 #10 1.62x ->
@@ -392,7 +395,8 @@ def highs_whole(
 
     As the ``lead`` (:func:`lead_highs`), HiGHS takes the path it takes alone: the model
     in the plain order (:func:`~mergeopt.engine.formulation.plain_order`) and no start
-    at its first second; the start is handed to it once the strategy beside starts.
+    at its first second; :func:`run_portfolio` hands it the start once the strategy
+    beside starts (:meth:`Shared.hand_at`).
     """
     began = time.perf_counter()
     if shared.best is None:
@@ -401,10 +405,7 @@ def highs_whole(
     build = time.perf_counter() - began
     if plainly_infeasible(arrays):  # e.g. a practice with no hub it may join
         return infeasible("a rule no grouping can meet", build_seconds=build)
-    start = shared.best
-    if lead:
-        shared.hand_at(began + beside_delay(deadline - began))
-        start = None
+    start = None if lead else shared.best
     left = max(deadline - time.perf_counter(), 0.0)
     run = run_highs(arrays, inst, options, left, start, shared=shared)
     return replace(run, build_seconds=run.build_seconds + build)

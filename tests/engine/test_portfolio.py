@@ -307,8 +307,9 @@ def test_highs_leads_on_its_own_path_and_is_handed_the_start_later(
     monkeypatch.setattr(portfolio, "run_highs", recorder)
     inst = line_instance([0, 1, 2, 10, 11, 12], [1] * 6, max_size=np.full(6, 3.0))
     began = time.perf_counter()
-    shared = portfolio.Shared(inst)
-    outcome = portfolio.lead_highs(inst, SolveOptions(), began + 20.0, shared)
+    outcome = portfolio.run_portfolio(
+        inst, SolveOptions(), began + 20.0, portfolio.lead_highs, portfolio.matheuristic, "x"
+    )
     assert seen["start"] is None and seen["best"] is not None
     assert outcome.hub_of is not None and outcome.hub_of.tolist() == seen["best"].tolist()  # type: ignore[attr-defined]
     delay = portfolio.beside_delay(20.0)
