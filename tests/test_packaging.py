@@ -143,8 +143,17 @@ def test_a_parquet_table_without_pyarrow_says_which_extra(tmp_path, monkeypatch)
         read_table(table)
 
 
-#: What the wheel is built from: the package and the files pyproject.toml names.
-_SOURCES = ("mergeopt", "pyproject.toml", "README.md", "LICENSE")
+#: What the wheel is built from: the package, the files pyproject.toml names, and the
+#: build step and the national tables it copies in (setup.py).
+_SOURCES = (
+    "mergeopt",
+    "pyproject.toml",
+    "README.md",
+    "LICENSE",
+    "setup.py",
+    "MANIFEST.in",
+    "data",
+)
 
 
 @pytest.mark.wheel
@@ -220,6 +229,19 @@ def test_the_wheel_runs_an_example_in_a_fresh_venv_outside_the_repository(tmp_pa
         assert (work / "runs" / "hull_pcn" / name).is_file(), name
     table = pd.read_csv(work / "runs" / "hull_pcn" / "assignments.csv")
     assert len(table) == 25
+
+    # a new area from its code, as a commissioner starts one, from the national tables
+    # the wheel carries (no clone, no data/ beside it)
+    started = mergeopt("init", "--sub-icb", "03F")
+    assert started.returncode == 0, started.stderr
+    for name in ("practices.csv", "pcn.yaml", "boundary.geojson"):
+        assert (work / "areas" / "03F" / name).is_file(), name
+    assert "Hull" in (work / "areas" / "03F" / "pcn.yaml").read_text(encoding="utf-8")
+    area = mergeopt("run", "areas/03F/pcn.yaml")
+    assert area.returncode == 0, area.stderr
+    assert "optimal" in area.stdout
+    grouped = pd.read_csv(work / "runs" / "03F_pcn" / "assignments.csv")
+    assert len(grouped) == 25  # Hull's practices, every one grouped
 
 
 def test_help_says_what_evaluate_and_prepare_really_write():

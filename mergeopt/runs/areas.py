@@ -45,11 +45,22 @@ from mergeopt.config import Config
 from mergeopt.geo.boundaries import EDGE_TOLERANCE
 from mergeopt.inputs.tables import read_table
 
-#: The repository's data folder, where the national tables and layers are shipped.
+#: The repository's data folder, where the national tables and layers are kept.
 DATA = Path(__file__).resolve().parents[2] / "data"
-NATIONAL_TABLE = DATA / "england" / "practices.csv"
-MAPPING = DATA / "nhs" / "gp-reg-pat-prac-map.csv"
-CCG_LAYER = DATA / "nhs" / "boundaries" / "boundaries_ccg21.geojson"
+#: Where an installed wheel carries the same files (``setup.py`` copies them there).
+SHIPPED = Path(__file__).resolve().parent / "national"
+
+
+def national(relative: str) -> Path:
+    """A national table or layer (``relative`` under ``data/``): the repository's copy in
+    a clone or an editable install, else the one the wheel ships."""
+    kept = DATA / relative
+    return kept if kept.is_file() else SHIPPED / Path(relative).name
+
+
+NATIONAL_TABLE = national("england/practices.csv")
+MAPPING = national("nhs/gp-reg-pat-prac-map.csv")
+CCG_LAYER = national("nhs/boundaries/boundaries_ccg21.geojson")
 CCG_FIELD, CCG_NAME = "ccg21_code", "ccg21_name"
 #: The national network rule written into every new config.
 MIN_LIST_SIZE, MAX_LIST_SIZE, MAX_MINUTES = 30_000, 50_000, 20
@@ -240,7 +251,8 @@ def _select(
     if not path.is_file():
         raise InputError(
             f"{path}: no such practices table (the national table ships in the repository's "
-            "data/england/; give --practices, or NHS Digital's files as for prepare)"
+            "data/england/ and in the installed package; give --practices, or NHS Digital's "
+            "files as for prepare)"
         )
     rows = read_table(path)
     chosen = np.zeros(len(rows), dtype=bool)

@@ -174,3 +174,16 @@ def test_existing_files_are_kept_unless_forced(tmp_path: Path) -> None:
     init_area(Selection(sub_icb=("03F",)), out=folder, force=True)
     assert yaml.safe_load(mine.read_text())["name"] == "03F_pcn"
     assert not list(folder.glob(".*tmp"))
+
+
+def test_the_national_tables_are_read_from_data_in_a_clone_else_from_the_wheel(
+    tmp_path, monkeypatch
+):
+    from mergeopt.runs import areas
+
+    monkeypatch.setattr(areas, "DATA", tmp_path)  # no data/ beside the package: a wheel
+    assert areas.national("england/practices.csv") == areas.SHIPPED / "practices.csv"
+    kept = tmp_path / "england" / "practices.csv"
+    kept.parent.mkdir()
+    kept.write_text("code\n")
+    assert areas.national("england/practices.csv") == kept
