@@ -103,7 +103,11 @@ LARGE_BOUND_SHARE = 0.1
 #: a strategy beside HiGHS slowed HiGHS from 4.2-4.5 s alone to 8.5-14 s on ICB QOC and
 #: from 0.5 s to 1.3-3.0 s on pmedcap1 #1, both of which HiGHS alone proves faster than
 #: the plain model (why, the machine does not show: it reports one thread per core); a
-#: lead that proves within this time runs alone.
+#: lead that proves within this time runs alone. Not longer: with twice the delay, over
+#: HiGHS seeds 0-2 at 3679d2a, pmedcap1 #14, #15, #17 and #19 proved later by the median
+#: (15.1 -> 18.5, 9.9 -> 13.0, 7.9 -> 11.6, 7.3 -> 9.6 s), while TA100 (9.70 -> 9.65 s)
+#: and sub-ICB 00T (34.2 -> 34.8 s), which the strategy beside slows by 3-6%, gained
+#: nothing beyond noise.
 BESIDE_DELAY_SHARE, BESIDE_DELAY_MAX = 0.1, 10.0
 #: Seconds past the deadline the lead waits for the strategy beside it to report.
 GRACE_SECONDS = 0.5
