@@ -11,7 +11,9 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import tarfile
 import venv
+import zipfile
 from pathlib import Path
 
 import pandas as pd
@@ -156,17 +158,22 @@ _SOURCES = (
 )
 
 
+def _copy_sources(target: Path) -> Path:
+    """A copy of what the wheel is built from (:data:`_SOURCES`), in ``target``."""
+    for name in _SOURCES:
+        item = ROOT / name
+        if item.is_dir():
+            shutil.copytree(item, target / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(item, target / name)
+    return target
+
+
 @pytest.mark.wheel
 def test_the_wheel_runs_an_example_in_a_fresh_venv_outside_the_repository(tmp_path):
     """Build the wheel (offline, no build warnings), install it without dependencies into
     a new venv that borrows this environment's packages, then copy and run an example."""
-    source = tmp_path / "source"  # built from a copy: the build writes nothing in the tree
-    for name in _SOURCES:
-        item = ROOT / name
-        if item.is_dir():
-            shutil.copytree(item, source / name, ignore=shutil.ignore_patterns("__pycache__"))
-        else:
-            shutil.copy2(item, source / name)
+    source = _copy_sources(tmp_path / "source")  # the build writes nothing in the tree
     dist = tmp_path / "dist"
     built = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "-v", "--no-deps", "--no-build-isolation",
@@ -242,6 +249,38 @@ def test_the_wheel_runs_an_example_in_a_fresh_venv_outside_the_repository(tmp_pa
     assert "optimal" in area.stdout
     grouped = pd.read_csv(work / "runs" / "03F_pcn" / "assignments.csv")
     assert len(grouped) == 25  # Hull's practices, every one grouped
+
+
+@pytest.mark.wheel
+def test_the_sdist_carries_the_national_tables_into_the_wheel_built_from_it(tmp_path):
+    """``python -m build`` (offline) makes the sdist, then the wheel from that sdist: the
+    national tables ``init`` reads travel through both (MANIFEST.in, setup.py)."""
+    source = _copy_sources(tmp_path / "source")
+    dist = tmp_path / "dist"
+    built = subprocess.run(
+        [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(dist), str(source)],
+        capture_output=True, text=True, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert built.returncode == 0, built.stdout + built.stderr
+    (sdist,) = dist.glob("mergeopt-*.tar.gz")
+    (wheel,) = dist.glob("mergeopt-*.whl")
+    with tarfile.open(sdist) as archive:
+        packed = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+    with zipfile.ZipFile(wheel) as archive:
+        shipped = {
+            Path(info.filename).name: info.file_size
+            for info in archive.infolist()
+            if info.filename.startswith("mergeopt/runs/national/")
+        }
+    national = (
+        "england/practices.csv",
+        "nhs/gp-reg-pat-prac-map.csv",
+        "nhs/boundaries/boundaries_ccg21.geojson",
+    )
+    for relative in national:
+        assert f"data/{relative}" in packed, relative
+        kept = ROOT / "data" / relative
+        assert shipped.get(kept.name) == kept.stat().st_size, relative
 
 
 def test_help_says_what_evaluate_and_prepare_really_write():
