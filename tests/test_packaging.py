@@ -25,6 +25,7 @@ from mergeopt import __version__, examples
 from mergeopt._errors import InputError
 from mergeopt.cli import app
 from mergeopt.config import load_config
+from mergeopt.runs import areas
 
 ROOT = Path(__file__).resolve().parents[1]
 runner = CliRunner()
@@ -272,14 +273,10 @@ def test_the_sdist_carries_the_national_tables_into_the_wheel_built_from_it(tmp_
             for info in archive.infolist()
             if info.filename.startswith("mergeopt/runs/national/")
         }
-    national = (
-        "england/practices.csv",
-        "nhs/gp-reg-pat-prac-map.csv",
-        "nhs/boundaries/boundaries_ccg21.geojson",
-    )
-    for relative in national:
+    # the files init reads, as this clone resolves them (its data/ folder)
+    for kept in (areas.NATIONAL_TABLE, areas.MAPPING, areas.CCG_LAYER):
+        relative = kept.relative_to(ROOT / "data").as_posix()
         assert f"data/{relative}" in packed, relative
-        kept = ROOT / "data" / relative
         assert shipped.get(kept.name) == kept.stat().st_size, relative
 
 
