@@ -50,7 +50,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.machine import commit, describe, load
+from benchmarks.machine import calibrate, commit, describe, load, speed
 from mergeopt.engine.formulation import model_arrays
 from mergeopt.engine.instance import Instance
 from mergeopt.engine.solvers.highs import highs_from_arrays, quiet_highs
@@ -366,12 +366,14 @@ def main() -> None:
     labels = args.cases.split(",") if args.cases else unproven(rows)
     measured = []
     loads = [os.getloadavg()[0]]
+    calibrations = [calibrate()]
     for label in labels:
         figures = _measure(label, rows, args.reference)
         if figures is not None:
             measured.append(figures)
             print(_bound_row(figures), flush=True)
         loads.append(os.getloadavg()[0])
+    calibrations.append(calibrate())
     header = (
         "| case | n | arcs | best known | LP bound (gap) | LP s | DW bound (gap) "
         "| last master LP (gap) | CG rounds | CG s | pricing unit "
@@ -390,7 +392,7 @@ def main() -> None:
         f"{' --cases ' + args.cases if args.cases else ''}"
         f"{f' --reference {args.reference:g}' if args.reference != REFERENCE_SECONDS else ''}`  \n"
         f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}, commit {commit()}  \n"
-        f"Machine: {describe()}; {load(loads)}\n\n"
+        f"Machine: {describe()}; {load(loads)}; {speed(calibrations)}\n\n"
         + header
         + "\n"
         + "\n".join(_bound_row(f) for f in measured)

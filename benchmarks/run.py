@@ -44,6 +44,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.machine import calibrate, speed
 from benchmarks.machine import commit as measured_commit
 
 HERE = Path(__file__).resolve().parent
@@ -272,7 +273,7 @@ def _run_child(spec: Spec, engine: str, limit: float, seed: int = 0) -> dict[str
     return row
 
 
-def machine() -> dict[str, str]:
+def machine() -> dict[str, Any]:
     cpu = "unknown"
     cpuinfo = Path("/proc/cpuinfo")
     if cpuinfo.exists():
@@ -467,6 +468,7 @@ def run_lines(info: dict[str, Any], command: str) -> list[str]:
         f"- CPU: {info['cpu']}, {info['cores']} cores",
         f"- Python {info['python']}, HiGHS (highspy) {info['highs']}, PuLP {info['pulp']}, "
         f"numpy {info['numpy']}",
+        *([f"- {speed(info['calibration'])}"] if "calibration" in info else []),
     ]
 
 
@@ -714,6 +716,7 @@ def main(argv: list[str] | None = None) -> int:
     if set(engines) - set(KNOWN_ENGINES):
         parser.error(f"unknown engines {sorted(set(engines) - set(KNOWN_ENGINES))}")
     info = machine()
+    info["calibration"] = [calibrate()]
     rows: list[dict[str, Any]] = []
     chosen = [c for c in args.cases.split(",") if c] or None
     for spec in specs(only, chosen, literature=args.literature_model):
@@ -727,6 +730,9 @@ def main(argv: list[str] | None = None) -> int:
             print(spec.label, engine, row.get("error", shown), flush=True)
             payload = {"command": command.strip(), "machine": info, "rows": rows}
             args.json.write_text(json.dumps(payload, indent=1))
+    info["calibration"].append(calibrate())
+    payload = {"command": command.strip(), "machine": info, "rows": rows}
+    args.json.write_text(json.dumps(payload, indent=1))
     args.out.write_text(render(rows, info, command.strip()))
     print(f"wrote {args.out}")
     return 0

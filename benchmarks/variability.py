@@ -39,7 +39,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from benchmarks.machine import load
+from benchmarks.machine import calibrate, load
 from benchmarks.run import FAMILIES, HERE, LIMITS, Spec, _run_child, machine, run_lines, specs
 
 #: The two engines compared, in the order each seed runs them.
@@ -172,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     info["seeds"] = args.seeds
     info["loads"] = [os.getloadavg()[0]]
+    info["calibration"] = [calibrate()]
     rows: list[dict[str, Any]] = []
     for spec in chosen:
         if spec.family in ("england", "doni"):
@@ -185,6 +186,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(spec.label, engine, seed, row.get("status"), row.get("wall_seconds"))
                 info["loads"].append(os.getloadavg()[0])
                 args.json.write_text(json.dumps({"machine": info, "rows": rows}, indent=1))
+    info["calibration"].append(calibrate())
+    args.json.write_text(json.dumps({"machine": info, "rows": rows}, indent=1))
     info["date"] = info.get("date") or datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     args.out.write_text(render(rows, info))
     print(f"wrote {args.out}")

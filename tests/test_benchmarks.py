@@ -195,17 +195,53 @@ def test_variability_runs_both_engines_on_every_seed_and_writes_its_page(tmp_pat
     assert {r["objective"] for r in rows} == {740.0}
     text = page.read_text()
     assert "| pmedcap1 #2 | 2/2 |" in text and "random_seed 0 to 1" in text
+    assert "machine speed: a fixed solve (" in text
     with pytest.raises(SystemExit):
         variability.main(["--cases", "pmedcap", "--out", str(page), "--json", str(raw)])
 
 
-def test_the_machine_line_calls_a_machine_shared_only_when_its_load_shows_it(monkeypatch):
+def test_the_load_line_gives_figures_and_no_verdict(monkeypatch):
+    """A load average counts the benchmark's own processes and lags by a minute: it once
+    called a quiet machine shared (BOUNDS.md at 544ea59), so the page gives it as figures
+    and leaves the machine's speed to the calibration solve."""
     from benchmarks import machine
 
     monkeypatch.setattr(machine.os, "cpu_count", lambda: 2)
-    quiet = machine.load([0.47, 1.2])
-    assert quiet.startswith("load average (1 min) 0.5 to 1.2 on 2 CPUs") and "shared" not in quiet
-    assert "a shared machine with other work on it" in machine.load([1.0, 6.3])
+    said = machine.load([0.47, 3.2])
+    assert said.startswith("load average (1 min) 0.5 to 3.2 on 2 CPUs")
+    assert "own processes included" in said
+    assert "shared" not in said and "quiet" not in said
+
+
+def test_the_calibration_solve_does_the_same_work_each_time():
+    """The machine's speed on a page is the seconds of one fixed solve: the same HiGHS
+    iterations on every run, so only the machine can change its time."""
+    from benchmarks import machine
+
+    first, second = machine.calibrate(), machine.calibrate()
+    assert first is not None and second is not None
+    assert first["iterations"] == second["iterations"] > 0
+    assert first["seconds"] > 0 and second["seconds"] > 0
+    said = machine.speed([first, second])
+    assert said.startswith(f"machine speed: a fixed solve ({machine.CALIBRATION}, ")
+    assert (
+        f"{first['seconds']:.2f} s and {second['seconds']:.2f} s at the start and the end" in said
+    )
+    assert "once" in machine.speed([None, second])
+    assert "not measured" in machine.speed([None, None])
+
+
+def test_a_page_says_the_machines_speed_only_where_its_run_measured_it():
+    """RESULTS.md redrawn from an older results.json (no calibration) has no speed line;
+    from a run that measured it, the line gives both figures."""
+    from benchmarks import run
+
+    info = run.machine()
+    assert not any("machine speed" in line for line in run.run_lines(info, "c"))
+    info["calibration"] = [{"seconds": 1.5, "iterations": 2904}, None]
+    lines = run.run_lines(info, "c")
+    assert "- machine speed: a fixed solve (" in "\n".join(lines)
+    assert any("took 1.50 s once" in line for line in lines)
 
 
 def test_pmedcap_runs_at_its_targets_limit_and_every_engine_reports_it() -> None:
