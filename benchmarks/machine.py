@@ -15,9 +15,10 @@ ROOT = Path(__file__).resolve().parents[1]
 #: The fixed solve that measures the machine's speed (:func:`calibrate`): the plain
 #: model of OR-Library's pmedcap1 #9 on HiGHS, one thread, seed 0. The same work on any
 #: run with the same HiGHS (2,904 simplex iterations, one node, in HiGHS 1.16.0), so its
-#: seconds compare the machine of one page with another's. It took 3.5-3.7 s on
-#: 2026-12-06 at 22:20 UTC, when the plain model of pmedcap1 #8 took 23.6-25.5 s against
-#: 13.4 s in the harness run of 19:36 UTC: the same kind of machine, half as fast.
+#: seconds compare the machine of one page with another's. Alone on the machine it
+#: took 2.11-2.34 s on 2026-12-06 at 22:45 UTC, when the plain model of pmedcap1 #8
+#: took 23.6-25.5 s against 13.4 s in the harness run of 19:36 UTC (RESULTS.md): the
+#: same kind of machine, half as fast, with no other work on it.
 CALIBRATION = "pmedcap1 #9, plain model, HiGHS one thread, seed 0"
 _CALIBRATE = """
 import time, pulp
