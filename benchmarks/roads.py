@@ -205,9 +205,9 @@ def write_tiled(source: Path, target: Path, tiles: tuple[int, int]) -> None:
     ways: list[tuple[int, list[int], dict[str, str]]] = []
     road_nodes: set[int] = set()
     for entity in osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY):
-        if entity.is_node() and entity.location.valid():
+        if isinstance(entity, osmium.osm.Node) and entity.location.valid():
             nodes.append((entity.id, entity.location.lon, entity.location.lat))
-        elif entity.is_way():
+        elif isinstance(entity, osmium.osm.Way):
             refs = [node.ref for node in entity.nodes]
             tags = dict(entity.tags)
             ways.append((entity.id, refs, tags))
