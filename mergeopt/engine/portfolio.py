@@ -107,7 +107,8 @@ LARGE_BOUND_SHARE = 0.1
 #: HiGHS seeds 0-2 at 3679d2a, pmedcap1 #14, #15, #17 and #19 proved later by the median
 #: (15.1 -> 18.5, 9.9 -> 13.0, 7.9 -> 11.6, 7.3 -> 9.6 s), while TA100 (9.70 -> 9.65 s)
 #: and sub-ICB 00T (34.2 -> 34.8 s), which the strategy beside slows by 3-6%, gained
-#: nothing beyond noise.
+#: nothing beyond noise. No rule on HiGHS's gap at the delay separates them: 3.43% on
+#: TA100 (seed 0), within the 3.26-11.42% of the pmedcap1 cases it pays on (docs/engine.md).
 BESIDE_DELAY_SHARE, BESIDE_DELAY_MAX = 0.1, 10.0
 #: Seconds past the deadline the lead waits for the strategy beside it to report.
 GRACE_SECONDS = 0.5
