@@ -79,10 +79,9 @@ def speed(calibrations: list[dict[str, Any] | None]) -> str:
 
 def commit() -> str:
     """The git commit measured (short hash), marked when the code differed from it."""
-    root = Path(__file__).resolve().parents[1]
 
     def git(*args: str) -> str:
-        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+        done = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
         return done.stdout.strip()
 
     head = git("rev-parse", "--short=12", "HEAD") or "unknown (not a git checkout)"
