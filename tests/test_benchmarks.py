@@ -270,3 +270,52 @@ def test_pmedcap_runs_at_its_targets_limit_and_every_engine_reports_it() -> None
     within_5 = next(line for line in lines if "each within 5 s" in line)
     assert "**missed**" in within_30 and "19/20 proven within 30 s" in within_30
     assert "19/20 proven at the published optimum, 17 of them within 5 s" in within_5
+
+
+def test_the_bound_study_splits_a_gap_between_the_grouping_and_the_bound() -> None:
+    """The figures of BOUNDS.md: ICB QT1, whose longer run proved the optimum (an exact
+    split), and ICB QOP, whose longer run did not (the grouping leaves at least its share,
+    the bound at most its own); the two shares add up to the gap at the limit."""
+    from benchmarks import bounds
+
+    grouping, bound, exact = bounds.sides(6_362_373.2, 6_288_674.0, 6_316_628.7, True)
+    assert (round(grouping, 4), round(bound, 4), exact) == (0.0072, 0.0044, True)
+    grouping, bound, exact = bounds.sides(15_985_646.7, 15_626_787.0, 15_928_992.1, False)
+    assert (round(grouping, 4), round(bound, 4), exact) == (0.0035, 0.0189, False)
+    assert grouping + bound == pytest.approx((15_985_646.7 - 15_626_787.0) / 15_985_646.7)
+    # a longer run that found no better grouping: the whole gap may be the bound's
+    assert bounds.sides(100.0, 90.0, 101.0, False)[:2] == (0.0, pytest.approx(0.1))
+    figures = {
+        "objective_at_limit": 15_985_646.7,
+        "bound_at_limit": 15_626_787.0,
+        "reference": {"objective": 15_928_992.1, "bound": 15_636_992.9, "status": "feasible"},
+    }
+    assert bounds._sides_text(figures) == "at least 0.35% / at most 1.89%"
+
+
+def test_england_is_in_the_bound_study_only_when_asked_and_without_relaxations() -> None:
+    """Its longer run takes half an hour: the default run leaves England out; asked for,
+    its row says why its LP and DW bounds are not measured."""
+    from benchmarks import bounds
+
+    rows = [
+        {"case": "england:all", "family": "england", "engine": "mergeopt", "status": "feasible"},
+        {"case": "icb:QOP", "family": "icb", "engine": "mergeopt", "status": "feasible"},
+        {"case": "icb:QOP", "family": "icb", "engine": "baseline", "status": "feasible"},
+        {"case": "icb:QOC", "family": "icb", "engine": "mergeopt", "status": "optimal"},
+    ]
+    assert bounds.unproven(rows) == ["icb:QOP"]
+    row = bounds._bound_row(
+        {
+            "label": "england:all",
+            "n": 6176,
+            "arcs": 212_345,
+            "best": 341_334_019.8,
+            "left_out": bounds.RELAXATIONS_LEFT_OUT["england"],
+            "bound_at_limit": 336_423_527.7,
+            "limit": 600.0,
+        }
+    )
+    assert row.count("|") == 14, "the table's 13 columns"
+    assert "| not measured: 6,176 practices in 58 regions" in row
+    assert row.endswith("| 336,423,527.7 (1.44%) | 600 |")
