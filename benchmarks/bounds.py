@@ -35,6 +35,9 @@ with a longer limit (``--reference``, 10 minutes), to tell a gap the grouping le
 one the bound leaves (:func:`sides`). Gaps are measured against the best grouping known:
 the published optimum, or else the best objective of the harness run and the longer run.
 
+A run keeps its figures beside its page (``bounds.json`` for ``BOUNDS.md``); ``--render``
+writes the page again from them, measuring nothing.
+
 England nested by ICB is measured only when asked, with the longer run alone (its parts
 are ICBs, whose relaxations the ICB rows show; its longer run takes half an hour)::
 
@@ -400,31 +403,39 @@ raises the root of #8 to 772.1 and leaves #20's unchanged, so it is not used.
 """
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--cases", help="case labels, comma-separated (default: unproven)")
-    parser.add_argument(
-        "--reference",
-        type=float,
-        default=REFERENCE_SECONDS,
-        help="seconds of a longer mergeopt run for cases without a published optimum (0: none)",
-    )
-    parser.add_argument("--json", type=Path, default=HERE / "results.json")
-    parser.add_argument("--out", type=Path, default=HERE / "BOUNDS.md")
-    args = parser.parse_args()
-    harness = json.loads(args.json.read_text(encoding="utf-8"))
-    rows: list[dict[str, Any]] = harness["rows"]
-    labels = args.cases.split(",") if args.cases else unproven(rows)
-    measured = []
-    loads = [os.getloadavg()[0]]
-    calibrations = [calibrate()]
-    for label in labels:
-        figures = _measure(label, rows, args.reference)
-        if figures is not None:
-            measured.append(figures)
-            print(_bound_row(figures), flush=True)
-        loads.append(os.getloadavg()[0])
-    calibrations.append(calibrate())
+def record_path(out: Path) -> Path:
+    """Where a run keeps its figures beside its page (BOUNDS.md: bounds.json), for
+    ``--render``."""
+    return out.with_name(f"{out.stem.lower()}.json")
+
+
+def command(cases: str | None, reference: float, out: Path) -> str:
+    """The command that writes the page again: every option that differs from its
+    default."""
+    words = ["python -m benchmarks.bounds"]
+    if cases:
+        words.append(f"--cases {cases}")
+    if reference != REFERENCE_SECONDS:
+        words.append(f"--reference {reference:g}")
+    if out.resolve() != (HERE / "BOUNDS.md").resolve():
+        where = out.resolve()
+        shown = where.relative_to(HERE.parent) if where.is_relative_to(HERE.parent) else where
+        words.append(f"--out {shown}")
+    return " ".join(words)
+
+
+def page(
+    measured: list[dict[str, Any]],
+    *,
+    harness: dict[str, Any],
+    source: str,
+    command: str,
+    run: str,
+    machine: str,
+    reference: float,
+) -> str:
+    """The page: the bounds table, how the DW column was checked (where a row has one),
+    and the longer runs with the split of each gap."""
     header = (
         "| case | n | arcs | best known | LP bound (gap) | LP s | DW bound (gap) "
         "| last master LP (gap) | CG rounds | CG s | pricing unit "
@@ -434,22 +445,21 @@ def main() -> None:
         "# How strong each lower bound is\n\n"
         "Written by `benchmarks/bounds.py`; see its docstring for what each column is. "
         "The mergeopt bound at the limit comes from the harness run in "
-        f"`{args.json.name}` (`{harness.get('command', '')}`, run "
+        f"`{source}` (`{harness.get('command', '')}`, run "
         f"{harness.get('machine', {}).get('date', 'at an unrecorded date')}); a gap is the "
         "share of the "
         "best grouping known (the published optimum, else the best objective of the "
         "harness run and the longer run below) that the bound leaves open.\n\n"
-        f"Command: `python -m benchmarks.bounds"
-        f"{' --cases ' + args.cases if args.cases else ''}"
-        f"{f' --reference {args.reference:g}' if args.reference != REFERENCE_SECONDS else ''}`  \n"
-        f"Run: {datetime.now(UTC).isoformat(timespec='minutes')}, commit {commit()}  \n"
-        f"Machine: {describe()}; {load(loads)}; {speed(calibrations)}\n\n"
+        f"Command: `{command}`  \n"
+        f"Run: {run}  \n"
+        f"Machine: {machine}\n\n"
         + header
         + "\n"
         + "\n".join(_bound_row(f) for f in measured)
         + "\n"
     )
-    text += CHECKED
+    if any("dw" in f for f in measured):
+        text += CHECKED
     longer = [f for f in measured if "reference" in f]
     if longer:
         text += (
@@ -464,10 +474,57 @@ def main() -> None:
             "| bound | gap | status | of the gap at the limit: grouping / bound |\n|"
             + "---|" * 11
             + "\n"
-            + "\n".join(_reference_row(f, args.reference) for f in longer)
+            + "\n".join(_reference_row(f, reference) for f in longer)
             + "\n"
         )
-    args.out.write_text(text, encoding="utf-8")
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--cases", help="case labels, comma-separated (default: unproven)")
+    parser.add_argument(
+        "--reference",
+        type=float,
+        default=REFERENCE_SECONDS,
+        help="seconds of a longer mergeopt run for cases without a published optimum (0: none)",
+    )
+    parser.add_argument("--json", type=Path, default=HERE / "results.json")
+    parser.add_argument("--out", type=Path, default=HERE / "BOUNDS.md")
+    parser.add_argument(
+        "--render",
+        action="store_true",
+        help="write the page again from the figures its run kept (record_path), measure nothing",
+    )
+    args = parser.parse_args()
+    record = record_path(args.out)
+    if args.render:
+        kept = json.loads(record.read_text(encoding="utf-8"))
+        args.out.write_text(page(kept.pop("measured"), **kept), encoding="utf-8")
+        return
+    harness = json.loads(args.json.read_text(encoding="utf-8"))
+    rows: list[dict[str, Any]] = harness["rows"]
+    labels = args.cases.split(",") if args.cases else unproven(rows)
+    measured = []
+    loads = [os.getloadavg()[0]]
+    calibrations = [calibrate()]
+    for label in labels:
+        figures = _measure(label, rows, args.reference)
+        if figures is not None:
+            measured.append(figures)
+            print(_bound_row(figures), flush=True)
+        loads.append(os.getloadavg()[0])
+    calibrations.append(calibrate())
+    about: dict[str, Any] = {
+        "harness": {"command": harness.get("command"), "machine": harness.get("machine", {})},
+        "source": args.json.name,
+        "command": command(args.cases, args.reference, args.out),
+        "run": f"{datetime.now(UTC).isoformat(timespec='minutes')}, commit {commit()}",
+        "machine": f"{describe()}; {load(loads)}; {speed(calibrations)}",
+        "reference": args.reference,
+    }
+    record.write_text(json.dumps({"measured": measured, **about}, indent=1), encoding="utf-8")
+    args.out.write_text(page(measured, **about), encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,8 @@ No test here asserts a wall time: speed is measured by ``python -m benchmarks.ru
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, assume, given, settings
@@ -319,3 +321,64 @@ def test_england_is_in_the_bound_study_only_when_asked_and_without_relaxations()
     assert row.count("|") == 14, "the table's 13 columns"
     assert "| not measured: 6,176 practices in 58 regions" in row
     assert row.endswith("| 336,423,527.7 (1.44%) | 600 |")
+
+
+def test_the_bound_study_page_says_its_command_and_checks_only_what_it_measured(
+    tmp_path, monkeypatch
+) -> None:
+    """The command on the page writes that page again (its --out too); the note on how
+    the DW column was checked appears only where a row has one; --render writes the same
+    page from the figures the run kept."""
+    from benchmarks import bounds
+
+    assert bounds.command(None, bounds.REFERENCE_SECONDS, bounds.HERE / "BOUNDS.md") == (
+        "python -m benchmarks.bounds"
+    )
+    assert bounds.command("england:all", 1800.0, bounds.HERE / "BOUNDS_ENGLAND.md") == (
+        "python -m benchmarks.bounds --cases england:all --reference 1800 "
+        "--out benchmarks/BOUNDS_ENGLAND.md"
+    )
+    england = {
+        "label": "england:all",
+        "n": 6176,
+        "arcs": 519_788,
+        "optimum": None,
+        "best": 340_781_830.6,
+        "left_out": bounds.RELAXATIONS_LEFT_OUT["england"],
+        "objective_at_limit": 341_334_019.8,
+        "bound_at_limit": 336_423_527.7,
+        "limit": 600.0,
+        "reference": {"status": "feasible", "objective": 340_781_830.6, "bound": 336.0e6},
+    }
+    about = {
+        "harness": {"command": "python -m benchmarks.run", "machine": {"date": "d"}},
+        "source": "results.json",
+        "command": "python -m benchmarks.bounds --cases england:all",
+        "run": "r",
+        "machine": "m",
+        "reference": 1800.0,
+    }
+    text = bounds.page([england], **about)
+    assert "Is the DW bound right?" not in text
+    assert "| at least 0.16% / at most 1.28% |" in text
+    with_dw = {
+        **england,
+        "label": "icb:QT1",
+        "lp": 1.0,
+        "lp_seconds": 0.1,
+        "dw": 2.0,
+        "dw_master": 2.0,
+        "dw_rounds": 3,
+        "dw_seconds": 0.2,
+        "dw_converged": True,
+        "dw_unit": 1.0,
+    }
+    del with_dw["left_out"]
+    assert "Is the DW bound right?" in bounds.page([with_dw], **about)
+    out = tmp_path / "BOUNDS_ENGLAND.md"
+    record = bounds.record_path(out)
+    assert record.name == "bounds_england.json"
+    record.write_text(json.dumps({"measured": [england], **about}), encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["bounds", "--render", "--out", str(out)])
+    bounds.main()
+    assert out.read_text(encoding="utf-8") == text
