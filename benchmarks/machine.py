@@ -33,17 +33,25 @@ print(f"calibration {seconds:.6f} {info.simplex_iteration_count}")
 """
 
 
-def describe() -> str:
-    """``uname -a``, the CPU model and count, and the versions that matter to a timing."""
+def cpu_model() -> str:
+    """The CPU's model name (``/proc/cpuinfo``; elsewhere what ``platform`` says)."""
     cpuinfo = Path("/proc/cpuinfo")
     lines = cpuinfo.read_text().splitlines() if cpuinfo.exists() else []
-    cpu = next(
+    return next(
         (line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")),
-        platform.processor(),
+        platform.processor() or "unknown",
     )
-    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
+
+
+def uname() -> str:
+    """``uname -a``: the kernel build, which tells two machines of one CPU kind apart."""
+    return subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
+
+
+def describe() -> str:
+    """``uname -a``, the CPU model and count, and the versions that matter to a timing."""
     return (
-        f"{uname}; {cpu}; {os.cpu_count()} CPUs; Python {platform.python_version()}, "
+        f"{uname()}; {cpu_model()}; {os.cpu_count()} CPUs; Python {platform.python_version()}, "
         f"HiGHS {version('highspy')}, mergeopt {version('mergeopt')}"
     )
 

@@ -44,7 +44,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.machine import calibrate, speed
+from benchmarks.machine import calibrate, cpu_model, speed, uname
 from benchmarks.machine import commit as measured_commit
 
 HERE = Path(__file__).resolve().parent
@@ -274,20 +274,13 @@ def _run_child(spec: Spec, engine: str, limit: float, seed: int = 0) -> dict[str
 
 
 def machine() -> dict[str, Any]:
-    cpu = "unknown"
-    cpuinfo = Path("/proc/cpuinfo")
-    if cpuinfo.exists():
-        for line in cpuinfo.read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    uname = subprocess.run(["uname", "-a"], capture_output=True, text=True).stdout.strip()
+    """The machine and versions a run's page names (:mod:`benchmarks.machine`)."""
     import os
 
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        "uname": uname,
-        "cpu": cpu,
+        "uname": uname(),
+        "cpu": cpu_model(),
         "cores": str(os.cpu_count()),
         "python": platform.python_version(),
         "highs": version("highspy"),
