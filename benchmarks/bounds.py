@@ -499,6 +499,11 @@ def main() -> None:
     args = parser.parse_args()
     record = record_path(args.out)
     if args.render:
+        if not record.is_file():
+            parser.error(
+                f"--render: no figures kept beside {args.out} (looked for {record}); the "
+                "run that wrote the page kept none: run it without --render"
+            )
         kept = json.loads(record.read_text(encoding="utf-8"))
         args.out.write_text(page(kept.pop("measured"), **kept), encoding="utf-8")
         return

@@ -382,3 +382,22 @@ def test_the_bound_study_page_says_its_command_and_checks_only_what_it_measured(
     monkeypatch.setattr("sys.argv", ["bounds", "--render", "--out", str(out)])
     bounds.main()
     assert out.read_text(encoding="utf-8") == text
+
+
+def test_rendering_a_bound_page_whose_run_kept_no_figures_says_so_in_one_line(
+    tmp_path, monkeypatch, capsys
+) -> None:
+    """BOUNDS.md of a run before the figures were kept: --render stops with the usage
+    error (exit 2), names the file it looked for, and leaves the page as it was."""
+    from benchmarks import bounds
+
+    out = tmp_path / "BOUNDS.md"
+    out.write_text("the page of an older run", encoding="utf-8")
+    monkeypatch.setattr("sys.argv", ["bounds", "--render", "--out", str(out)])
+    with pytest.raises(SystemExit) as stopped:
+        bounds.main()
+    assert stopped.value.code == 2
+    said = capsys.readouterr().err.strip().splitlines()[-1]
+    assert said.startswith("bounds: error: --render: no figures kept beside")
+    assert str(tmp_path / "bounds.json") in said
+    assert out.read_text(encoding="utf-8") == "the page of an older run"
