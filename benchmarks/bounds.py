@@ -409,18 +409,24 @@ def record_path(out: Path) -> Path:
     return out.with_name(f"{out.stem.lower()}.json")
 
 
-def command(cases: str | None, reference: float, out: Path) -> str:
+def command(
+    cases: str | None, reference: float, out: Path, harness: Path = HERE / "results.json"
+) -> str:
     """The command that writes the page again: every option that differs from its
-    default."""
+    default (paths from the repository root)."""
     words = ["python -m benchmarks.bounds"]
     if cases:
         words.append(f"--cases {cases}")
     if reference != REFERENCE_SECONDS:
         words.append(f"--reference {reference:g}")
-    if out.resolve() != (HERE / "BOUNDS.md").resolve():
-        where = out.resolve()
-        shown = where.relative_to(HERE.parent) if where.is_relative_to(HERE.parent) else where
-        words.append(f"--out {shown}")
+    for option, path, default in (
+        ("--json", harness, HERE / "results.json"),
+        ("--out", out, HERE / "BOUNDS.md"),
+    ):
+        where = path.resolve()
+        if where != default.resolve():
+            shown = where.relative_to(HERE.parent) if where.is_relative_to(HERE.parent) else where
+            words.append(f"{option} {shown}")
     return " ".join(words)
 
 
@@ -523,7 +529,7 @@ def main() -> None:
     about: dict[str, Any] = {
         "harness": {"command": harness.get("command"), "machine": harness.get("machine", {})},
         "source": args.json.name,
-        "command": command(args.cases, args.reference, args.out),
+        "command": command(args.cases, args.reference, args.out, args.json),
         "run": f"{datetime.now(UTC).isoformat(timespec='minutes')}, commit {commit()}",
         "machine": f"{describe()}; {load(loads)}; {speed(calibrations)}",
         "reference": args.reference,

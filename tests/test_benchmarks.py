@@ -338,6 +338,10 @@ def test_the_bound_study_page_says_its_command_and_checks_only_what_it_measured(
         "python -m benchmarks.bounds --cases england:all --reference 1800 "
         "--out benchmarks/BOUNDS_ENGLAND.md"
     )
+    other = bounds.HERE / "results_portfolio.json"
+    assert bounds.command(None, 0.0, bounds.HERE / "BOUNDS.md", other) == (
+        "python -m benchmarks.bounds --reference 0 --json benchmarks/results_portfolio.json"
+    )
     england = {
         "label": "england:all",
         "n": 6176,
