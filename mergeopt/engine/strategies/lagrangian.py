@@ -347,17 +347,17 @@ def knapsack_step(
     (the floor and ceiling of a scaled size) at ``gain`` per row. Returns the better
     tables and, per entry, which choice made it (0 not taken, 1 the first, 2 the second).
     """
-    best = current
+    best = current.copy()
     choice = np.zeros(current.shape, dtype=np.int8)
     low, high = units
     for kind, q in ((1, low), (2, high)):
         if (kind == 2 and q == low) or q >= width:
             continue
-        shifted = np.full(current.shape, np.inf)
-        shifted[:, q:] = current[:, : width - q] + gain[:, None]
-        better = shifted < best
-        best = np.where(better, shifted, best)
-        choice[better] = kind
+        # only loads of q units or more can take it: that part, in place
+        shifted = current[:, : width - q] + gain[:, None]
+        tail = best[:, q:]
+        choice[:, q:][shifted < tail] = kind
+        np.minimum(tail, shifted, out=tail)
     return best, choice
 
 

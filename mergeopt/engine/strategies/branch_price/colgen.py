@@ -98,6 +98,8 @@ def add_columns(search: Search, r: kn.Restriction, p: kn.Priced, u_m: Vector, si
             items = kn.members(ks, r, p, h, w)
             if ks.cannot and kn.clash(ks, items, int(ks.hub_item[h])) is not None:
                 _, items = kn.hub_knapsack(ks, r, p.reduced, h)
+            if master.holds(h, items):
+                continue  # a column of the pool (a real group): nothing new
             if not master.feasible(h, items):
                 repaired = repair(search, r, h, items, item_u)
                 if repaired is None:

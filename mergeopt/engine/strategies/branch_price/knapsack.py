@@ -33,7 +33,7 @@ few pairs a real config names).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -277,7 +277,8 @@ class Priced:
 
     ``value[h]`` is hub h's best column's value :math:`v_j` (inf where it cannot host);
     ``table`` the least reduced cost of free members per exact load (h, width); ``best``
-    the load (units) of the best one; ``taken`` the backtracking choices per arc.
+    the load (units) of the best one; ``taken`` the backtracking choices per arc, which
+    are all 0 outside ``priced`` (the arcs the tables took in).
     """
 
     u: Vector
@@ -289,6 +290,7 @@ class Priced:
     low: Vector
     high: Vector
     ok: Vector
+    priced: Vector  # (a,) bool
 
 
 def price(ks: Knapsacks, r: Restriction, u: Vector) -> Priced:
@@ -319,7 +321,7 @@ def price(ks: Knapsacks, r: Restriction, u: Vector) -> Priced:
     at = loads.argmin(axis=1)
     knap = loads[np.arange(ks.num_hubs), at]
     value = np.where(ok, ks.hub_cost - item_u_hub + forced_cost + knap, np.inf)
-    return Priced(u, reduced, value, table, at, taken, low, high, ok)
+    return Priced(u, reduced, value, table, at, taken, low, high, ok, useful)
 
 
 def in_window(low: Vector, high: Vector, width: int) -> Vector:
@@ -332,14 +334,16 @@ def members(ks: Knapsacks, r: Restriction, p: Priced, h: int, load: int | None =
     forced items included; sorted item indices."""
     w = int(p.best[h] if load is None else load)
     chosen: list[int] = []
-    for arc in ks.by_hub[h][::-1].tolist():
+    arcs = ks.by_hub[h]
+    for arc in arcs[p.priced[arcs]][::-1].tolist():  # the others took nothing
         if w <= 0:
             break
         kind = p.taken[arc, w]
         if kind:
-            chosen.append(int(ks.arc_item[arc]))
-            w -= int(ks.low[ks.arc_item[arc]] if kind == 1 else ks.high[ks.arc_item[arc]])
-    forced = ks.arc_item[ks.by_hub[h][r.arc_forced[ks.by_hub[h]]]]
+            k = int(ks.arc_item[arc])
+            chosen.append(k)
+            w -= int(ks.low[k] if kind == 1 else ks.high[k])
+    forced = ks.arc_item[arcs[r.arc_forced[arcs]]]
     return np.unique(np.asarray([*chosen, *forced.tolist()], dtype=np.int64))
 
 
@@ -443,7 +447,7 @@ def with_cannot_links(ks: Knapsacks, r: Restriction, p: Priced) -> Priced:
             continue
         knap, _ = hub_knapsack(ks, r, p.reduced, h)
         value[h] = ks.hub_cost[h] - item_u[ks.hub_item[h]] + forced_cost[h] + knap
-    return Priced(p.u, p.reduced, value, p.table, p.best, p.taken, p.low, p.high, p.ok)
+    return replace(p, value=value)
 
 
 # ---------------------------------------------------------------------------------------

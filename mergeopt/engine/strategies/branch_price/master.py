@@ -111,14 +111,20 @@ class Master:
         tol = 1e-9 * max(1.0, load)
         if load < ks.min_size[h] - tol or load > ks.cap[h] + tol:
             return False
+        if not ks.cannot:
+            return True
         inside = {int(ks.hub_item[h]), *items.tolist()}
         return not any(a in inside and b in inside for a, b in ks.cannot)
+
+    def holds(self, h: int, items: Vector) -> bool:
+        """Whether hub ``h`` with the sorted, distinct member ``items`` is in the pool."""
+        return _key(h, items) in self.keys
 
     def add(self, h: int, items: Vector, restriction: Restriction | None = None) -> int | None:
         """Add hub ``h`` with member ``items`` (a real group); its index, or None if it
         was already there. Its bound follows ``restriction`` (open if None)."""
         items = np.unique(np.asarray(items, dtype=np.int64))
-        key = np.concatenate([[h], items]).tobytes()
+        key = _key(h, items)
         if key in self.keys:
             return None
         self.keys.add(key)
@@ -291,3 +297,8 @@ class Master:
             return None
         values = np.asarray(mip.getSolution().col_value)
         return np.asarray(cols[values > 0.5], dtype=np.int64)
+
+
+def _key(h: int, items: Vector) -> bytes:
+    """The pool's key of hub ``h`` with sorted, distinct member ``items``."""
+    return np.concatenate([[h], np.asarray(items, dtype=np.int64)]).tobytes()
