@@ -220,6 +220,12 @@ def run_beside(
     shared.connect(conn)
     try:
         outcome = strategy(inst, options, deadline, shared)
+        # its last grouping and bound go out as every other did: the lead reads the
+        # channel at its next look (HiGHS, in its callbacks), the outcome only once it
+        # has ended (branch-and-price proves its optimum as its tree ends, and HiGHS beside
+        # it ran on to its own proof or time limit)
+        shared.offer(outcome.hub_of)
+        shared.prove(outcome.bound)
         conn.send(("done", outcome))
     except Exception as error:  # reported beside the lead's result, which still stands
         conn.send(("failed", f"{type(error).__name__}: {error}"))

@@ -169,6 +169,25 @@ def test_highs_runs_beside_on_a_model_too_large_to_stop_in_a_call() -> None:
     assert portfolio.plan(LINE)[0] is portfolio.lead_highs  # HiGHS leads where it fits
 
 
+def test_a_proof_the_strategy_beside_returns_interrupts_highs(monkeypatch) -> None:
+    """A strategy whose proof is only in the outcome it returns (branch-and-price proves
+    its optimum when its tree is done) still ends HiGHS's search: its grouping and bound
+    go out on the channel before the outcome, and HiGHS reads the channel at its next
+    look. Otherwise HiGHS (pmedcap #20: unproven in minutes) ran to its time limit."""
+    monkeypatch.setattr(portfolio, "BESIDE_DELAY_MAX", 0.0)
+    inst = instances.pmedcap(20).instance
+    outcome = portfolio.run_portfolio(
+        inst,
+        SolveOptions(time_limit=120),
+        time.perf_counter() + 120,
+        portfolio.lead_highs,
+        beside_strategies.proves_on_return,
+        "test",
+    )
+    assert outcome.status == "optimal"
+    assert "HiGHS stopped early" in outcome.stopped_by, outcome.stopped_by
+
+
 def test_the_lead_proves_a_bound_when_highs_beside_never_reports() -> None:
     """A model too large for HiGHS to be stopped in a call: HiGHS beside may be stopped
     before its root ends, and the run still reports a bound (doni1 reported none)."""
