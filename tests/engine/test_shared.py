@@ -103,20 +103,25 @@ def test_a_bound_proven_beside_reaches_the_report() -> None:
     assert not multiprocessing.active_children()
 
 
+def _highs_on_pmedcap20_beside(strategy, seconds: float, monkeypatch):
+    """HiGHS leading on pmedcap #20 (not proven by HiGHS in minutes; pmedcap #8 is proven
+    in seconds) for ``seconds``, ``strategy`` beside it from the first second."""
+    monkeypatch.setattr(portfolio, "BESIDE_DELAY_MAX", 0.0)
+    return portfolio.run_portfolio(
+        instances.pmedcap(20).instance,
+        SolveOptions(time_limit=seconds),
+        time.perf_counter() + seconds,
+        portfolio.lead_highs,
+        strategy,
+        "test",
+    )
+
+
 def test_highs_is_interrupted_once_the_shared_figures_prove_it(monkeypatch) -> None:
     """pmedcap #20 is not proven by HiGHS in minutes (pmedcap #8, used before, is proven
     in seconds); a strategy beside, started at once, that offers a grouping and a bound
     meeting it ends HiGHS's search (given an hour)."""
-    monkeypatch.setattr(portfolio, "BESIDE_DELAY_MAX", 0.0)
-    inst = instances.pmedcap(20).instance
-    outcome = portfolio.run_portfolio(
-        inst,
-        SolveOptions(time_limit=3600),
-        time.perf_counter() + 3600,
-        portfolio.lead_highs,
-        beside_strategies.proves_the_greedy,
-        "test",
-    )
+    outcome = _highs_on_pmedcap20_beside(beside_strategies.proves_the_greedy, 3600, monkeypatch)
     assert outcome.status == "optimal"
     assert "prove the gap tolerance" in outcome.stopped_by
     # HiGHS's own words for the interrupt ("Interrupted by user") are not passed on
@@ -174,18 +179,10 @@ def test_a_proof_the_strategy_beside_returns_interrupts_highs(monkeypatch) -> No
     its optimum when its tree is done) still ends HiGHS's search: its grouping and bound
     go out on the channel before the outcome, and HiGHS reads the channel at its next
     look. Otherwise HiGHS (pmedcap #20: unproven in minutes) ran to its time limit."""
-    monkeypatch.setattr(portfolio, "BESIDE_DELAY_MAX", 0.0)
-    inst = instances.pmedcap(20).instance
-    outcome = portfolio.run_portfolio(
-        inst,
-        SolveOptions(time_limit=120),
-        time.perf_counter() + 120,
-        portfolio.lead_highs,
-        beside_strategies.proves_on_return,
-        "test",
-    )
+    outcome = _highs_on_pmedcap20_beside(beside_strategies.proves_on_return, 120, monkeypatch)
     assert outcome.status == "optimal"
     assert "HiGHS stopped early" in outcome.stopped_by, outcome.stopped_by
+    assert not multiprocessing.active_children()
 
 
 def test_the_lead_proves_a_bound_when_highs_beside_never_reports() -> None:
