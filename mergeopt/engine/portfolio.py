@@ -12,7 +12,9 @@ deadline, sharing groupings and bounds through :class:`~mergeopt.engine.shared.S
 Beside HiGHS or the hub search, the strategy starts only once the lead has had
 :data:`BESIDE_DELAY_SHARE` of the time alone (at most :data:`BESIDE_DELAY_MAX` seconds):
 a lead that proves sooner runs as it would alone, unslowed by a process on the CPU beside
-it:
+it. Branch-and-price, which proves OR-Library's kind sooner than HiGHS, starts after at
+most :data:`BNP_DELAY_MAX` seconds and at full priority, and steps back after a root far
+from proving (:data:`BNP_STEP_BACK_GAP`):
 
 - **HiGHS leads** (:func:`lead_highs`) on the whole strengthened MIP (the arrays of
   :mod:`~mergeopt.engine.formulation`, with its full time limit) on every capacitated
@@ -110,6 +112,18 @@ LARGE_BOUND_SHARE = 0.1
 #: nothing beyond noise. No rule on HiGHS's gap at the delay separates them: 3.43% on
 #: TA100 (seed 0), within the 3.26-11.42% of the pmedcap1 cases it pays on (docs/engine.md).
 BESIDE_DELAY_SHARE, BESIDE_DELAY_MAX = 0.1, 10.0
+#: Branch-and-price (where ``preferred()``: exact knapsacks) starts beside HiGHS after at
+#: most this many seconds, at full priority, and steps back (to ``BESIDE_NICE``) after its
+#: root if the root's bound lies more than :data:`BNP_STEP_BACK_GAP` below the best
+#: grouping it then holds. It alone proved 15 of the 27 pmedcap1 and TA cases sooner than
+#: the portfolio did with the delay above and the lower priority throughout
+#: (``benchmarks/PORTFOLIO_BNP.md``); beside HiGHS on the 2-CPU machine, pmedcap1 #11
+#: proved in 7.5-7.9 s this way against 14.6 s. Its root gaps were 0.0-1.4% on every
+#: pmedcap1 case it proves and 5.9% and 3.1% on #8 and #20 (against the optimum; 8.7% and
+#: 2.9% on #8 and #14 against the grouping after its dive): on #8, which HiGHS alone
+#: proves at 26-28 s of 30, full priority throughout left it unproven.
+BNP_DELAY_MAX = 1.0
+BNP_STEP_BACK_GAP = 0.05
 #: Seconds past the deadline the lead waits for the strategy beside it to report.
 GRACE_SECONDS = 0.5
 #: Largest share of the time the greedy start may take before HiGHS starts (one CPU).
@@ -294,13 +308,18 @@ def run_portfolio(
     # lower one. At BESIDE_NICE on a busy machine the matheuristic's LP-guided start on
     # ICB QOP never ended, and the grouping stayed the greedy's, 19% above a 16.1 million
     # it reaches on a CPU of its own; once it has its start, it steps back (matheuristic)
-    full = lead in (lead_improve, lead_bound_improve) or strategy is matheuristic
+    full = lead in (lead_improve, lead_bound_improve) or strategy in (
+        matheuristic,
+        branch_and_price,  # it steps back after a root far from proving (BNP_STEP_BACK_GAP)
+    )
     nice = 0 if full else BESIDE_NICE
     # HiGHS beside a lead that proves nothing (a large model) is wanted from the first
     # second; beside HiGHS or the hub search, a strategy starts once the lead has had
     # BESIDE_DELAY_SHARE of the time alone (module docstring)
     alone = lead in (lead_improve, lead_bound_improve)
     delay = 0.0 if alone else beside_delay(deadline - time.perf_counter())
+    if strategy is branch_and_price:
+        delay = min(delay, BNP_DELAY_MAX)
     beside = Beside(strategy, inst, single, deadline, nice=nice, delay=delay)
     shared.connect(beside.conn)
     # a grouping the lead holds back (lead_highs: its greedy start) goes to HiGHS once
@@ -478,7 +497,9 @@ def lead_bound_improve(
 def branch_and_price(
     inst: Instance, options: SolveOptions, deadline: float, shared: Shared
 ) -> Outcome:
-    """Branch-and-price, its groupings and bounds shared as found."""
+    """Branch-and-price, its groupings and bounds shared as found; it steps back
+    (:func:`~mergeopt.engine.processes.step_back`) after a root whose bound lies more than
+    :data:`BNP_STEP_BACK_GAP` below the best grouping."""
     wall = time.time() + (deadline - time.perf_counter())
 
     def incumbent(hub_of: np.ndarray, _value: float) -> None:
@@ -487,12 +508,18 @@ def branch_and_price(
     def bound(value: float) -> None:
         shared.prove(value)
 
+    def root(value: float) -> None:
+        # far from proving: HiGHS is the likelier to prove, and has the CPUs back
+        if shared.value - value > BNP_STEP_BACK_GAP * abs(shared.value):
+            step_back()
+
     return branch_price.solve(
         inst,
         deadline=wall,
         start=shared.best,
         on_incumbent=incumbent,
         on_bound=bound,
+        on_root=root,
         gap=options.gap,
     )
 

@@ -261,7 +261,7 @@ def test_highs_returning_its_start_as_optimal_is_not_believed():
     [
         (portfolio.lead_highs, portfolio.matheuristic, 0),  # the source of the grouping
         (portfolio.lead_bound_improve, portfolio.highs_whole, 0),  # the source of the bound
-        (portfolio.lead_highs, portfolio.branch_and_price, portfolio.BESIDE_NICE),
+        (portfolio.lead_highs, portfolio.branch_and_price, 0),  # it steps back itself
         (portfolio.lead_highs, portfolio.fixing, portfolio.BESIDE_NICE),
     ],
 )
@@ -271,7 +271,8 @@ def test_what_runs_beside_at_full_priority(
     """The matheuristic beside HiGHS is where an ICB's grouping comes from: at a lower
     priority on a busy machine its LP-guided start never ended (ICB QOP kept the greedy
     grouping, 19% worse), so it starts at full priority, as HiGHS beside does (it steps
-    back once it has its start: test_shared.py)."""
+    back once it has its start: test_shared.py), and branch-and-price, which steps back
+    after a root far from proving."""
     seen: list[int] = []
     delays: list[float] = []
 
@@ -290,6 +291,36 @@ def test_what_runs_beside_at_full_priority(
     # once HiGHS has had a tenth of the time alone
     assert (delays[0] == 0.0) == (lead is portfolio.lead_bound_improve)
     assert 0.0 <= delays[0] <= 0.1
+
+
+@pytest.mark.parametrize(
+    ("strategy", "delay"),
+    [(portfolio.branch_and_price, portfolio.BNP_DELAY_MAX), (portfolio.fixing, 6.0)],
+)
+def test_branch_and_price_starts_beside_highs_within_a_second(
+    monkeypatch: pytest.MonkeyPatch, strategy: object, delay: float
+) -> None:
+    """On a 60 s solve a strategy beside HiGHS starts after 6 s, branch-and-price (which
+    proves OR-Library's kind sooner than HiGHS) after BNP_DELAY_MAX."""
+    delays: list[float] = []
+
+    class Recorder:
+        def __init__(self, *args: object, nice: int, delay: float) -> None:
+            delays.append(delay)
+            raise RuntimeError("recorded")
+
+    monkeypatch.setattr(portfolio, "Beside", Recorder)
+    inst = line_instance([0, 1, 2], [1, 1, 1])
+    with pytest.raises(RuntimeError, match="recorded"):
+        portfolio.run_portfolio(
+            inst,
+            SolveOptions(),
+            time.perf_counter() + 60,
+            portfolio.lead_highs,
+            strategy,
+            "x",  # type: ignore[arg-type]
+        )
+    assert delays[0] == pytest.approx(delay, abs=0.05)
 
 
 def test_highs_leads_on_its_own_path_and_is_handed_the_start_later(

@@ -17,7 +17,7 @@ from benchmarks import instances
 from mergeopt.engine import portfolio
 from mergeopt.engine.instance import objective_value
 from mergeopt.engine.options import SolveOptions
-from mergeopt.engine.outcome import found
+from mergeopt.engine.outcome import found, no_grouping
 from mergeopt.engine.processes import BESIDE_NICE, Beside, step_back
 from mergeopt.engine.shared import Shared
 from mergeopt.engine.strategies.large import relaxed_bound
@@ -288,6 +288,27 @@ def test_the_matheuristic_steps_back_once_it_has_its_start(monkeypatch) -> None:
     monkeypatch.setattr(portfolio, "step_back", lambda: seen.append(shared.best is not None))
     outcome = portfolio.matheuristic(LINE, SolveOptions(), time.perf_counter() + 5, shared)
     assert seen == [True] and outcome.hub_of is not None
+
+
+@pytest.mark.parametrize(("root", "steps_back"), [(790.0, True), (800.0, False)])
+def test_branch_and_price_steps_back_after_a_root_far_from_proving(
+    monkeypatch: pytest.MonkeyPatch, root: float, steps_back: bool
+) -> None:
+    """Beside HiGHS, branch-and-price keeps full priority after its root only if the root's
+    bound lies within BNP_STEP_BACK_GAP (5%) of the best grouping (here 840: 790 is 5.95%
+    below, 800 is 4.8%)."""
+    shared = Shared(LINE)
+    shared.value = 840.0
+    seen: list[str] = []
+    monkeypatch.setattr(portfolio, "step_back", lambda: seen.append("stepped back"))
+
+    def fake_solve(inst, *, deadline, start, on_incumbent, on_bound, on_root, gap):  # type: ignore[no-untyped-def]
+        on_root(root)
+        return no_grouping(None, "recorded")
+
+    monkeypatch.setattr(portfolio.branch_price, "solve", fake_solve)
+    portfolio.branch_and_price(LINE, SolveOptions(), time.perf_counter() + 5, shared)
+    assert seen == (["stepped back"] if steps_back else [])
 
 
 EXIT_DURING_START = """

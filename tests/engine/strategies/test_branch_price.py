@@ -171,6 +171,23 @@ def test_every_better_grouping_and_bound_is_shared_as_found():
     assert all(b <= case.optimum for b in bounds)
 
 
+def test_the_roots_bound_is_told_once_rounded_as_it_is_shared():
+    """``on_root`` hears the root's bound once, rounded as it is shared, with a grouping
+    already offered: the portfolio weighs the root's gap with it."""
+    case = instances.pmedcap(1)  # root 705, optimum 713: the root is not the end
+    heard: list[tuple[float, int]] = []
+    offered: list[float] = []
+    found = branch_price.solve(
+        case.instance,
+        deadline=_later(120),
+        on_incumbent=lambda hub_of, value: offered.append(value),
+        on_root=lambda bound: heard.append((bound, len(offered))),
+    )
+    root = tree.root_bound(case.instance, deadline=_later())
+    assert [bound for bound, _ in heard] == [math.ceil(root - 1e-9)] == [705]
+    assert heard[0][1] >= 1 and found.objective == case.optimum
+
+
 def test_a_deadline_already_past_reports_an_honest_bound():
     case = instances.pmedcap(11)
     start = heuristics.construct(case.instance)

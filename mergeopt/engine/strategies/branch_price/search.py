@@ -39,6 +39,7 @@ class Search:
     gap: float
     on_incumbent: OnIncumbent | None
     on_bound: OnBound | None
+    on_root: OnBound | None = None
     best: Vector | None = None
     value: float = math.inf
     nodes: int = 0

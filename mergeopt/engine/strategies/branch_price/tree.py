@@ -83,6 +83,7 @@ def solve(
     start: Vector | None = None,
     on_incumbent: OnIncumbent | None = None,
     on_bound: OnBound | None = None,
+    on_root: OnBound | None = None,
     gap: float = PROVEN_GAP,
 ) -> Outcome:
     """Branch-and-price on ``inst`` until proven or ``deadline`` (``time.time()`` seconds).
@@ -94,6 +95,10 @@ def solve(
     start : a grouping to begin from (positions of hubs); the greedy's if None
     on_incumbent : called with each better grouping and its objective, as found
     on_bound : called with each better proven lower bound, as proven
+    on_root : called once with the root's bound (rounded as it is shared) when the root's
+        column generation and its dive have ended with the root still open (not if the
+        root settles the search or the deadline cuts it short): with the best grouping
+        the search then holds, how far the search has to go
     gap : relative gap at which a grouping counts as proven
 
     Returns
@@ -102,6 +107,7 @@ def solve(
         The best grouping and the best proven bound (the least bound of the open nodes).
     """
     search = _search(inst, deadline, gap=gap, on_incumbent=on_incumbent, on_bound=on_bound)
+    search.on_root = on_root
     ks, count = search.ks, search.count
     search.offer(start)
     if search.best is None and search.left() > 0:
@@ -285,6 +291,8 @@ def _node(search: Search, node: Node) -> list[branching.Child] | float | None:
     if search.dive_turn():
         primal.dive(search, r, cg)
         search.master.restrict(r)
+    if search.nodes == 0 and search.on_root is not None:
+        search.on_root(_rounded(search, cg.bound))
     looks = branching.child_bounds(search, r, cg.priced)
     if branching.fix(search, r, looks) and branching.uses_removed(search, r, cg.lam):
         return [branching.Child(cg.bound, r, cg.centre)]  # fixing took part of the LP's solution
