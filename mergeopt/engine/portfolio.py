@@ -117,11 +117,13 @@ BESIDE_DELAY_SHARE, BESIDE_DELAY_MAX = 0.1, 10.0
 #: root if the root's bound lies more than :data:`BNP_STEP_BACK_GAP` below the best
 #: grouping it then holds. It alone proved 15 of the 27 pmedcap1 and TA cases sooner than
 #: the portfolio did with the delay above and the lower priority throughout
-#: (``benchmarks/PORTFOLIO_BNP.md``); beside HiGHS on the 2-CPU machine, pmedcap1 #11
-#: proved in 7.5-7.9 s this way against 14.6 s. Its root gaps were 0.0-1.4% on every
-#: pmedcap1 case it proves and 5.9% and 3.1% on #8 and #20 (against the optimum; 8.7% and
-#: 2.9% on #8 and #14 against the grouping after its dive): on #8, which HiGHS alone
-#: proves at 26-28 s of 30, full priority throughout left it unproven.
+#: (``benchmarks/PORTFOLIO_BNP.md`` at ab24003). This way (the same command at b7541c6),
+#: 19 of 20 pmedcap1 were proven within 30 s, not 18, and #7, #10 and #18 went from 0.92x,
+#: 1.29x and 1.00x the plain model to 1.40x, 2.09x and 2.20x; #8 stayed proven (0.96x).
+#: Its root gaps were 0.0-1.4% on every pmedcap1 case it proves and 5.9% and 3.1% on #8
+#: and #20 (against the optimum; 8.7% and 2.9% on #8 and #14 against the grouping after
+#: its dive): on #8, which HiGHS alone proves at 26-28 s of 30, full priority throughout
+#: left it unproven.
 BNP_DELAY_MAX = 1.0
 BNP_STEP_BACK_GAP = 0.05
 #: Seconds past the deadline the lead waits for the strategy beside it to report.
