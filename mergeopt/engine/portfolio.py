@@ -71,7 +71,7 @@ from mergeopt.engine.instance import (
     simple_bound,
 )
 from mergeopt.engine.options import SolveOptions, as_whole
-from mergeopt.engine.outcome import Outcome, found, infeasible, no_grouping, round_bound
+from mergeopt.engine.outcome import Outcome, found, gap, infeasible, no_grouping, round_bound
 from mergeopt.engine.processes import (
     BESIDE_NICE,
     Beside,
@@ -512,7 +512,7 @@ def branch_and_price(
 
     def root(value: float) -> None:
         # far from proving: HiGHS is the likelier to prove, and has the CPUs back
-        if shared.value - value > BNP_STEP_BACK_GAP * abs(shared.value):
+        if gap(shared.value, value) > BNP_STEP_BACK_GAP:
             step_back()
 
     return branch_price.solve(

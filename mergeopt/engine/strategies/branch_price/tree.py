@@ -106,8 +106,9 @@ def solve(
     Outcome
         The best grouping and the best proven bound (the least bound of the open nodes).
     """
-    search = _search(inst, deadline, gap=gap, on_incumbent=on_incumbent, on_bound=on_bound)
-    search.on_root = on_root
+    search = _search(
+        inst, deadline, gap=gap, on_incumbent=on_incumbent, on_bound=on_bound, on_root=on_root
+    )
     ks, count = search.ks, search.count
     search.offer(start)
     if search.best is None and search.left() > 0:
@@ -146,6 +147,7 @@ def _search(
     gap: float,
     on_incumbent: OnIncumbent | None,
     on_bound: OnBound | None,
+    on_root: OnBound | None = None,
 ) -> Search:
     """A search on ``inst``: its knapsacks, an empty master, its group-count range."""
     if not applies(inst):
@@ -162,6 +164,7 @@ def _search(
         gap=gap,
         on_incumbent=on_incumbent,
         on_bound=on_bound,
+        on_root=on_root,
     )
 
 
