@@ -76,4 +76,3 @@ def test_star_import_gives_the_public_api():
 def test_an_unknown_name_is_an_attribute_error():
     with pytest.raises(AttributeError, match="no attribute 'not_there'"):
         _ = mergeopt.not_there  # type: ignore[attr-defined]
-    assert not hasattr(mergeopt, "_PUBLIC_not_there")
