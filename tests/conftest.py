@@ -14,6 +14,10 @@ road network cache go) is a temporary folder for the whole run, so no test write
 real one, and the print maps' basemap is off (``MERGEOPT_BASEMAP``), so no test fetches
 tiles even where contextily is installed. A test module hands a ``Counter`` to ``config._mergeopt_tallies`` (by
 title) to have it printed.
+
+The tests run in several processes (pytest-xdist, ``-n auto --dist loadscope`` in
+``addopts``: a module's tests stay in one process, so its fixtures are built once): each
+process hands its tallies to the one that prints them. ``pytest -n 0`` runs in one.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import sys
 import tempfile
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -32,6 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+#: At most this many test processes (``-n auto``).
+MAX_TEST_PROCESSES = 4
 #: Examples of the reference property test: in every run, and with ``--slow``.
 REFERENCE_EXAMPLES = {False: 300, True: 3000}
 
@@ -58,14 +65,46 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def pytest_terminal_summary(
-    terminalreporter: pytest.TerminalReporter, config: pytest.Config
-) -> None:
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (in ``addopts``): one test process per CPU this process may use, at
+    most :data:`MAX_TEST_PROCESSES` (each solves with every CPU and holds geopandas)."""
+    from mergeopt.engine.processes import usable_cpus
+
+    return max(1, min(usable_cpus(), MAX_TEST_PROCESSES))
+
+
+def _tallies(config: pytest.Config) -> dict[str, Counter[str]]:
+    """The tallies this process counted, by title."""
     from tests.hostile import TALLY
 
     tallies: dict[str, Counter[str]] = dict(getattr(config, "_mergeopt_tallies", {}))
     if TALLY:
         tallies["reliability tally"] = TALLY
+    return tallies
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """A test process of ``-n`` hands its tallies to the process that prints them."""
+    sent = getattr(session.config, "workeroutput", None)
+    if sent is not None:
+        sent["mergeopt_tallies"] = {k: dict(v) for k, v in _tallies(session.config).items()}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: object) -> None:
+    """The process that prints adds up each test process's tallies as it ends."""
+    received = getattr(node, "workeroutput", {}).get("mergeopt_tallies", {})
+    added: dict[str, Counter[str]] = node.config.__dict__.setdefault("_mergeopt_added", {})
+    for title, counts in received.items():
+        added.setdefault(title, Counter()).update(counts)
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    tallies = {title: Counter(tally) for title, tally in _tallies(config).items()}
+    for title, counts in getattr(config, "_mergeopt_added", {}).items():
+        tallies.setdefault(title, Counter()).update(counts)
     for title, tally in sorted(tallies.items()):
         if tally:
             terminalreporter.section(title)
