@@ -198,7 +198,8 @@ def _read(
         frame.columns = [names(_strip_bom(name)) for name in raw]
     elif len(frame) and len(frame.columns):
         frame.iloc[0, 0] = _strip_bom(frame.iloc[0, 0])
-    stripped = pd.DataFrame(frame.apply(lambda column: column.str.strip()))
+    # the Python reader gives None, not "", for the cells of a blank or short row
+    stripped = pd.DataFrame(frame.fillna("").apply(lambda column: column.str.strip()))
     first_row = blank + (2 if header else 1)
     stripped.index = pd.RangeIndex(first_row, first_row + len(stripped))
     blank_rows = (stripped == "").all(axis=1)

@@ -40,6 +40,17 @@ def test_blank_rows_are_skipped_but_counted(tmp_path: Path):
     assert read_csv(path, header=False).iloc[0].tolist() == ["code", "size"]
 
 
+def test_a_file_holding_a_nul_reads_blank_and_short_rows_as_empty_cells(tmp_path: Path):
+    """A NUL byte sends the file to pandas' Python reader, which gave None, not "", for
+    the cells of a blank or short row: the blank row was kept and a practice code was
+    None (a TypeError, not a one-line error, from a fuzzed NHS mapping file)."""
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"code,size,name\n\n\x00,1,x\nB2\n")
+    table = read_csv(path)
+    assert table.to_dict("list") == {"code": ["\x00", "B2"], "size": ["1", ""], "name": ["x", ""]}
+    assert list(table.index) == [3, 4]
+
+
 def test_names_are_stripped_of_spaces_and_byte_order_marks(tmp_path: Path):
     path = tmp_path / "t.csv"
     path.write_bytes("\ufeff code , size\nA1,1\n".encode())
