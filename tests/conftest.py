@@ -39,6 +39,8 @@ if str(ROOT) not in sys.path:
 
 #: At most this many test processes (``-n auto``).
 MAX_TEST_PROCESSES = 4
+#: The tallies the test processes of ``-n`` handed in, by title.
+_RECEIVED = pytest.StashKey[dict[str, Counter[str]]]()
 #: Examples of the reference property test: in every run, and with ``--slow``.
 REFERENCE_EXAMPLES = {False: 300, True: 3000}
 
@@ -65,6 +67,7 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+@pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     """``-n auto`` (in ``addopts``): one test process per CPU this process may use, at
     most :data:`MAX_TEST_PROCESSES` (each solves with every CPU and holds geopandas)."""
@@ -94,7 +97,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 def pytest_testnodedown(node: Any, error: object) -> None:
     """The process that prints adds up each test process's tallies as it ends."""
     received = getattr(node, "workeroutput", {}).get("mergeopt_tallies", {})
-    added: dict[str, Counter[str]] = node.config.__dict__.setdefault("_mergeopt_added", {})
+    added = node.config.stash.setdefault(_RECEIVED, {})
     for title, counts in received.items():
         added.setdefault(title, Counter()).update(counts)
 
@@ -103,7 +106,7 @@ def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
     tallies = {title: Counter(tally) for title, tally in _tallies(config).items()}
-    for title, counts in getattr(config, "_mergeopt_added", {}).items():
+    for title, counts in config.stash.get(_RECEIVED, {}).items():
         tallies.setdefault(title, Counter()).update(counts)
     for title, tally in sorted(tallies.items()):
         if tally:
