@@ -115,11 +115,11 @@ def solve_config(
     if config.federations is not None:
         return _solve_two_levels(problem, timings, started, progress=progress)
     if precheck(problem):
-        raise _infeasible(problem)
+        raise _infeasible(problem, progress, started)
     report = solve_problem(problem, progress=progress)
     log.info("%s: %s", config.name, report.status_line())
     if report.status == "infeasible":
-        raise _infeasible(problem)
+        raise _infeasible(problem, progress, started)
     if report.hub_of is None:
         raise NoSolutionError(
             f"no grouping found within the time limit of {config.solver.time_limit:g} s "
@@ -206,6 +206,7 @@ def _solve_two_levels(
     labels, outcome = _both_levels(problem, progress=progress)
     if outcome.hub_of is None or outcome.federation_of is None:
         if outcome.status == "infeasible":
+            _advising(progress, started)
             explanation = explain_federations(problem, solve_options(config))
             raise InfeasibleError(str(explanation), overrides=explanation.overrides)
         raise NoSolutionError(
@@ -237,9 +238,23 @@ def solver_threads(config: Config) -> int | None:
     return cpus
 
 
-def _infeasible(problem: Problem) -> InfeasibleError:
+#: What the live line says while a run whose rules cannot all be met searches for the
+#: changes that would let them (it may take longer than the solve that proved it).
+ADVISING = "no grouping meets every rule; searching for the first change that works"
+
+
+def _advising(progress: Callable[[Progress], None] | None, started: float) -> None:
+    """Tell ``progress`` that the solve is over and the search for advice has begun."""
+    if progress is not None:
+        progress(Progress(time.perf_counter() - started, None, None, None, ADVISING))
+
+
+def _infeasible(
+    problem: Problem, progress: Callable[[Progress], None] | None, started: float
+) -> InfeasibleError:
     """The rules cannot all be met: why, and the first change that works (searched and
     checked by :func:`~mergeopt.runs.advice.advise`), with its config overrides."""
+    _advising(progress, started)
     config = problem.config
     advice = advise(config, problem.practices, names=region_names(config), infeasible=True)
     return InfeasibleError(advice.summary(), overrides=advice.overrides)

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 import mergeopt
+from mergeopt._errors import InfeasibleError
 from mergeopt.cli import app
 from mergeopt.config import load_config
 from mergeopt.engine.options import Progress, SolveOptions
@@ -71,6 +72,21 @@ def test_a_failed_run_is_one_error_line_even_with_messages_on(tmp_path):
     assert plain.exit_code == 3, plain.stderr
     lines = [line for line in plain.stderr.splitlines() if line.strip()]
     assert lines and lines[0].startswith("error:") and not any("solving" in x for x in lines)
+
+
+def test_a_run_whose_rules_fail_says_it_is_searching_for_a_change():
+    """The search for the first change that works may take longer than the solve that
+    proved the rules fail: the live line says so, not "no grouping yet"."""
+    from mergeopt.runs.run import ADVISING
+    from mergeopt.screen import progress_line
+
+    seen: list[Progress] = []
+    config = load_config(HULL).with_overrides(**{"groups.count": 1})
+    with pytest.raises(InfeasibleError):
+        solve_config(config, progress=seen.append)
+    assert seen and seen[-1].phase == ADVISING
+    shown = progress_line("hull_pcn", seen[-1], "patient-minutes")
+    assert shown == f"solving hull_pcn: {ADVISING}"
 
 
 def test_independent_regions_report_the_whole_never_a_part():
