@@ -12,7 +12,11 @@ with ten times as many examples; the hypothesis profile ``mergeopt-reference`` h
 their settings. The user's cache folder (``XDG_CACHE_HOME``, where failure reports and the
 road network cache go) is a temporary folder for the whole run, so no test writes to the
 real one, and the print maps' basemap is off (``MERGEOPT_BASEMAP``), so no test fetches
-tiles even where contextily is installed. A test module hands a ``Counter`` to ``config._mergeopt_tallies`` (by
+tiles even where contextily is installed. Hypothesis keeps its example database and
+caches in a folder of the user's own under the temporary folder (kept between runs, so
+a failing example is tried first next time), and pytest's cache is off (``-p
+no:cacheprovider`` in ``addopts``): the tests write nothing into the repository
+(``.ci/run`` checks it). A test module hands a ``Counter`` to ``config._mergeopt_tallies`` (by
 title) to have it printed.
 
 The tests run in several processes (pytest-xdist, ``-n auto --dist loadscope`` in
@@ -32,6 +36,7 @@ from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -54,7 +59,15 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def hypothesis_home() -> Path:
+    """Hypothesis's folder (its example database and caches): under the temporary folder,
+    one per user, kept between runs."""
+    owner = f"-{os.getuid()}" if hasattr(os, "getuid") else ""  # Windows: a folder per user
+    return Path(tempfile.gettempdir()) / f"mergeopt-tests{owner}" / "hypothesis"
+
+
 def pytest_configure(config: pytest.Config) -> None:
+    set_hypothesis_home_dir(hypothesis_home())  # not .hypothesis/ in the repository
     cache = tempfile.mkdtemp(prefix="mergeopt-tests-cache-")
     os.environ["XDG_CACHE_HOME"] = cache
     os.environ["MERGEOPT_BASEMAP"] = "off"  # the print maps never fetch tiles in a test
