@@ -252,6 +252,36 @@ def test_only_the_failing_region_is_explained_and_named(tmp_path: Path) -> None:
     assert_each_solves(path, advice)
 
 
+def test_many_failing_regions_are_summed_up_by_code_with_the_changes_for_them_all(
+    tmp_path: Path,
+) -> None:
+    """Beyond three failing regions the error line names them by code and gives the
+    changes that together let each be met (verified), not every region's reasons."""
+    small = {"R2": 20000, "R3": 18000, "R4": 16000, "R5": 22000}  # each below 30,000
+    practices = [(code, x, y, size, "R1") for code, x, y, size in CLUSTER]
+    for k, (region, patients) in enumerate(small.items(), start=1):
+        x = 60 * k
+        practices += [
+            (f"{region}A", x, 0, patients // 2, region),
+            (f"{region}B", x + 0.5, 0, patients // 2, region),
+        ]
+    path = area(tmp_path, practices, rules__nest_by="region")
+    advice = advice_for(path)
+    assert [region.region for region in advice.failing] == list(small)
+    assert advice.overrides, "one set of changes lets every failing region be met"
+    line = advice.summary()
+    assert line.startswith(
+        "the rules cannot all be met in 4 of 5 regions (region): R2, R3, R4, R5;"
+    )
+    changes = ", ".join(f"{key}: {value}" for key, value in advice.overrides.items())
+    assert f"these changes together let every one of them be met: {changes} (" in line
+    assert "SURGERY" not in line and "first change that works" not in line
+    assert mergeopt.solve(path, overrides=advice.overrides).violations == []
+    with pytest.raises(mergeopt.InfeasibleError, match="in 4 of 5 regions") as raised:
+        mergeopt.solve(path)
+    assert raised.value.overrides == advice.overrides
+
+
 def test_a_config_that_works_has_nothing_to_explain(tmp_path: Path) -> None:
     advice = advice_for(area(tmp_path, CLUSTER))
     assert advice.feasible and advice.failing == [] and advice.overrides == {}

@@ -15,3 +15,6 @@ MIN_SECONDS = 0.2
 LIST_STEP, AREA_STEP = 100, 0.001
 #: A plan is degenerate when more than this share of its groups are single practices.
 SINGLES_SHARE = 0.5
+#: An error line gives each failing region's reasons and first change up to this many
+#: regions; beyond, the regions' codes and the changes that together let them all be met.
+SUMMARY_REGIONS = 3

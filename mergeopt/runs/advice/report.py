@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from mergeopt.config import Config
-from mergeopt.runs.advice.limits import SCREEN_SECONDS
+from mergeopt.runs.advice.limits import SCREEN_SECONDS, SUMMARY_REGIONS
 
 Entry = str | tuple[str, str]
 Value = int | float | str | tuple[int | None, int | None] | None
@@ -139,7 +139,14 @@ class Advice:
         return render(self)
 
     def summary(self) -> str:
-        """One line for an error message: what blocks, and the first change that works."""
+        """One line for an error message: what blocks, and the first change that works.
+
+        Beyond :data:`SUMMARY_REGIONS` failing regions (all of England nested by ICB at a
+        20-minute limit fails in 25), it names the regions and the changes that together
+        let every one of them be met; ``explain`` gives each region's reasons and changes.
+        """
+        if len(self.failing) > SUMMARY_REGIONS:
+            return self._summary_of_many()
         parts = []
         for region in self.failing:
             where = f"{region.label}: " if region.region is not None else ""
@@ -154,6 +161,25 @@ class Advice:
         if self.unsettled:
             parts.append(f"not settled within the time: {', '.join(self.unsettled)}")
         return "; ".join(parts) + " (`mergeopt explain` ranks every change that works)"
+
+    def _summary_of_many(self) -> str:
+        codes = ", ".join(region.region or region.label for region in self.failing)
+        parts = [
+            f"the rules cannot all be met in {len(self.failing)} of {self.regions} regions "
+            f"({self.column}): {codes}"
+        ]
+        if self.overrides:
+            parts.append(
+                "these changes together let every one of them be met: "
+                + overrides_text(self.overrides)
+            )
+        else:
+            parts.append("no one set of changes that lets them all be met was found in the time")
+        if self.unsettled:
+            parts.append(f"not settled within the time: {', '.join(self.unsettled)}")
+        return "; ".join(parts) + (
+            " (`mergeopt explain` gives each region's reasons and ranks every change that works)"
+        )
 
 
 def overrides_text(overrides: dict[str, Any]) -> str:
