@@ -6,6 +6,8 @@ a degenerate change is never first, and that every change offered, applied, solv
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +19,9 @@ from hypothesis import strategies as st
 import mergeopt
 from mergeopt.config import load_config
 from mergeopt.inputs.practices import read_practices
-from mergeopt.runs.advice import Advice, advise
-from mergeopt.runs.advice.search import smallest_index
+from mergeopt.runs.advice import Advice, Change, advise
+from mergeopt.runs.advice.search import Attempt, Search, smallest_index
+from mergeopt.runs.advice.together import _holds
 
 #: Sites in British National Grid metres, around a point in Yorkshire.
 E0, N0 = 450_000, 450_000
@@ -276,10 +279,68 @@ def test_many_failing_regions_are_summed_up_by_code_with_the_changes_for_them_al
     changes = ", ".join(f"{key}: {value}" for key, value in advice.overrides.items())
     assert f"these changes together let every one of them be met: {changes} (" in line
     assert "SURGERY" not in line and "first change that works" not in line
+    alone = replace(advice, overrides={})  # had no one set been found in the time
+    firsts = ", ".join(
+        f"{region.region} groups.min_list_size: {small[region.region]}"
+        for region in advice.failing
+    )
+    assert [r.best.overrides for r in advice.failing if r.best] == [
+        {"groups.min_list_size": patients} for patients in small.values()
+    ]
+    assert (
+        "no one set of changes for them all was found in the time; "
+        f"the first change that works in each: {firsts} ("
+    ) in alone.summary()
     assert mergeopt.solve(path, overrides=advice.overrides).violations == []
     with pytest.raises(mergeopt.InfeasibleError, match="in 4 of 5 regions") as raised:
         mergeopt.solve(path)
     assert raised.value.overrides == advice.overrides
+
+
+def test_a_remote_practice_one_region_needs_does_not_block_the_changes_for_all(
+    tmp_path: Path,
+) -> None:
+    """One region needs its island practice to stand alone, the others a lower minimum:
+    the changes for them all name the island practice, which is in one region only, and
+    still verify in every region (all of England at a 20-minute limit found no set of
+    changes for its 25 failing ICBs because of one island practice of ICB QT6)."""
+    practices = [(code, x, y, size, "R1") for code, x, y, size in CLUSTER]
+    practices += [(f"B{code}", x + 100, y, size, "R3") for code, x, y, size in CLUSTER]
+    practices.append(("I1", 200, 0, 5000, "R3"))  # 100 km from the rest of R3
+    for k, region in enumerate(("R2", "R4"), start=1):
+        practices += [
+            (f"{region}A", 60 * k, 50, 10000, region),
+            (f"{region}B", 60 * k, 51, 9000, region),
+        ]
+    path = area(tmp_path, practices, rules__nest_by="region")
+    advice = advice_for(path)
+    assert [region.region for region in advice.failing] == ["R2", "R3", "R4"]
+    assert advice.overrides == {"groups.min_list_size": 19000, "groups.remote": ["I1"]}
+    assert mergeopt.solve(path, overrides=advice.overrides).violations == []
+
+
+def test_merged_changes_are_checked_first_on_the_grouping_a_region_already_met(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The changes for every failing region relax each one's own, so the grouping that met
+    a region's own changes is checked against them without a solve; only when it breaks
+    a rule does a solve decide."""
+    path = area(tmp_path, [("F1", 0, 0, 10000), ("F2", 0.5, 0, 10000)])  # 20,000 patients
+    config = load_config(path)
+    search = Search(config, read_practices(config), time.perf_counter() + 60, 10.0)
+    own = (Change("groups.min_list_size", 20000),)
+    assert search.attempt(own).works and search.held(own) is not None
+    solves: list[tuple[Change, ...]] = []
+
+    def attempt(self: Search, changes: tuple[Change, ...]) -> Attempt:
+        solves.append(changes)
+        return Attempt(works=False, proven=False)
+
+    monkeypatch.setattr(Search, "attempt", attempt)
+    looser = (Change("groups.min_list_size", 15000), Change("travel.max_minutes", 30))
+    assert _holds(search, looser, own) and solves == []
+    stricter = (Change("groups.min_list_size", 25000),)
+    assert not _holds(search, stricter, own) and solves == [stricter]
 
 
 def test_a_config_that_works_has_nothing_to_explain(tmp_path: Path) -> None:

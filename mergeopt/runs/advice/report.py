@@ -174,7 +174,14 @@ class Advice:
                 + overrides_text(self.overrides)
             )
         else:
-            parts.append("no one set of changes that lets them all be met was found in the time")
+            firsts = [
+                f"{region.region or region.label} {overrides_text(region.best.overrides)}"
+                for region in self.failing
+                if region.best is not None
+            ]
+            parts.append("no one set of changes for them all was found in the time")
+            if firsts:
+                parts.append("the first change that works in each: " + ", ".join(firsts))
         if self.unsettled:
             parts.append(f"not settled within the time: {', '.join(self.unsettled)}")
         return "; ".join(parts) + (

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -53,6 +53,7 @@ class Attempt:
     proven: bool
     plan: Plan | None = None
     problem: Problem | None = None
+    hub_of: np.ndarray | None = field(default=None, compare=False)  # the grouping that worked
 
 
 class Search:
@@ -119,19 +120,41 @@ class Search:
             return self.practices
         return read_practices(config).loc[self.practices.index]
 
-    def _solve(self, changes: frozenset[Change], gap: float) -> Attempt:
+    def held(self, changes: Iterable[Change]) -> np.ndarray | None:
+        """A grouping already found that keeps every rule under these changes, else None."""
+        key = frozenset(changes)
+        for gap in (SEARCH_GAP, STEP_GAP):
+            attempt = self.cache.get((key, gap))
+            if attempt is not None and attempt.works and attempt.hub_of is not None:
+                return attempt.hub_of
+        return None
+
+    def keeps(self, changes: Iterable[Change], hub_of: np.ndarray) -> bool:
+        """Whether ``hub_of`` keeps every rule under these changes (no solve)."""
+        problem = self._problem(frozenset(changes))
+        return problem is not None and keeps_every_rule(problem, hub_of)
+
+    def _problem(self, changes: frozenset[Change]) -> Problem | None:
+        """The region's problem under these changes; None if they make no valid config."""
         try:
             config = self.config.with_overrides(**self.overrides(changes))
-            problem = build_problem(config, self._practices(config), part=True)
+            return build_problem(config, self._practices(config), part=True)
         except InputError:  # e.g. a minimum above the maximum: not a change to offer
+            return None
+
+    def _solve(self, changes: frozenset[Change], gap: float) -> Attempt:
+        problem = self._problem(changes)
+        if problem is None:
             return Attempt(works=False, proven=True)
+        config = problem.config
         if precheck(problem):
             return Attempt(works=False, proven=True, problem=problem)
         if gap == STEP_GAP:
             start = construct(problem.instance)  # a greedy grouping answers most steps
             if keeps_every_rule(problem, start):
                 assert start is not None
-                return Attempt(True, True, plan_of(problem, start, minimum=self.minimum), problem)
+                plan = plan_of(problem, start, minimum=self.minimum)
+                return Attempt(True, True, plan, problem, hub_of=start)
         limit = min(self.solve_seconds, self.time_left())
         if gap == SEARCH_GAP:  # a plan to show: its figures, not a proof
             limit = min(limit, PLAN_SECONDS)
@@ -145,7 +168,8 @@ class Search:
         if not keeps_every_rule(problem, report.hub_of):
             return Attempt(works=False, proven=report.status == "infeasible", problem=problem)
         assert report.hub_of is not None
-        return Attempt(True, True, plan_of(problem, report.hub_of, minimum=self.minimum), problem)
+        plan = plan_of(problem, report.hub_of, minimum=self.minimum)
+        return Attempt(True, True, plan, problem, hub_of=report.hub_of)
 
 
 def keeps_every_rule(problem: Problem, hub_of: np.ndarray | None) -> bool:
