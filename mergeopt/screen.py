@@ -156,10 +156,17 @@ def show_sweep(result: SweepResult) -> None:
     )
 
 
+#: The table on screen lists at most this many groups, in groups.csv's order; a line below
+#: counts the rest (all of England nested by ICB has about 1,700: every one is in the file).
+SHOWN_GROUPS = 40
+
+
 def show_run(result: RunResult, written: Path) -> None:
     unit = result.config.travel.unit
     title = f"{result.config.name}: {len(result.groups)} groups (travel to hub in {unit})"
-    table = Table(title=title)
+    left = len(result.groups) - SHOWN_GROUPS
+    caption = f"and {left:,} more groups: every group is in groups.csv" if left > 0 else None
+    table = Table(title=title, caption=caption)
     # the group's whole name, as groups.csv and the rules broken give it (none:B81097 was
     # cut to "none:…" on an 80-column terminal); the hub's name gives way first
     group = min(max((len(str(g)) for g in result.groups["group"]), default=5), 16)
@@ -169,7 +176,7 @@ def show_run(result: RunResult, written: Path) -> None:
     table.add_column("hub", max_width=max(12, min(30, room)), no_wrap=True)
     for column, width in figures.items():
         table.add_column(column, justify="right", no_wrap=True, min_width=width)
-    for row in result.groups.itertuples():
+    for row in result.groups.head(SHOWN_GROUPS).itertuples():
         table.add_row(
             escape(str(row.group)),
             escape(f"{row.hub} {str(row.hub_name).title()}"),

@@ -308,3 +308,19 @@ def test_vary_flag_reads_typed_values(text, expected):
 def test_vary_flag_rejects_bad_keys(text, message):
     with pytest.raises(InputError, match=message):
         parse_vary(text)
+
+
+def test_the_table_on_screen_lists_forty_groups_and_counts_the_rest(tmp_path):
+    """Each of Somerset's 59 practices as a group of its own: the screen lists the first 40
+    groups of groups.csv and counts the other 19 (all of England has about 1,700 groups)."""
+    from mergeopt.screen import SHOWN_GROUPS
+
+    out = tmp_path / "alone"
+    config = CONFIGS / "somerset_yeovil_takeover.yaml"
+    code, stdout, _ = invoke("evaluate", config, "--grouping", "practice_code", "--out", out)
+    assert code == 0
+    groups = pd.read_csv(out / "groups.csv")
+    assert len(groups) == 59 and SHOWN_GROUPS == 40
+    rows = [line.split("│")[1].strip() for line in stdout.splitlines() if line.startswith("│")]
+    assert rows == groups["group"].astype(str).head(40).tolist()
+    assert "and 19 more groups: every group is in groups.csv" in stdout
