@@ -319,6 +319,25 @@ def test_a_remote_practice_one_region_needs_does_not_block_the_changes_for_all(
     assert mergeopt.solve(path, overrides=advice.overrides).violations == []
 
 
+def test_a_remote_practice_the_config_names_is_kept_to_its_own_region(tmp_path: Path) -> None:
+    """The config lets R3's island practice stand alone; R2 and R4 fail. Each region is
+    explained with only its own remote practices (the island's code in R2's config was an
+    "unknown practice code" error, not advice)."""
+    practices = [(code, x, y, size, "R1") for code, x, y, size in CLUSTER]
+    practices += [(f"B{code}", x + 100, y, size, "R3") for code, x, y, size in CLUSTER]
+    practices.append(("I1", 200, 0, 5000, "R3"))
+    for k, region in enumerate(("R2", "R4"), start=1):
+        practices += [
+            (f"{region}A", 60 * k, 50, 10000, region),
+            (f"{region}B", 60 * k, 51, 9000, region),
+        ]
+    path = area(tmp_path, practices, rules__nest_by="region", groups__remote=["I1"])
+    advice = advice_for(path)
+    assert [region.region for region in advice.failing] == ["R2", "R4"]
+    assert advice.overrides == {"groups.min_list_size": 19000}
+    assert mergeopt.solve(path, overrides=advice.overrides).violations == []
+
+
 def test_merged_changes_are_checked_first_on_the_grouping_a_region_already_met(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

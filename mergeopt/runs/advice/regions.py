@@ -180,7 +180,8 @@ def _rules_cross(config: Config, region: pd.Series) -> bool:
 
 
 def _region_config(config: Config, codes: set[str]) -> Config:
-    """The config's named rules restricted to one region's practices."""
+    """The config's named rules and remote practices restricted to one region's
+    practices (a code not in the region's table is not a valid config for it)."""
     rules = config.rules
 
     def here(code: str) -> bool:
@@ -191,8 +192,11 @@ def _region_config(config: Config, codes: set[str]) -> Config:
         for g in rules.fixed
         if here(g.hub) and any(here(p) for p in g.practices)
     ]
+    remote = config.groups.remote
+    remote = [c for c in remote if here(c)] if isinstance(remote, list) else remote
     return config.with_overrides(
         **{
+            "groups.remote": remote,
             "rules.fixed": fixed,
             "rules.forced_hubs": [c for c in rules.forced_hubs if here(c)],
             "rules.forbidden_hubs": [c for c in rules.forbidden_hubs if here(c)],

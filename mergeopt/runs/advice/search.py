@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -83,7 +83,16 @@ class Search:
         return self.deadline - time.perf_counter()
 
     def overrides(self, changes: Iterable[Change]) -> dict[str, Any]:
-        return overrides_for(self.config, changes)
+        """The overrides of ``changes`` for this region: remote practices of other regions
+        (the changes merged for a whole nested run name them) are left out."""
+        codes = {code_of(code) for code in self.practices.index}
+        here = [
+            replace(c, added=tuple(a for a in c.added if code_of(a) in codes))
+            if c.key == REMOTE
+            else c
+            for c in changes
+        ]
+        return overrides_for(self.config, here)
 
     def known_failure(self) -> Attempt:
         """The rules as they are, known to fail (the caller proved it)."""

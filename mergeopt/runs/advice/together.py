@@ -28,7 +28,6 @@ from mergeopt.runs.advice.search import (
     REMOTE,
     Search,
     alternative,
-    code_of,
     overrides_for,
     relative,
     smallest_index,
@@ -205,22 +204,15 @@ def combine(config: Config, searches: list[Search], failing: list[RegionAdvice])
 def _holds(search: Search, merged: tuple[Change, ...], own: tuple[Change, ...]) -> bool:
     """Whether the rules hold in a region under the merged changes. They relax every rule
     at least as far as the region's own changes, so the grouping that met those is
-    checked against them first, without a solve; else a short solve decides. Remote
-    practices named for other regions are left out here (a code not in the region's table
-    is not a valid config for it: all of England at a 20-minute limit had no set of
-    changes for its 25 failing ICBs because of one island practice of ICB QT6)."""
-    codes = {code_of(code) for code in search.practices.index}
-    here = tuple(
-        replace(c, added=tuple(a for a in c.added if code_of(a) in codes))
-        if c.key == REMOTE
-        else c
-        for c in merged
-    )
+    checked against them first, without a solve; else a short solve decides. (The
+    region's search leaves out remote practices of other regions: all of England at a
+    20-minute limit had no set of changes for its 25 failing ICBs because of one island
+    practice of ICB QT6.)"""
     held = search.held(own)
-    if held is not None and search.keeps(here, held):
+    if held is not None and search.keeps(merged, held):
         return True
     search.deadline = time.perf_counter() + search.solve_seconds
-    return search.attempt(here).works
+    return search.attempt(merged).works
 
 
 def _merge(changes: list[Change]) -> tuple[Change, ...]:
