@@ -271,3 +271,35 @@ def test_schema_describes_every_field_and_accepts_the_shipped_configs():
         jsonschema.validate(yaml.safe_load(config.read_text()), schema)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({"name": "x", "inputs": {"practices": "p.csv"}, "grops": {}}, schema)
+
+
+def test_the_england_config_names_every_practice_that_can_reach_no_group():
+    """The England config's comment lists, by ICB, the practices that reach no group of
+    the minimum list size within the travel limit (what makes those ICBs infeasible);
+    a new practices table or travel model that changes them must change the comment."""
+    import re
+
+    import numpy as np
+
+    from mergeopt.runs.advice.search import isolated
+    from mergeopt.runs.problem import prepare_problem
+
+    path = ROOT / "configs/england_pcn.yaml"
+    named: dict[str, set[str]] = {}
+    icb = None
+    for line in path.read_text().splitlines():
+        if not line.startswith("#   "):
+            continue
+        header = re.match(r"#\s+(Q[A-Z0-9]{2}) ", line)
+        if header:
+            icb = header.group(1)
+        assert icb is not None, line
+        named.setdefault(icb, set()).update(re.findall(r"\b[A-Z]\d{5}\b", line))
+    assert len(named) >= 2  # the comment's form was read
+
+    problem, _ = prepare_problem(load_config(path))
+    stranded = problem.practices.iloc[np.flatnonzero(isolated(problem))]
+    found: dict[str, set[str]] = {}
+    for code, region in stranded["region"].items():
+        found.setdefault(str(region), set()).add(str(code))
+    assert found == named
