@@ -326,11 +326,15 @@ def show_violations(result: RunResult) -> None:
 
 
 def two_levels_text(path: Path, status: str, found: Explanation | None) -> tuple[str, int]:
-    """explain's text for a config with federations, and its exit code: the elastic
-    explanation of both levels (its changes together let the rules be met; not yet
-    ranked one rule at a time)."""
+    """explain's text for a config with federations, and its exit code: the network
+    advice's ranked changes where the networks cannot be formed (``found.detail``),
+    else the federation level's findings and the changes that together let the rules
+    be met."""
     if found is None:
         return f"{path}: the rules can all be met ({status}); nothing to explain", 0
+    if found.detail:
+        head, *rest = found.detail
+        return "\n".join([f"{path}: {head}", *rest]), 3
     lines = [f"{path}: the rules cannot all be met:"]
     lines += [f"  - {finding}" for finding in found.findings]
     if found.overrides:

@@ -284,6 +284,8 @@ class Explanation:
 
     findings: list[str]
     overrides: dict[str, Any] = field(default_factory=dict)
+    #: ``explain``'s fuller text, where there is one (the network advice's ranked changes)
+    detail: list[str] = field(default_factory=list)
 
     def __str__(self) -> str:
         return "; ".join(self.findings)

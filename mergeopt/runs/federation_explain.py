@@ -4,9 +4,10 @@
 ``federations`` cannot all be met. It first finds which level blocks:
 
 1. **The networks.** Without their own rules met no federation can be formed: the
-   network explanation (:func:`mergeopt.runs.diagnose.explain`) says why. Networks that
-   can be formed, but not inside each federation region (``federations.nest_by``), are
-   named by region, with the change that lets them.
+   network advice (:func:`mergeopt.runs.advice.advise`, as a network run gives it, on
+   the network level alone nested by ``federations.nest_by``) says why and ranks the
+   changes that let them, each checked by solving. Networks that can be formed, but not
+   inside each federation region, are named by region, with the change that lets them.
 2. **The federations of those networks** (today's, or the networks solved first): plain
    facts (a region with fewer patients than a federation's minimum, a network larger than
    a federation may be, a network hub beyond the federation travel limit of every
@@ -38,6 +39,7 @@ from mergeopt.engine.federation import (
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.inputs.practices import read_practices
+from mergeopt.runs.advice import advise, region_names
 from mergeopt.runs.diagnose import Explanation, explain
 from mergeopt.runs.problem import Problem, build_problem
 from mergeopt.runs.results import group_labels, hubs_for_grouping
@@ -116,11 +118,34 @@ def _networks_blocked(problem: Problem, options: SolveOptions) -> Explanation:
             f"cannot be grouped on its own: drop federations.nest_by, or nest by a larger area"
         )
         return Explanation([finding], {"federations.nest_by": None})
+    network = _networks_only(config)
+    if network is not None:
+        advice = advise(network, read_practices(network), names=region_names(network))
+        if advice.failing:
+            inside = f" inside each {column} (federations.nest_by)" if column else ""
+            head = f"the networks cannot be formed{inside}"
+            return Explanation(
+                [f"{head}: {advice.summary()}"],
+                advice.overrides,
+                detail=[f"{head}:", *advice.lines()],
+            )
     inner = replace(problem, instance=nested(problem.instance, problem.federation))
     found = explain(inner)
     return Explanation(
         [f"the networks cannot be formed: {f}" for f in found.findings], found.overrides
     )
+
+
+def _networks_only(config: Config) -> Config | None:
+    """The config's network level alone, nested as its networks are (by
+    ``federations.nest_by``: no network crosses a federation region), for the network
+    advice (:func:`~mergeopt.runs.advice.advise`); None where the networks are nested by
+    two different columns, which that advice cannot follow."""
+    assert config.federations is not None
+    column, own = config.federations.nest_by, config.rules.nest_by
+    if column is not None and own is not None and own != column:
+        return None
+    return config.with_overrides(**{"federations": None, "rules.nest_by": own or column})
 
 
 def _facts(problem: Problem, networks: np.ndarray, names: dict[int, str]) -> list[str]:

@@ -199,6 +199,48 @@ def test_a_network_straddling_two_regions_is_named(tmp_path: Path):
     assert "federations.nest_by: null" in run.output and "None" not in run.output
 
 
+def _with_a_far_practice(tmp_path: Path) -> Path:
+    """The towns and practice D0 (5,000 patients), 20 km east of town B: beyond the
+    network travel limit (25 minutes) of every other practice, and too small for a
+    network of its own."""
+    practices = _practices(tmp_path)
+    table = pd.read_csv(practices)
+    far = table.iloc[[0]].assign(
+        practice_code="D0",
+        practice_name="Practice D0",
+        list_size=5_000,
+        easting=385_000.0,
+        northing=150_000.0,
+        pcn_code="PCN_D0",
+        place="south",
+        federation_today="FED_D",
+    )
+    pd.concat([table, far]).to_csv(practices, index=False)
+    return practices
+
+
+@pytest.mark.parametrize("nest_by", [None, "place"])
+def test_networks_that_cannot_be_formed_get_the_network_advice(tmp_path: Path, nest_by):
+    """The two-level run says which practices keep the networks from forming and the
+    first change that works, as a network run does, and `explain` ranks the changes."""
+    path = _config(tmp_path, _with_a_far_practice(tmp_path), nest_by=nest_by)
+    run = CliRunner().invoke(app, ["run", str(path), "--out", str(tmp_path / "out")])
+    assert run.exit_code == 3, run.output
+    assert "the networks cannot be formed" in run.output
+    assert "can reach no group of 18,000 patients" in run.output
+    assert "D0 (Practice D0" in run.output
+    assert not (tmp_path / "out").exists()
+    status, found = explain_two_levels(load_config(path))
+    assert status == "infeasible" and found is not None
+    assert found.overrides and "federations.nest_by" not in found.overrides
+    # the changes offered let the networks form: the run goes on to both levels
+    fixed = mergeopt.solve(path, overrides=found.overrides)
+    assert fixed.status in ("optimal", "feasible")
+    explained = CliRunner().invoke(app, ["explain", str(path)])
+    assert explained.exit_code == 3
+    assert "1. " in explained.output and "checked by solving" in explained.output
+
+
 def test_evaluate_scores_existing_federations(towns: Path, tmp_path: Path):
     result = mergeopt.evaluate(towns, "pcn_code", federations="federation_today")
     assert result.status == "evaluated"
