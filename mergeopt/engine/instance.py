@@ -10,6 +10,7 @@ rule (:func:`broken_rules`).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -386,6 +387,21 @@ def count_range(inst: Instance, hubs: int) -> tuple[int, int]:
     low = inst.count_min if inst.count_min is not None else 0
     high = inst.count_max if inst.count_max is not None else hubs
     return low, high
+
+
+def implied_count_max(inst: Instance) -> int:
+    """The most groups any grouping of ``inst`` can have, by its list sizes: each group
+    holds at least the minimum list size, but for those of practices standing alone.
+
+    A valid group-count bound for a relaxation that drops the list-size rows (the
+    p-median relaxation: :func:`~mergeopt.engine.strategies.large.relaxed_bound`); every
+    practice where there is no minimum.
+    """
+    if inst.min_size <= 0:
+        return inst.n
+    alone = int(inst.standing_alone().sum())
+    others = math.floor(float(inst.size.sum()) / inst.min_size + 1e-9)
+    return max(1, min(inst.n, alone + others))
 
 
 def independent_regions(inst: Instance) -> list[Vector]:

@@ -66,6 +66,7 @@ import numpy as np
 from mergeopt.engine.formulation import model_arrays, plain_order, plainly_infeasible
 from mergeopt.engine.instance import (
     Instance,
+    implied_count_max,
     integral_objective,
     objective_value,
     simple_bound,
@@ -393,11 +394,13 @@ def _in_turn(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
     if hub_search_applies(inst):
         return lead_hub_search(inst, options, deadline, Shared(inst))
     shared = Shared(inst)
+    relaxed = quick_bound(inst, deadline)
     run = highs_whole(inst, options, deadline, shared)
     if run.status in ("optimal", "infeasible"):
         return run
     shared.offer(run.hub_of)
     shared.prove(run.bound)
+    shared.prove(relaxed)  # where HiGHS stopped before its root gave a bound
     shared.prove(simple_bound(inst))  # a grouping from the start alone still has a gap
     if shared.best is not None and deadline - time.perf_counter() > 0.1 and inst.n > 8:
         target = shared.bound + 1e-9 * max(1.0, abs(shared.bound))
@@ -407,6 +410,39 @@ def _in_turn(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
     if outcome.status == "optimal":  # e.g. the matheuristic reached the bound
         return replace(outcome, stopped_by=f"{run.stopped_by}; grouping meets the proven bound")
     return outcome
+
+
+def quick_bound(inst: Instance, deadline: float) -> float | None:
+    """The p-median relaxation's bound (:func:`relaxed_bound`), in at most
+    :data:`QUICK_BOUND_SHARE` of the time left and :data:`QUICK_BOUND_SECONDS`; None
+    where it would say nothing (no minimum list size and no group count: every hub may
+    open) or its (n, n) arrays would be too large (:data:`QUICK_BOUND_MAX_PRACTICES`).
+
+    On one CPU (a nested run's lanes, a sweep's workers) HiGHS is the only other source
+    of a bound, and it may stop at its limit before its root gives one. All of England
+    nested by ICB at a 38-minute limit (``groups.remote: [L82017]``), in 60 s, stopped
+    42 of its 53 regions at the limit: its bound was 188.8 and 203.4 million in two runs
+    on an idle machine (96.0 million on a loaded one), its grouping 405.9 million, a gap
+    of 50-53%. With this bound: 303.7 and 308.9 million, a gap of 24-25%, the grouping
+    405.9-406.1 million (``mergeopt run configs/england_pcn.yaml --set
+    travel.max_minutes=38 --set 'groups.remote=[L82017]'``).
+    """
+    if inst.n > QUICK_BOUND_MAX_PRACTICES or not inst.hubs_usable().any():
+        return None
+    if inst.count_max is None and implied_count_max(inst) >= inst.n:
+        return None
+    left = max(deadline - time.perf_counter(), 0.0)
+    seconds = min(QUICK_BOUND_SHARE * left, QUICK_BOUND_SECONDS)
+    relaxed = relaxed_bound(inst, deadline=time.perf_counter() + seconds)
+    if not np.isfinite(relaxed.bound):
+        return None
+    return round_bound(relaxed.bound, integral_objective(inst))
+
+
+#: :func:`quick_bound`'s share of a one-CPU solve's time, and its most seconds.
+QUICK_BOUND_SHARE, QUICK_BOUND_SECONDS = 0.05, 1.0
+#: :func:`quick_bound` only on regions of at most this many practices ((n, n) arrays).
+QUICK_BOUND_MAX_PRACTICES = 2_000
 
 
 # The strategies: each takes an instance, options, a deadline (time.perf_counter()) and

@@ -13,6 +13,7 @@ from mergeopt.engine.instance import (
     broken_rules,
     count_range,
     feasible,
+    implied_count_max,
     independent_regions,
     integral_objective,
     region_name,
@@ -48,6 +49,32 @@ def test_a_grouping_missing_a_practice_breaks_the_rules():
 def test_count_range_fills_open_bounds():
     assert count_range(line_instance([0, 1], [1, 1]), 7) == (0, 7)
     assert count_range(line_instance([0, 1], [1, 1], count_min=2, count_max=3), 7) == (2, 3)
+
+
+@settings(max_examples=60, deadline=None)
+@given(tiny_instances(), st.data())
+def test_no_grouping_has_more_groups_than_the_list_sizes_allow(
+    inst: Instance, data: st.DataObject
+):
+    """Every feasible grouping has at most implied_count_max groups: each group holds
+    at least the minimum list size, except those of practices standing alone."""
+    alone = np.asarray(data.draw(st.lists(st.booleans(), min_size=inst.n, max_size=inst.n)))
+    inst = replace(inst, alone=alone)
+    limit = implied_count_max(inst)
+    assert 1 <= limit <= inst.n
+    hub_of = np.asarray(
+        data.draw(st.lists(st.integers(0, inst.n - 1), min_size=inst.n, max_size=inst.n))
+    )
+    if feasible_by_hand(inst, hub_of):
+        assert len(np.unique(hub_of)) <= limit
+
+
+def test_the_list_sizes_bound_the_group_count():
+    three = line_instance([0, 1, 2, 3], [10, 10, 10, 5], min_size=12.0)
+    assert implied_count_max(three) == 2  # 35 patients, at least 12 in each group
+    assert implied_count_max(replace(three, min_size=0.0)) == 4
+    alone = replace(three, alone=np.array([False, False, False, True]))
+    assert implied_count_max(alone) == 3  # 35 patients in groups of 12, and one alone
 
 
 def test_capacity_tests():

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from benchmarks import baseline
 from mergeopt.engine import portfolio
 from mergeopt.engine.formulation import model_arrays, plain_order
-from mergeopt.engine.instance import Instance, objective_value
+from mergeopt.engine.instance import Instance, objective_value, simple_bound
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import PROVEN_GAP, found
 from mergeopt.engine.portfolio import solve_instance
@@ -222,6 +222,32 @@ def test_a_region_whose_improved_grouping_meets_the_bound_is_optimal(
     assert region.objective == pytest.approx(best.objective)
     assert region.status == "optimal" and region.gap == 0.0
     assert region.stopped_by == "Time limit reached; grouping meets the proven bound"
+
+
+def test_a_region_highs_leaves_without_a_bound_gets_the_relaxation_bound(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """On one CPU (a nested run's regions in lanes), HiGHS may stop at its limit before
+    its root gives a bound (all of England at a 38-minute limit in 60 s: 42 of 53
+    regions). The bound reported is then the p-median relaxation's, with the group
+    count the list sizes allow, not the cheapest-arc bound (0 where each practice may
+    be its own hub)."""
+    inst = line_instance(
+        [0, 1, 2, 10, 11, 12, 20, 21, 22], [1] * 9, min_size=3.0, max_size=np.full(9, 3.0)
+    )
+    best = solve_instance(inst, FAST)
+    assert best.status == "optimal" and best.objective == pytest.approx(6.0)
+    assert simple_bound(inst) == 0.0
+    worse = np.array([0, 0, 0, 3, 3, 3, 6, 6, 6])  # hubs at the ends
+    stopped = found(worse, objective_value(inst, worse), None, "Time limit reached")
+    monkeypatch.setattr(portfolio, "highs_whole", lambda *args: stopped)
+    monkeypatch.setattr(portfolio, "hub_search_applies", lambda inst: False)
+    monkeypatch.setattr(portfolio, "improve", lambda inst, best, *args, **kwargs: best)
+    one_cpu = replace(FAST, threads=1)
+    region = portfolio.solve_region(inst, one_cpu, time.perf_counter() + 30.0)
+    assert region.objective == pytest.approx(9.0)  # HiGHS's grouping, kept
+    assert region.bound == pytest.approx(6.0)  # three groups at most: the optimum
+    assert region.status == "feasible" and region.gap == pytest.approx(1 / 3)
 
 
 def test_highs_returning_its_start_as_optimal_is_not_believed():

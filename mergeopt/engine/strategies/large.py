@@ -8,9 +8,13 @@ instance of 9 million arcs passed 12 GB). Two things are computed instead:
 1. **A bound for the whole instance** (:func:`relaxed_bound`): the list-size bounds and
    every rule but the arcs, the forced hubs and the group count are dropped, which
    leaves a p-median; its Lagrangian bound (family 1 relaxed, subgradient steps) is
-   computed on the dense arc costs, an (n, n) matrix at a time. Every grouping of the
-   instance is a grouping of that relaxation at the same cost or more (a dropped
-   maximum-travel term costs at least 0), so the bound is valid for the instance.
+   computed on the dense arc costs, an (n, n) matrix at a time. The group count keeps
+   the most groups the list sizes allow
+   (:func:`~mergeopt.engine.instance.implied_count_max`: each group holds at least the
+   minimum), without which a relaxation free to open every hub is worth next to
+   nothing. Every grouping of the instance is a grouping of that relaxation at the same
+   cost or more (a dropped maximum-travel term costs at least 0), so the bound is valid
+   for the instance.
 2. **Groupings from candidate hubs** (:func:`candidate_instance`): the instance with only
    the hubs the relaxation finds most attractive (lowest Lagrangian hub values), the
    forced hubs and the greedy's hubs, so that at most :data:`MAX_ARCS` arcs remain. Every
@@ -25,7 +29,13 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from mergeopt.engine.instance import Instance, Vector, arc_mask, count_range
+from mergeopt.engine.instance import (
+    Instance,
+    Vector,
+    arc_mask,
+    count_range,
+    implied_count_max,
+)
 from mergeopt.engine.strategies import heuristics
 
 #: A region with more arcs than this is solved as this module says.
@@ -69,6 +79,7 @@ def relaxed_bound(
     np.fill_diagonal(coef, np.inf)  # a hub's own arc is paid as the hub's
     groups_w = float(inst.weights[2])
     low, high = count_range(inst, int(usable.sum()))
+    high = min(high, implied_count_max(inst))  # without it, every hub opens for nothing
     finite = np.isfinite(coef)
     # start from each practice's nearest other hub (its own costs nothing to choose)
     nearest = coef.min(axis=1)

@@ -4,10 +4,12 @@ model's own bound is never reported."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from mergeopt.engine import portfolio
 from mergeopt.engine.instance import Instance, arc_costs, feasible, objective_value
@@ -23,6 +25,19 @@ def test_the_relaxed_bound_never_cuts_off_the_optimum(inst: Instance) -> None:
     relaxed = large.relaxed_bound(inst, deadline=time.perf_counter() + 5, iterations=60)
     if np.isfinite(best):
         assert relaxed.bound <= best + 1e-6 * max(1.0, abs(best))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(tiny_instances(), st.data())
+def test_the_quick_bound_never_cuts_off_the_optimum(inst: Instance, data: st.DataObject) -> None:
+    """With the group count the list sizes allow, and practices standing alone (each a
+    group below the minimum), the relaxation's bound stays at most the optimum."""
+    alone = np.asarray(data.draw(st.lists(st.booleans(), min_size=inst.n, max_size=inst.n)))
+    inst = replace(inst, alone=alone)
+    best = brute_force(inst)
+    bound = portfolio.quick_bound(inst, time.perf_counter() + 5)
+    if bound is not None and np.isfinite(best):
+        assert bound <= best + 1e-6 * max(1.0, abs(best))
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
