@@ -10,7 +10,9 @@ per CPU (or ``threads``).
 
 A region proven infeasible makes the whole instance infeasible; the report names it
 (by :attr:`~mergeopt.engine.instance.Instance.region`, e.g. its ICB code, or its first
-practices) and the other regions are then only checked for plain infeasibility.
+practices) and the other regions are then only checked for plain infeasibility. Regions
+left without a grouping at their limit are named too (the first :data:`SHOWN_REGIONS`),
+so that a run with no grouping says where the time ran out.
 """
 
 from __future__ import annotations
@@ -83,7 +85,21 @@ def solve_regions(inst: Instance, options: SolveOptions, solve_region: RegionSol
         if unsolved:
             note += f" ({unsolved} other regions not solved: only plainly infeasible ones named)"
         report = replace(report, stopped_by=f"{report.stopped_by}; {note}")
+    elif report.status == "no_solution" and len(regions) > 1:
+        empty = [
+            region_name(inst, region)
+            for region, outcome in zip(regions, outcomes, strict=True)
+            if isinstance(outcome, Outcome) and outcome.hub_of is None
+        ]
+        shown = "; ".join(empty[:SHOWN_REGIONS])
+        more = f" and {len(empty) - SHOWN_REGIONS} more" if len(empty) > SHOWN_REGIONS else ""
+        note = f"no grouping found in time in {shown}{more}"
+        report = replace(report, stopped_by=f"{report.stopped_by}; {note}")
     return report
+
+
+#: Regions left without a grouping named by the report, at most.
+SHOWN_REGIONS = 5
 
 
 #: A nested run solves its regions in parallel processes (one per CPU it may use, or

@@ -10,7 +10,7 @@ import pytest
 
 from mergeopt.engine.instance import Instance, feasible, objective_value
 from mergeopt.engine.options import Progress, SolveOptions
-from mergeopt.engine.outcome import Outcome, found
+from mergeopt.engine.outcome import Outcome, found, no_grouping
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.strategies.regions import solve_regions
 from tests.engine.cases import FAST, line_instance, two_regions
@@ -93,3 +93,25 @@ def test_mixed_region_reasons_are_counted_not_merged():
     assert whole.stopped_by == (
         "Optimal [1 region]; Time limit reached [1 region] (2 independent regions)"
     )
+
+
+def _second_finds_nothing(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
+    """A region solver for the test: the first region proven, the second left without a
+    grouping at its limit."""
+    hub_of = np.arange(inst.n)
+    value = objective_value(inst, hub_of)
+    if inst.codes[0] == "P0":
+        return found(hub_of, value, value, "Optimal")
+    return no_grouping(None, "Time limit reached")
+
+
+def test_regions_left_without_a_grouping_are_named():
+    """A nested run with no grouping for one region says which, so that the user knows
+    where the time ran out (all of England nested by ICB, 42 regions, 60 s)."""
+    allowed = np.abs(np.subtract.outer([0, 1, 100, 101], [0, 1, 100, 101])) < 5
+    inst = line_instance([0, 1, 100, 101], [1, 1, 1, 1], allowed=allowed)
+    inst = replace(inst, region=("ICB_A", "ICB_A", "ICB_B", "ICB_B"))
+    whole = solve_regions(inst, SolveOptions(time_limit=5, threads=1), _second_finds_nothing)
+    assert whole.status == "no_solution" and whole.hub_of is None
+    assert whole.stopped_by.endswith("; no grouping found in time in ICB_B (2 practices)")
+    assert "ICB_A" not in whole.stopped_by
