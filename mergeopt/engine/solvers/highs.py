@@ -47,6 +47,14 @@ from mergeopt.engine.shared import Shared
 STOPPED_EARLY = "HiGHS stopped early"
 #: Models with more columns than this are solved without HiGHS's presolve.
 PRESOLVE_MAX_COLS = 100_000
+#: Models with more columns than this, given fewer seconds than this, are solved without
+#: HiGHS's presolve, which does not look at the clock. On one CPU, the England ICBs of
+#: 57,398-68,414 columns (QWO, QRV, QHM, each at its harness travel limit) ended 5.4-19.0
+#: s past a 30 s limit with presolve (QHM 1.2-3.5 s past 10 s, its presolve alone 11.5 s)
+#: and 0.2-3.1 s past without, with bounds no worse (12.87 against 12.80 million on QWO)
+#: and the same groupings; at 60 s QHM ended 0.3 s past either way, with the same bound.
+#: QOP (44,202 columns) ended 0.2 s past 10 s and 30 s either way.
+PRESOLVE_SHORT_COLS, PRESOLVE_SHORT_SECONDS = 50_000, 45.0
 
 
 def quiet_highs() -> Any:
@@ -136,7 +144,8 @@ def highs_model(
     highs.setOptionValue("random_seed", int(options.seed))
     if options.threads is not None:
         highs.setOptionValue("threads", int(options.threads))
-    if arrays.num_col > PRESOLVE_MAX_COLS or not presolve:
+    short = arrays.num_col > PRESOLVE_SHORT_COLS and time_limit < PRESOLVE_SHORT_SECONDS
+    if arrays.num_col > PRESOLVE_MAX_COLS or short or not presolve:
         # HiGHS's MIP presolve does not look at the clock: on pmed16's 160,400 columns it
         # ran 40-70 s past a 20-60 s limit; without it the limit holds
         highs.setOptionValue("presolve", "off")

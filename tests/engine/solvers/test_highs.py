@@ -143,3 +143,24 @@ def test_the_portfolio_reports_progress_from_the_lead_process():
     outcome = solve_instance(inst, SolveOptions(time_limit=30, threads=2, progress=seen.append))
     assert outcome.objective is not None and seen and _consistent(seen)
     assert min(p.objective for p in seen if p.objective is not None) >= outcome.objective - 1e-6
+
+
+def test_presolve_is_off_for_a_large_model_given_little_time(monkeypatch: pytest.MonkeyPatch):
+    """HiGHS's presolve does not look at the clock: a model of more than
+    PRESOLVE_SHORT_COLS columns given less than PRESOLVE_SHORT_SECONDS goes without it
+    (England's largest ICBs ran 5-19 s past 30 s with it); with more time, or a smaller
+    model, HiGHS chooses."""
+    from mergeopt.engine.solvers import highs as highs_module
+
+    arrays = model_arrays(line_instance([0, 1, 2, 3], [1, 1, 1, 1]))
+    monkeypatch.setattr(highs_module, "PRESOLVE_SHORT_COLS", arrays.num_col - 1)
+
+    def presolve(seconds: float) -> str:
+        model = highs_module.highs_model(arrays, SolveOptions(), seconds)
+        value = model.getOptionValue("presolve")  # type: ignore[attr-defined]
+        return str(value[1] if isinstance(value, tuple) else value)  # (status, value)
+
+    assert presolve(highs_module.PRESOLVE_SHORT_SECONDS - 1) == "off"
+    assert presolve(highs_module.PRESOLVE_SHORT_SECONDS + 1) == "choose"
+    monkeypatch.setattr(highs_module, "PRESOLVE_SHORT_COLS", arrays.num_col)
+    assert presolve(1.0) == "choose"
