@@ -73,11 +73,11 @@ def explain_federations(problem: Problem, options: SolveOptions) -> Explanation:
         names = dict(zip(networks.tolist(), labels, strict=True))
     else:
         inner = replace(problem, instance=nested(problem.instance, problem.federation))
-        found = solve_instance(inner.instance, options).hub_of
-        if found is None:
-            return _networks_blocked(problem, options)
-        networks = found
-        names = {int(j): f"{problem.codes[j]} (solved first)" for j in np.unique(found)}
+        outcome = solve_instance(inner.instance, options)
+        if outcome.hub_of is None:
+            return _networks_blocked(problem, options, proven=outcome.status == "infeasible")
+        networks = outcome.hub_of
+        names = {int(j): f"{problem.codes[j]} (solved first)" for j in np.unique(networks)}
     facts = _facts(problem, networks, names)
     basis = (
         "today's networks" if config.federations.mode == "today" else "the networks solved first"
@@ -98,8 +98,9 @@ def explain_federations(problem: Problem, options: SolveOptions) -> Explanation:
     return Explanation(findings, overrides)
 
 
-def _networks_blocked(problem: Problem, options: SolveOptions) -> Explanation:
-    """The networks themselves cannot be formed inside the federation regions."""
+def _networks_blocked(problem: Problem, options: SolveOptions, *, proven: bool) -> Explanation:
+    """The networks themselves cannot be formed inside the federation regions (``proven``:
+    the solve showed it, so the network advice need not solve them again first)."""
     config = problem.config
     assert config.federations is not None and problem.federation is not None
     column = config.federations.nest_by
@@ -120,7 +121,9 @@ def _networks_blocked(problem: Problem, options: SolveOptions) -> Explanation:
         return Explanation([finding], {"federations.nest_by": None})
     network = _networks_only(config)
     if network is not None:
-        advice = advise(network, read_practices(network), names=region_names(network))
+        advice = advise(
+            network, read_practices(network), names=region_names(network), infeasible=proven
+        )
         if advice.failing:
             inside = f" inside each {column} (federations.nest_by)" if column else ""
             head = f"the networks cannot be formed{inside}"
