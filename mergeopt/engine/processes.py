@@ -53,10 +53,16 @@ def usable_cpus() -> int:
 
 def spare_cpu(threads: int | None) -> bool:
     """Whether this solve may start a process on a second CPU: not told one thread, and
-    not itself in a daemonic worker (a lane, a sweep's pool, a Dask worker), which may
-    start none."""
+    allowed to start a process at all (:func:`may_start_process`)."""
     cpus = threads if threads is not None else usable_cpus()
-    return cpus >= 2 and not multiprocessing.current_process().daemon
+    return cpus >= 2 and may_start_process()
+
+
+def may_start_process() -> bool:
+    """Whether this process may start another: not a daemonic worker (a Dask worker, or
+    a strategy beside a lead), which may start none. A lane's process may: it is not
+    daemonic."""
+    return not multiprocessing.current_process().daemon
 
 
 class Beside:

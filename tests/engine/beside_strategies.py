@@ -8,7 +8,7 @@ import time
 from mergeopt.engine.instance import Instance, objective_value
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import Outcome, found, no_grouping
-from mergeopt.engine.processes import step_back
+from mergeopt.engine.processes import may_start_process, step_back
 from mergeopt.engine.shared import Shared
 from mergeopt.engine.strategies.heuristics import construct
 
@@ -68,3 +68,25 @@ def steps_back(inst: Instance, options: SolveOptions, deadline: float, shared: S
     start = construct(inst)
     assert start is not None
     return found(start, objective_value(inst, start), None, f"{before}->{after}")
+
+
+def offers_then_overruns(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """Offers the greedy grouping and claims half its value as a bound (a test of the
+    channel, not a real proof), then runs on past its deadline: as HiGHS in a root step
+    that does not look at the clock."""
+    start = construct(inst)
+    assert start is not None
+    shared.offer(start)
+    shared.prove(objective_value(inst, start) / 2)
+    while True:
+        time.sleep(0.05)
+
+
+def says_whether_it_may_start_a_process(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """Says in its outcome's ``stopped_by`` what
+    :func:`~mergeopt.engine.processes.may_start_process` answers in a worker."""
+    return no_grouping(None, str(may_start_process()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import re
 import time
 from dataclasses import replace
@@ -18,7 +19,11 @@ from mergeopt.engine.instance import Instance, objective_value, simple_bound
 from mergeopt.engine.options import SolveOptions
 from mergeopt.engine.outcome import PROVEN_GAP, found
 from mergeopt.engine.portfolio import solve_instance
+from mergeopt.engine.processes import Beside, may_start_process
+from mergeopt.engine.shared import Shared
+from mergeopt.engine.strategies.heuristics import construct
 from mergeopt.engine.strategies.lagrangian import lagrangian_applies, lagrangian_bound
+from tests.engine import beside_strategies
 from tests.engine.cases import (
     FAST,
     brute_force,
@@ -27,6 +32,11 @@ from tests.engine.cases import (
     line_instance,
     random_instances,
     tiny_instances,
+)
+
+#: Four practices on a line, two groups of at most two.
+LINE_OF_FOUR = line_instance(
+    [0, 1, 10, 11], [1, 1, 1, 1], max_size=np.full(4, 2.0), count_min=2, count_max=2
 )
 
 
@@ -248,6 +258,85 @@ def test_a_region_highs_leaves_without_a_bound_gets_the_relaxation_bound(
     assert region.objective == pytest.approx(9.0)  # HiGHS's grouping, kept
     assert region.bound == pytest.approx(6.0)  # three groups at most: the optimum
     assert region.status == "feasible" and region.gap == pytest.approx(1 / 3)
+
+
+def test_one_cpu_highs_whose_root_overruns_is_stopped_with_what_it_shared():
+    """On one CPU, HiGHS on a model whose root may overrun runs in a second process
+    (:func:`portfolio.highs_apart`), stopped once the deadline and the grace have
+    passed; what it shared before (a grouping and a bound) is the outcome. ICB QRV at
+    38 minutes ran 11.4 s past a 30 s limit in HiGHS's analytic centre in process."""
+    inst = line_instance(
+        [0, 1, 2, 10, 11, 12], [1] * 6, max_size=np.full(6, 3.0), count_min=2, count_max=2
+    )
+    shared = Shared(inst)
+    deadline = time.perf_counter() + 1.0
+    outcome = portfolio.highs_apart(
+        inst,
+        replace(FAST, threads=1),
+        deadline,
+        shared,
+        strategy=beside_strategies.offers_then_overruns,
+    )
+    assert time.perf_counter() < deadline + 30.0  # stopped, not waited for
+    start = construct(inst)
+    assert start is not None
+    value = objective_value(inst, start)
+    assert value > 0
+    assert outcome.status == "feasible"
+    assert outcome.objective == pytest.approx(value)
+    assert outcome.bound == pytest.approx(value / 2)
+    assert outcome.stopped_by == "HiGHS overran and was stopped"
+    assert not multiprocessing.active_children()
+
+
+def test_one_cpu_highs_on_a_large_model_runs_apart_and_proves_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Where HiGHS's root may overrun (here every model counts as large), one CPU's
+    HiGHS runs in a second process, and its outcome is the one HiGHS gives in this
+    process; a small model stays in this process."""
+    inst = line_instance(
+        [0, 1, 2, 10, 11, 12, 20, 21, 22, 30], [1] * 10, max_size=np.full(10, 3.0)
+    )
+    monkeypatch.setattr(portfolio, "hub_search_applies", lambda inst: False)
+    one_cpu = replace(FAST, threads=1)
+    here = portfolio.solve_region(inst, one_cpu, time.perf_counter() + 30.0)
+    calls: list[str] = []
+    apart = portfolio.highs_apart
+
+    def spy(*args, **kwargs):
+        calls.append("apart")
+        return apart(*args, **kwargs)
+
+    monkeypatch.setattr(portfolio, "highs_apart", spy)
+    again = portfolio.solve_region(inst, one_cpu, time.perf_counter() + 30.0)
+    assert again.objective == pytest.approx(here.objective)
+    assert calls == []  # 10 practices: HiGHS here
+    monkeypatch.setattr(portfolio, "PRESOLVE_MAX_COLS", 0)
+    there = portfolio.solve_region(inst, one_cpu, time.perf_counter() + 30.0)
+    assert calls == ["apart"]
+    assert here.status == there.status == "optimal"
+    assert there.objective == pytest.approx(here.objective)
+    assert there.bound == pytest.approx(here.bound)
+    assert not multiprocessing.active_children()
+
+
+def test_a_worker_beside_a_lead_may_start_no_process():
+    """A strategy beside a lead runs in a daemonic process, which may start none: one
+    CPU's HiGHS on a large model stays in it (:func:`processes.may_start_process`)."""
+    shared = Shared(LINE_OF_FOUR)
+    beside = Beside(
+        beside_strategies.says_whether_it_may_start_a_process,
+        LINE_OF_FOUR,
+        FAST,
+        time.perf_counter() + 30.0,
+    )
+    shared.connect(beside.conn)
+    outcome, why = beside.result(shared, time.perf_counter() + 30.0)
+    beside.stop()
+    assert outcome is not None, why
+    assert outcome.stopped_by == "False"
+    assert may_start_process()  # this process (a test process) may
 
 
 def test_highs_returning_its_start_as_optimal_is_not_believed():
