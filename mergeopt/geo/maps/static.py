@@ -41,10 +41,7 @@ def static_map(
     else:
         fig = ax.get_figure()  # type: ignore[assignment]
     colours = group_colours(list(layers.groups.index))
-    for group, row in layers.groups.iterrows():
-        gpd.GeoSeries([row.geometry]).plot(
-            ax=ax, color=colours[str(group)], alpha=0.55, edgecolor="white", linewidth=1.2
-        )
+    _fill(ax, layers.groups, colours, linewidth=1.2)
     gpd.GeoSeries([layers.catchments.area], crs=BNG).boundary.plot(
         ax=ax, color="#444", linewidth=1
     )
@@ -121,10 +118,7 @@ def compare_map(layers: MapLayers, *, basemap: bool = True) -> tuple[Figure, Any
     area = gpd.GeoSeries([layers.catchments.area], crs=BNG)
     credits: list[str] = []
     for ax, areas, column, colours, title in panels:
-        for label, row in areas.iterrows():
-            gpd.GeoSeries([row.geometry]).plot(
-                ax=ax, color=colours[str(label)], alpha=0.55, edgecolor="white", linewidth=1
-            )
+        _fill(ax, areas, colours, linewidth=1)
         area.boundary.plot(ax=ax, color="#444", linewidth=1)
         if column == "group":
             _federation_outlines(ax, layers)
@@ -177,6 +171,19 @@ def compare_map(layers: MapLayers, *, basemap: bool = True) -> tuple[Figure, Any
 
 #: How wide a federation's outline is drawn over its networks' fills (static maps).
 FEDERATION_WIDTH = 2.8
+
+
+def _fill(ax: Any, areas: gpd.GeoDataFrame, colours: dict[str, str], *, linewidth: float) -> None:
+    """Each area filled in its colour (by its label), in one collection: geopandas draws
+    the whole figure after each plot call, so a call per area made a map of 50 groups
+    take seconds per panel (ICB QRV's two maps: 15 s of a 39 s run)."""
+    gpd.GeoSeries(list(areas.geometry), index=areas.index).plot(
+        ax=ax,
+        color=[colours[str(label)] for label in areas.index],
+        alpha=0.55,
+        edgecolor="white",
+        linewidth=linewidth,
+    )
 
 
 def _federation_outlines(ax: Axes, layers: MapLayers) -> None:
