@@ -74,10 +74,11 @@ from mergeopt.engine.instance import (
     objective_value,
     simple_bound,
 )
-from mergeopt.engine.options import SolveOptions, as_whole
+from mergeopt.engine.options import Progress, SolveOptions, as_whole
 from mergeopt.engine.outcome import Outcome, found, gap, infeasible, no_grouping, round_bound
 from mergeopt.engine.processes import (
     BESIDE_NICE,
+    OVERRAN,
     Beside,
     Strategy,
     may_start_process,
@@ -453,13 +454,25 @@ def highs_apart(
     HiGHS finds come back through its callbacks as it runs (a bound every
     :data:`~mergeopt.engine.solvers.highs.BOUND_SECONDS`), so a run stopped in its root
     still reports the best of them; its outcome, where it ends in time, stands as it is.
+    With ``options.progress``, the best of them is reported every
+    :data:`PROGRESS_SECONDS` meanwhile.
     """
+    began = time.perf_counter()
+    final = deadline + APART_GRACE_SECONDS
     beside = Beside(
         strategy or highs_whole, inst, replace(options, progress=None), deadline, nice=0
     )
     shared.connect(beside.conn)
     try:
-        theirs, note = beside.result(shared, deadline + APART_GRACE_SECONDS)
+        while True:
+            until = final
+            if options.progress is not None:
+                until = min(final, time.perf_counter() + PROGRESS_SECONDS)
+            theirs, note = beside.result(shared, until)
+            if theirs is not None or note != OVERRAN or time.perf_counter() >= final:
+                break
+            if options.progress is not None:
+                options.progress(shared_progress(shared, time.perf_counter() - began))
     finally:
         beside.stop()
     shared.receive()
@@ -474,6 +487,20 @@ def highs_apart(
     return found(
         shared.best, shared.value, None if bound is None else min(bound, shared.value), words
     )
+
+
+#: Seconds between reports of where one CPU's HiGHS in a second process stands.
+PROGRESS_SECONDS = 1.0
+
+
+def shared_progress(shared: Shared, elapsed: float) -> Progress:
+    """Where a solve stands by the best grouping and bound ``shared`` holds."""
+    objective = shared.value if shared.best is not None else None
+    bound = shared.bound if np.isfinite(shared.bound) else None
+    if objective is not None and bound is not None:
+        bound = min(bound, objective)
+    relative = None if objective is None or bound is None else gap(objective, bound)
+    return Progress(elapsed=elapsed, objective=objective, bound=bound, gap=relative)
 
 
 def quick_bound(inst: Instance, deadline: float) -> float | None:

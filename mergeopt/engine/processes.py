@@ -65,6 +65,10 @@ def may_start_process() -> bool:
     return not multiprocessing.current_process().daemon
 
 
+#: What :meth:`Beside.result` says of a strategy that had not ended by the time given.
+OVERRAN = "overran and was stopped"
+
+
 class Beside:
     """A strategy in a second process, beside the lead in this one, to the same deadline.
 
@@ -138,7 +142,7 @@ class Beside:
                 return None, self.error
             left = until - time.perf_counter()
             if left <= 0:
-                return None, "overran and was stopped"
+                return None, OVERRAN
             if shared.closed() and not self._starter.is_alive():
                 return None, "ended without a result"
             shared.wait(left)

@@ -16,7 +16,7 @@ from benchmarks import baseline
 from mergeopt.engine import portfolio
 from mergeopt.engine.formulation import model_arrays, plain_order
 from mergeopt.engine.instance import Instance, objective_value, simple_bound
-from mergeopt.engine.options import SolveOptions
+from mergeopt.engine.options import Progress, SolveOptions
 from mergeopt.engine.outcome import PROVEN_GAP, found
 from mergeopt.engine.portfolio import solve_instance
 from mergeopt.engine.processes import Beside, may_start_process
@@ -286,6 +286,30 @@ def test_one_cpu_highs_whose_root_overruns_is_stopped_with_what_it_shared():
     assert outcome.objective == pytest.approx(value)
     assert outcome.bound == pytest.approx(value / 2)
     assert outcome.stopped_by == "HiGHS overran and was stopped"
+    assert not multiprocessing.active_children()
+
+
+def test_one_cpu_highs_apart_reports_where_it_stands_as_it_runs():
+    """A run with a progress hook (``solver.threads: 1`` on a large model) hears, while
+    HiGHS runs in the second process, the grouping and bound it has shared so far."""
+    inst = line_instance(
+        [0, 1, 2, 10, 11, 12], [1] * 6, max_size=np.full(6, 3.0), count_min=2, count_max=2
+    )
+    heard: list[Progress] = []
+    options = replace(FAST, threads=1, progress=heard.append)
+    outcome = portfolio.highs_apart(
+        inst,
+        options,
+        time.perf_counter() + 2.5,
+        Shared(inst),
+        strategy=beside_strategies.offers_then_overruns,
+    )
+    assert outcome.objective is not None and outcome.bound is not None
+    told = [p for p in heard if p.objective is not None and p.bound is not None]
+    assert told, heard
+    assert told[-1].objective == pytest.approx(outcome.objective)
+    assert told[-1].bound == pytest.approx(outcome.bound)
+    assert told[-1].gap == pytest.approx(0.5)
     assert not multiprocessing.active_children()
 
 
