@@ -140,6 +140,8 @@ GRACE_SECONDS = 0.5
 #: ICB QOP's HiGHS, which ends 0.42 s past 30 s in this process, was stopped with the
 #: same grouping and bound it would have reported.
 APART_GRACE_SECONDS = 1.0
+#: Seconds between reports of where one CPU's HiGHS in a second process stands.
+PROGRESS_SECONDS = 1.0
 #: Largest share of the time the greedy start may take before HiGHS starts (one CPU).
 START_SHARE = 0.05
 #: Share of the time beside HiGHS for the LP-guided start of a large model.
@@ -447,8 +449,8 @@ def highs_apart(
     strategy: Strategy | None = None,
 ) -> Outcome:
     """HiGHS on the whole MIP (:func:`highs_whole`, or ``strategy``) in a second process
-    while this one waits, stopped at the deadline (and :data:`APART_GRACE_SECONDS`): one CPU's
-    HiGHS on a model whose root may overrun (:func:`root_ignores_clock`).
+    while this one waits, stopped at the deadline (and :data:`APART_GRACE_SECONDS`): one
+    CPU's HiGHS on a model whose root may overrun (:func:`root_ignores_clock`).
 
     This process only waits, so the solve still takes one CPU. The groupings and bounds
     HiGHS finds come back through its callbacks as it runs (a bound every
@@ -487,10 +489,6 @@ def highs_apart(
     return found(
         shared.best, shared.value, None if bound is None else min(bound, shared.value), words
     )
-
-
-#: Seconds between reports of where one CPU's HiGHS in a second process stands.
-PROGRESS_SECONDS = 1.0
 
 
 def shared_progress(shared: Shared, elapsed: float) -> Progress:
