@@ -13,8 +13,11 @@ The boundary. For a sub-ICB or an ICB, the features of the shipped ONS CCG 2021 
 area, matched by the ONS code the NHS mapping gives each sub-ICB. Sub-ICBs are the CCGs
 of 2021 where nothing has changed since; where a sub-ICB has a newer code than the
 layer, or one of its practices lies outside its 2021 area (by more than the
-:data:`~mergeopt.geo.boundaries.EDGE_TOLERANCE` the catchments allow), the features that
-hold its practices are added, and the config's comment says which and why. ICBs use the
+:data:`~mergeopt.geo.boundaries.EDGE_TOLERANCE` the catchments allow), the part of each
+feature holding such practices that lies nearer them than any other practice of the
+national table (their Voronoi cells among England's practices) is added, not the whole
+feature (a feature holding mostly the area's own practices, as a CCG a sub-ICB took
+over under a newer code, comes whole), and the config's comment says which and why. ICBs use the
 same layer: the shipped ICB 2022 layer (``boundaries_icb22``) is generalised so far that
 its coastline leaves 85 of England's practices outside it. A PCN or a list of practices
 has no boundary of its own: the catchments then fill the practices' convex hull plus 2 km.
@@ -193,7 +196,7 @@ def init_area(
     excluded_path = folder / "practices_excluded.csv" if nhs else None
     _refuse_existing([config_path, table_path, excluded_path], force=force)
     practices, excluded, source = _select(selection, table=table, nhs=nhs)
-    area = _boundary(selection, practices, boundary, boundary_field)
+    area = _boundary(selection, practices, boundary, boundary_field, national=table)
     boundary_path = folder / BOUNDARY_FILE if area is not None else None
     _refuse_existing([boundary_path], force=force)
     text = _config_text(selection, practices, area, folder, source)
@@ -281,8 +284,13 @@ def _boundary(
     practices: pd.DataFrame,
     layer: Path | None,
     field: str | None,
+    *,
+    national: Path | None = None,
 ) -> Boundary | None:
-    """The study area for the config, or None for a PCN or a list of practices."""
+    """The study area for the config, or None for a PCN or a list of practices.
+    ``national`` is the national table the practices came from (None: the shipped one),
+    whose other practices bound the part of a feature added for a practice outside the
+    area (:func:`_nearest_part`)."""
     sites = shapely.points(
         pd.to_numeric(practices["easting"]).to_numpy(dtype=float),
         pd.to_numeric(practices["northing"]).to_numpy(dtype=float),
@@ -311,7 +319,10 @@ def _boundary(
     missing = sorted(set(own) - set(present))
     if missing:
         note += f"{'; ' if note else ''}{', '.join(missing)} newer than the 2021 layer"
-    return _covering(CCG_LAYER, CCG_FIELD, present, shapes, sites, codes, note=note, names=names)
+    others = _other_sites(national, set(codes))
+    return _covering(
+        CCG_LAYER, CCG_FIELD, present, shapes, sites, codes, note=note, names=names, others=others
+    )
 
 
 def _covering(
@@ -324,8 +335,11 @@ def _covering(
     *,
     note: str,
     names: dict[str, str] | None = None,
+    others: np.ndarray | None = None,
 ) -> Boundary:
-    """The values, with the features holding any practice they leave outside added."""
+    """The values, with the features holding any practice they leave outside added: of
+    each, with the sites of the country's ``others`` practices, only the part nearer
+    those practices than any other (:func:`_nearest_part`)."""
     area = shapes.loc[shapes[field].isin(values)].geometry
     union = shapely.union_all(area.to_numpy()) if len(area) else shapely.Polygon()
     outside = (
@@ -342,16 +356,38 @@ def _covering(
                 f"{layer}: practices {lost} lie outside every feature of the layer "
                 f"(field '{field}'): a boundary layer without the area"
             )
-        if added:
-            label = ", ".join(f"{(names or {}).get(c, c)} ({c})" for c in added)
-            practices = ", ".join(codes[outside][:6]) + (
-                f" and {int(outside.sum()) - 6} more" if outside.sum() > 6 else ""
+        stray = codes[outside]
+        whole_added, part_added = [], []
+        for code in added:
+            held_here = held == code
+            geometry = shapely.union_all(shapes.loc[shapes[field] == code].geometry.to_numpy())
+            if others is None or _mostly_ours(geometry, int(held_here.sum()), others):
+                whole_added.append(code)
+            else:
+                part_added.append(code)
+        for group, words in ((whole_added, "which hold"), (part_added, "the part nearest")):
+            if not group:
+                continue
+            mine = np.isin(held, group)
+            label = ", ".join(f"{(names or {}).get(c, c)} ({c})" for c in group)
+            practices = ", ".join(stray[mine][:6]) + (
+                f" and {int(mine.sum()) - 6} more" if mine.sum() > 6 else ""
             )
-            note += (
-                f"{'; ' if note else ''}and {label}, which hold{'s' if len(added) == 1 else ''} "
-            )
-            note += f"{practices}"
+            if group is whole_added:
+                verb = f"{words}{'s' if len(group) == 1 else ''}"
+                note += f"{'; ' if note else ''}and {label}, {verb} {practices}"
+            else:
+                parts = words if len(group) == 1 else words.replace("part", "parts")
+                note += f"{'; ' if note else ''}and, of {label}, {parts} {practices}"
         values = sorted(set(values) | set(added))
+        if part_added and others is not None:
+            shapes = shapes.copy()
+            for code in part_added:
+                row = shapes.index[shapes[field] == code]
+                whole = shapely.union_all(shapes.loc[row].geometry.to_numpy())
+                shapes.loc[row, "geometry"] = _nearest_part(
+                    whole, sites[outside][held == code], others
+                )
     features = shapes.loc[shapes[field].isin(values)].sort_values(field).to_crs("EPSG:4326")
     return Boundary(
         path=layer,
@@ -360,6 +396,56 @@ def _covering(
         note=note,
         features=features.reset_index(drop=True),
     )
+
+
+#: Metres around a feature within which the country's other practices bound the part of
+#: it nearest the area's practices (:func:`_nearest_part`).
+NEIGHBOUR_WINDOW = 20_000.0
+
+
+def _nearest_part(
+    feature: shapely.Geometry, sites: np.ndarray, others: np.ndarray
+) -> shapely.Geometry:
+    """The part of ``feature`` nearer the area's ``sites`` than any of the country's
+    ``others`` practices: their Voronoi cells, clipped to it.
+
+    A practice outside its own area brought in the whole feature holding it: for one
+    practice (M83125), sub-ICB 05Q's study area took in all of Shropshire, Telford and
+    Wrekin, and ICB QRV's all of North Central London, which the maps coloured as the
+    catchment of that practice's group. The whole feature stays if the part is empty.
+    """
+    window = shapely.envelope(feature).buffer(NEIGHBOUR_WINDOW)
+    near = others[shapely.intersects(window, others)]
+    points = shapely.multipoints(np.concatenate([sites, near]))
+    cells = shapely.get_parts(shapely.voronoi_polygons(points, extend_to=window))
+    tree = shapely.STRtree(cells)
+    mine = np.unique(tree.query(sites, predicate="intersects")[1])
+    part = shapely.intersection(feature, shapely.union_all(cells[mine]))
+    return feature if part.is_empty else part
+
+
+def _mostly_ours(feature: shapely.Geometry, ours: int, others: np.ndarray) -> bool:
+    """Whether the area's ``ours`` practices are most of those ``feature`` holds: a CCG
+    the area has taken over under a newer code (15M, Derby and Derbyshire, holds 110 of
+    its own practices), added whole, not a neighbour holding a few of them."""
+    theirs = int(shapely.intersects(feature, others).sum())
+    return ours >= theirs
+
+
+def _other_sites(national: Path | None, own: set[str]) -> np.ndarray | None:
+    """The sites of the national table's practices outside the area, or None where
+    there is no national table to read (then a feature is added whole)."""
+    path = Path(national) if national is not None else NATIONAL_TABLE
+    if not path.is_file():
+        return None
+    rows = read_table(path)
+    if not {"practice_code", "easting", "northing"} <= set(rows.columns):
+        return None
+    rows = rows.loc[~rows["practice_code"].astype(str).isin(own)]
+    east = pd.to_numeric(rows["easting"], errors="coerce").to_numpy(dtype=float)
+    north = pd.to_numeric(rows["northing"], errors="coerce").to_numpy(dtype=float)
+    known = np.isfinite(east) & np.isfinite(north)
+    return np.asarray(shapely.points(east[known], north[known]))
 
 
 def _layer(path: Path, field: str, *, name: str | None = None) -> gpd.GeoDataFrame:

@@ -12,7 +12,9 @@ import yaml
 import mergeopt
 from mergeopt import InputError
 from mergeopt.config import load_config
-from mergeopt.runs.areas import CCG_LAYER, Selection, init_area
+from mergeopt.geo.boundaries import EDGE_TOLERANCE
+from mergeopt.inputs.tables import read_table
+from mergeopt.runs.areas import CCG_LAYER, NATIONAL_TABLE, Selection, init_area
 
 
 def test_a_sub_icb_config_runs_with_the_national_rule(tmp_path: Path) -> None:
@@ -39,6 +41,15 @@ def test_a_sub_icb_newer_than_the_layer_is_covered_by_the_areas_holding_it(
     assert written.boundary is not None
     assert written.boundary.values == ("E38000182", "E38000229")
     assert "E38000261 newer than the 2021 layer" in written.config.read_text()
+    # Derby and Derbyshire, which holds mostly 15M's own practices, comes whole; of
+    # Tameside and Glossop, only the part nearest Glossop's practices
+    features = written.boundary.features.to_crs("EPSG:27700").set_index("ccg21_code").geometry
+    layer = gpd.read_file(CCG_LAYER).to_crs("EPSG:27700").set_index("ccg21_code").geometry
+    assert features["E38000229"].area == pytest.approx(layer["E38000229"].area)
+    assert features["E38000182"].area < 0.6 * layer["E38000182"].area
+    assert "of NHS Tameside and Glossop CCG (E38000182), the part nearest C81081" in (
+        written.boundary.note
+    )
 
 
 def test_practices_outside_their_2021_area_bring_in_the_area_holding_them(
@@ -48,6 +59,40 @@ def test_practices_outside_their_2021_area_bring_in_the_area_holding_them(
     assert written.boundary is not None
     assert written.boundary.values == ("E38000034", "E38000227")
     assert "P81181" in written.boundary.note
+
+
+def test_a_practice_outside_its_area_brings_in_only_the_part_nearest_it(
+    tmp_path: Path,
+) -> None:
+    """05Q's M83125 lies in Shropshire, Telford and Wrekin (E38000257). The study area
+    takes in the part of that CCG nearer M83125 than any other practice in England, not
+    all of its 3,484 km2, which the maps coloured as M83125's group's catchment."""
+    written = init_area(Selection(sub_icb=("05Q",)), out=tmp_path / "05q")
+    boundary = written.boundary
+    assert boundary is not None
+    assert boundary.values == ("E38000153", "E38000257")
+    assert "of NHS Shropshire, Telford and Wrekin CCG (E38000257), the part nearest M83125" in (
+        boundary.note
+    )
+    features = boundary.features.to_crs("EPSG:27700").set_index("ccg21_code").geometry
+    layer = gpd.read_file(CCG_LAYER).to_crs("EPSG:27700").set_index("ccg21_code").geometry
+    assert features["E38000153"].area == pytest.approx(layer["E38000153"].area)  # whole
+    part = features["E38000257"]
+    assert 0 < part.area < 0.05 * layer["E38000257"].area
+    # within the CCG, but for the rounding of a round trip through EPSG:4326
+    assert part.difference(layer["E38000257"]).area < 1e-5 * part.area
+    national = read_table(NATIONAL_TABLE)
+    sites = gpd.GeoSeries(
+        gpd.points_from_xy(national["easting"], national["northing"]),
+        index=national["practice_code"],
+        crs="EPSG:27700",
+    )
+    assert part.distance(sites["M83125"]) <= EDGE_TOLERANCE
+    inside = sites[sites.within(part)].index.tolist()
+    assert inside in ([], ["M83125"])  # no other practice of England lies in it
+    config = load_config(written.config)
+    result = mergeopt.solve(config, overrides={"maps": False})
+    assert result.status == "optimal" and result.violations == []
 
 
 def test_an_icb_and_a_pcn(tmp_path: Path) -> None:
