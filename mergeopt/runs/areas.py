@@ -31,7 +31,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeAlias
@@ -319,9 +319,16 @@ def _boundary(
     missing = sorted(set(own) - set(present))
     if missing:
         note += f"{'; ' if note else ''}{', '.join(missing)} newer than the 2021 layer"
-    others = _other_sites(national, set(codes))
     return _covering(
-        CCG_LAYER, CCG_FIELD, present, shapes, sites, codes, note=note, names=names, others=others
+        CCG_LAYER,
+        CCG_FIELD,
+        present,
+        shapes,
+        sites,
+        codes,
+        note=note,
+        names=names,
+        others=lambda: _other_sites(national, set(codes)),
     )
 
 
@@ -335,11 +342,12 @@ def _covering(
     *,
     note: str,
     names: dict[str, str] | None = None,
-    others: np.ndarray | None = None,
+    others: Callable[[], np.ndarray | None] | None = None,
 ) -> Boundary:
     """The values, with the features holding any practice they leave outside added: of
-    each, with the sites of the country's ``others`` practices, only the part nearer
-    those practices than any other (:func:`_nearest_part`)."""
+    each, where ``others`` gives the sites of the country's other practices (read only if
+    a practice lies outside), only the part nearer those practices than any other
+    (:func:`_nearest_part`), unless they are most of its practices (:func:`_mostly_ours`)."""
     area = shapes.loc[shapes[field].isin(values)].geometry
     union = shapely.union_all(area.to_numpy()) if len(area) else shapely.Polygon()
     outside = (
@@ -356,38 +364,29 @@ def _covering(
                 f"{layer}: practices {lost} lie outside every feature of the layer "
                 f"(field '{field}'): a boundary layer without the area"
             )
-        stray = codes[outside]
-        whole_added, part_added = [], []
+        stray, held_sites = codes[outside], sites[outside]
+        neighbours = others() if others is not None else None
+        shapes = shapes.copy()
+        parts: list[str] = []
         for code in added:
-            held_here = held == code
-            geometry = shapely.union_all(shapes.loc[shapes[field] == code].geometry.to_numpy())
-            if others is None or _mostly_ours(geometry, int(held_here.sum()), others):
-                whole_added.append(code)
-            else:
-                part_added.append(code)
-        for group, words in ((whole_added, "which hold"), (part_added, "the part nearest")):
-            if not group:
-                continue
-            mine = np.isin(held, group)
-            label = ", ".join(f"{(names or {}).get(c, c)} ({c})" for c in group)
-            practices = ", ".join(stray[mine][:6]) + (
-                f" and {int(mine.sum()) - 6} more" if mine.sum() > 6 else ""
+            row = shapes.index[shapes[field] == code]
+            whole = shapely.union_all(shapes.loc[row].geometry.to_numpy())
+            mine = held_sites[held == code]
+            if neighbours is not None and not _mostly_ours(whole, len(mine), neighbours):
+                shapes.loc[row, "geometry"] = _nearest_part(whole, mine, neighbours)
+                parts.append(code)
+        wholes = [code for code in added if code not in parts]
+        if wholes:
+            verb = f"hold{'s' if len(wholes) == 1 else ''}"
+            listed = _listed(stray[np.isin(held, wholes)])
+            note += f"{'; ' if note else ''}and {_labels(wholes, names)}, which {verb} {listed}"
+        if parts:
+            part = "the part" if len(parts) == 1 else "the parts"
+            listed = _listed(stray[np.isin(held, parts)])
+            note += (
+                f"{'; ' if note else ''}and, of {_labels(parts, names)}, {part} nearest {listed}"
             )
-            if group is whole_added:
-                verb = f"{words}{'s' if len(group) == 1 else ''}"
-                note += f"{'; ' if note else ''}and {label}, {verb} {practices}"
-            else:
-                parts = words if len(group) == 1 else words.replace("part", "parts")
-                note += f"{'; ' if note else ''}and, of {label}, {parts} {practices}"
         values = sorted(set(values) | set(added))
-        if part_added and others is not None:
-            shapes = shapes.copy()
-            for code in part_added:
-                row = shapes.index[shapes[field] == code]
-                whole = shapely.union_all(shapes.loc[row].geometry.to_numpy())
-                shapes.loc[row, "geometry"] = _nearest_part(
-                    whole, sites[outside][held == code], others
-                )
     features = shapes.loc[shapes[field].isin(values)].sort_values(field).to_crs("EPSG:4326")
     return Boundary(
         path=layer,
@@ -396,6 +395,16 @@ def _covering(
         note=note,
         features=features.reset_index(drop=True),
     )
+
+
+def _labels(values: list[str], names: dict[str, str] | None) -> str:
+    return ", ".join(f"{(names or {}).get(c, c)} ({c})" for c in values)
+
+
+def _listed(codes: np.ndarray, most: int = 6) -> str:
+    """Practice codes for a note: the first ``most``, and how many more."""
+    more = f" and {len(codes) - most} more" if len(codes) > most else ""
+    return ", ".join(codes[:most].tolist()) + more
 
 
 #: Metres around a feature within which the country's other practices bound the part of
