@@ -48,8 +48,8 @@ other, HiGHS on the whole MIP with its full time from the greedy start
 :data:`START_SHARE` of the time), then the matheuristic in any time left: never worse
 than HiGHS alone with the same limit but for that start's seconds. On a model whose
 root may overrun (:func:`root_ignores_clock`), HiGHS runs in a second process while
-this one waits (:func:`highs_apart`), so that it is stopped at the deadline; a daemonic
-process, which may start none, runs it in itself.
+this one waits (:func:`highs_apart`), so that it is stopped at the deadline; from a
+daemonic process (a Dask worker), that process is a new interpreter.
 
 **Whole-number objectives.** When every objective coefficient is a whole number
 (OR-Library), a proven bound *b* is raised to the next whole number, and a grouping
@@ -81,7 +81,6 @@ from mergeopt.engine.processes import (
     OVERRAN,
     Beside,
     Strategy,
-    may_start_process,
     spare_cpu,
     step_back,
     usable_cpus,
@@ -420,7 +419,7 @@ def _in_turn(inst: Instance, options: SolveOptions, deadline: float) -> Outcome:
         return lead_hub_search(inst, options, deadline, Shared(inst))
     shared = Shared(inst)
     relaxed = quick_bound(inst, deadline)
-    if root_ignores_clock(inst) and may_start_process():
+    if root_ignores_clock(inst):
         run = highs_apart(inst, options, deadline, shared)
     else:
         run = highs_whole(inst, options, deadline, shared)
@@ -457,13 +456,13 @@ def highs_apart(
     :data:`~mergeopt.engine.solvers.highs.BOUND_SECONDS`), so a run stopped in its root
     still reports the best of them; its outcome, where it ends in time, stands as it is.
     With ``options.progress``, the best of them is reported every
-    :data:`PROGRESS_SECONDS` meanwhile.
+    :data:`PROGRESS_SECONDS` meanwhile. Where no second process can be started, HiGHS
+    runs in this one, as on a smaller model.
     """
     began = time.perf_counter()
     final = deadline + APART_GRACE_SECONDS
-    beside = Beside(
-        strategy or highs_whole, inst, replace(options, progress=None), deadline, nice=0
-    )
+    run = strategy or highs_whole
+    beside = Beside(run, inst, replace(options, progress=None), deadline, nice=0)
     shared.connect(beside.conn)
     try:
         while True:
@@ -480,6 +479,8 @@ def highs_apart(
     shared.receive()
     if theirs is not None:
         return theirs
+    if beside.error:  # no second process (e.g. no interpreter to start): HiGHS here
+        return run(inst, options, deadline, shared)
     words = f"HiGHS {note}"
     bound = shared.bound if np.isfinite(shared.bound) else None
     if bound is not None:

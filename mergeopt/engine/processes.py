@@ -7,6 +7,9 @@ import atexit
 import contextlib
 import multiprocessing
 import os
+import pickle
+import subprocess
+import sys
 import threading
 import time
 import weakref
@@ -59,8 +62,9 @@ def spare_cpu(threads: int | None) -> bool:
 
 
 def may_start_process() -> bool:
-    """Whether this process may start another: not a daemonic worker (a Dask worker, or
-    a strategy beside a lead), which may start none. A lane's process may: it is not
+    """Whether multiprocessing may start a process from this one: not in a daemonic
+    worker (a Dask worker, or a strategy beside a lead), where a :class:`Beside` is a new
+    interpreter instead (:class:`Interpreter`). A lane's process may: it is not
     daemonic."""
     return not multiprocessing.current_process().daemon
 
@@ -77,7 +81,8 @@ class Beside:
     that ends sooner runs alone. Messages come back on :attr:`conn` (groupings and
     bounds as they are found, read by :meth:`Shared.receive`; then ``("done",
     Outcome)`` or ``("failed", words)``). :meth:`stop` ends it at once, whether or not
-    it has started yet (and then it never starts).
+    it has started yet (and then it never starts). From a daemonic process (a Dask
+    worker) the process is a new interpreter (:class:`Interpreter`).
     """
 
     def __init__(
@@ -93,11 +98,12 @@ class Beside:
         context = process_context()
         self.conn, child = context.Pipe(duplex=True)
         wall_deadline = time.time() + (deadline - time.perf_counter())
-        self.process = context.Process(
-            target=run_beside,
-            args=(child, strategy, inst, options, wall_deadline, nice),
-            daemon=True,
-        )
+        args = (child, strategy, inst, options, wall_deadline, nice)
+        self.process: multiprocessing.process.BaseProcess | Interpreter
+        if may_start_process():
+            self.process = context.Process(target=run_beside, args=args, daemon=True)
+        else:
+            self.process = Interpreter(child, args[1:])
         self.error = ""
         self._child: Connection | None = child
         self._lock = threading.Lock()
@@ -118,7 +124,8 @@ class Beside:
                 return
         try:
             self.process.start()
-        except (OSError, RuntimeError) as error:  # e.g. a script without a __main__ guard
+        except (OSError, RuntimeError, pickle.PicklingError) as error:
+            # e.g. a script without a __main__ guard
             self.error = f"could not start ({type(error).__name__})"
         finally:
             self._close_child()
@@ -170,6 +177,60 @@ class Beside:
         if self.process.is_alive():
             self.process.terminate()
         self.process.join(timeout=5)
+
+
+class Interpreter:
+    """A :class:`Beside`'s worker as a new Python interpreter, for a daemonic process
+    (a Dask worker), from which multiprocessing may start no process: the same
+    :func:`run_beside`, sharing through the same pipe, whose worker's end it is handed by
+    number. What it runs, and this process's ``sys.path`` (a test's strategies are
+    imported from it), go to it on its standard input.
+
+    The worker is started with the methods of a multiprocessing process that
+    :class:`Beside` uses: :meth:`start`, :attr:`pid`, :meth:`is_alive`,
+    :meth:`terminate` and :meth:`join`."""
+
+    def __init__(self, child: Connection, args: tuple[object, ...]) -> None:
+        self._fd = child.fileno()
+        self._args = args
+        self._popen: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return None if self._popen is None else self._popen.pid
+
+    def start(self) -> None:
+        payload = pickle.dumps(self._args)  # a strategy that cannot be sent fails here
+        code = (
+            "import pickle, sys; sys.path[:] = pickle.load(sys.stdin.buffer); "
+            f"from mergeopt.engine.processes import serve; serve({self._fd})"
+        )
+        self._popen = subprocess.Popen(
+            [sys.executable, "-c", code], stdin=subprocess.PIPE, pass_fds=(self._fd,)
+        )
+        assert self._popen.stdin is not None
+        with self._popen.stdin as stdin:
+            pickle.dump(sys.path, stdin)
+            stdin.write(payload)
+
+    def is_alive(self) -> bool:
+        return self._popen is not None and self._popen.poll() is None
+
+    def terminate(self) -> None:
+        if self._popen is not None:
+            self._popen.terminate()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._popen is not None:
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self._popen.wait(timeout)
+
+
+def serve(fd: int) -> None:
+    """In an :class:`Interpreter`'s worker: what to run, from standard input, run by
+    :func:`run_beside` on the pipe ``fd``."""
+    strategy, inst, options, wall_deadline, nice = pickle.load(sys.stdin.buffer)
+    run_beside(Connection(fd), strategy, inst, options, wall_deadline, nice)
 
 
 #: Every :class:`Beside` whose starting thread may still run (a running thread keeps

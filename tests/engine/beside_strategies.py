@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import replace
 
 from mergeopt.engine.instance import Instance, objective_value
 from mergeopt.engine.options import SolveOptions
@@ -90,3 +91,36 @@ def says_whether_it_may_start_a_process(
     """Says in its outcome's ``stopped_by`` what
     :func:`~mergeopt.engine.processes.may_start_process` answers in a worker."""
     return no_grouping(None, str(may_start_process()))
+
+
+def overruns_apart(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """One CPU's HiGHS run apart (:func:`~mergeopt.engine.portfolio.highs_apart`) from
+    where this runs, as :func:`offers_then_overruns`: what it reports."""
+    from mergeopt.engine import portfolio  # the portfolio imports nothing of the tests
+
+    return portfolio.highs_apart(
+        inst, replace(options, threads=1), deadline, Shared(inst), strategy=offers_then_overruns
+    )
+
+
+def apart_in_this_process(seconds: float) -> tuple[bool, Outcome, float, float]:
+    """:func:`overruns_apart` on six practices in two groups, to ``seconds`` from now:
+    whether this process is daemonic, the outcome, the greedy grouping's value and how
+    many seconds past the deadline it returned. Sent to a Dask worker."""
+    import multiprocessing
+
+    import numpy as np
+
+    from tests.engine.cases import line_instance
+
+    inst = line_instance(
+        [0, 1, 2, 10, 11, 12], [1] * 6, max_size=np.full(6, 3.0), count_min=2, count_max=2
+    )
+    start = construct(inst)
+    assert start is not None
+    deadline = time.perf_counter() + seconds
+    outcome = overruns_apart(inst, SolveOptions(), deadline, Shared(inst))
+    past = time.perf_counter() - deadline
+    return multiprocessing.current_process().daemon, outcome, objective_value(inst, start), past

@@ -346,8 +346,8 @@ def test_one_cpu_highs_on_a_large_model_runs_apart_and_proves_the_same(
 
 
 def test_a_worker_beside_a_lead_may_start_no_process():
-    """A strategy beside a lead runs in a daemonic process, which may start none: one
-    CPU's HiGHS on a large model stays in it (:func:`processes.may_start_process`)."""
+    """A strategy beside a lead runs in a daemonic process, from which multiprocessing
+    may start none (:func:`processes.may_start_process`)."""
     shared = Shared(LINE_OF_FOUR)
     beside = Beside(
         beside_strategies.says_whether_it_may_start_a_process,
@@ -361,6 +361,56 @@ def test_a_worker_beside_a_lead_may_start_no_process():
     assert outcome is not None, why
     assert outcome.stopped_by == "False"
     assert may_start_process()  # this process (a test process) may
+
+
+def test_one_cpu_highs_apart_from_a_daemonic_process_is_stopped_too():
+    """From a daemonic process (as a Dask worker is), one CPU's HiGHS on a large model
+    runs apart in a new interpreter and is stopped at the deadline as from any other:
+    multiprocessing may start no process there, so HiGHS ran in the worker itself and
+    overran the limit as in ICB QRV's root."""
+    inst = line_instance(
+        [0, 1, 2, 10, 11, 12], [1] * 6, max_size=np.full(6, 3.0), count_min=2, count_max=2
+    )
+    shared = Shared(inst)
+    beside = Beside(
+        beside_strategies.overruns_apart, inst, FAST, time.perf_counter() + 2.0, nice=0
+    )
+    shared.connect(beside.conn)
+    outcome, why = beside.result(shared, time.perf_counter() + 60.0)
+    beside.stop()
+    assert outcome is not None, why
+    start = construct(inst)
+    assert start is not None
+    assert outcome.stopped_by == "HiGHS overran and was stopped"
+    assert outcome.objective == pytest.approx(objective_value(inst, start))
+    assert outcome.bound == pytest.approx(objective_value(inst, start) / 2)
+
+
+def test_one_cpu_highs_apart_that_cannot_start_a_process_runs_here(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    """Where no second process can be started (here every start fails), one CPU's HiGHS
+    on a large model runs in this process, as on a small one: the solve still has a
+    grouping, not "could not start"."""
+    from multiprocessing.context import ForkServerProcess, SpawnProcess
+
+    def fails(self):
+        raise OSError("no process for this test")
+
+    monkeypatch.setattr(ForkServerProcess, "start", fails)
+    monkeypatch.setattr(SpawnProcess, "start", fails)
+    inst = line_instance(
+        [0, 1, 2, 10, 11, 12], [1] * 6, max_size=np.full(6, 3.0), count_min=2, count_max=2
+    )
+    outcome = portfolio.highs_apart(
+        inst,
+        replace(FAST, threads=1),
+        time.perf_counter() + 1.0,
+        Shared(inst),
+        strategy=beside_strategies.proves_on_return,
+    )
+    assert outcome.stopped_by == "proved on return"
+    assert outcome.objective is not None
 
 
 def test_highs_returning_its_start_as_optimal_is_not_believed():

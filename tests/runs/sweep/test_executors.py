@@ -36,6 +36,25 @@ def test_dask_sweep_gives_the_same_comparison_as_local_processes(hull_sweep, clu
         assert ours["config_hash"] == theirs["config_hash"]
 
 
+def test_one_cpu_highs_apart_in_a_dask_worker_is_stopped_at_the_deadline(cluster):
+    """In a Dask worker (a daemonic process), one CPU's HiGHS on a model whose root may
+    overrun still runs apart and is stopped at the deadline: the worker reports what it
+    had shared, not a run that went on past the limit."""
+    from distributed import Client
+
+    from tests.engine import beside_strategies
+
+    with Client(cluster.scheduler_address, set_as_default=False) as client:
+        daemonic, outcome, greedy, past = client.submit(
+            beside_strategies.apart_in_this_process, 2.0, pure=False
+        ).result(timeout=120)
+    assert daemonic  # as Dask starts its workers: the case this test is for
+    assert outcome.stopped_by == "HiGHS overran and was stopped"
+    assert outcome.objective == pytest.approx(greedy)
+    assert outcome.bound == pytest.approx(greedy / 2)
+    assert past < 30.0  # stopped; the strategy itself never ends
+
+
 def test_unreachable_scheduler_is_a_clear_error(tmp_path):
     import dask
 
