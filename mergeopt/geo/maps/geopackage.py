@@ -17,7 +17,7 @@ import geopandas as gpd
 import pandas as pd
 
 from mergeopt.geo.maps.layers import MapLayers
-from mergeopt.geo.maps.style import FEDERATION_COLOUR, current_colours, group_colours
+from mergeopt.geo.maps.style import FEDERATION_COLOUR, current_colours, proposal_colours
 
 #: The table QGIS reads a GeoPackage's saved layer styles from.
 STYLES = "layer_styles"
@@ -40,7 +40,7 @@ def write_geopackage(layers: MapLayers, path: Path) -> None:
     groups = layers.groups.reset_index()
     groups.to_file(path, layer="group_catchments", driver="GPKG")
     layers.lines.to_file(path, layer="hub_lines", driver="GPKG")
-    colours = group_colours(list(layers.groups.index))
+    colours = proposal_colours(layers)
     names = {str(g): _group_label(g, r["hub_name"]) for g, r in layers.groups.iterrows()}
     styles = {
         "practices": _qml("marker", "group", colours, names, size=2.6),

@@ -14,7 +14,8 @@ from mergeopt.geo.maps.style import (
     A4_LANDSCAPE,
     FEDERATION_COLOUR,
     current_colours,
-    group_colours,
+    palette,
+    proposal_colours,
 )
 
 if TYPE_CHECKING:
@@ -26,21 +27,27 @@ def static_map(
     layers: MapLayers, *, ax: Axes | None = None, basemap: bool = True
 ) -> tuple[Figure, Axes]:
     """A static map for print: groups coloured, hubs marked and labelled, legend, scale
-    bar, north arrow and the data's credit lines. Returns ``(fig, ax)``; draws on ``ax``
-    if given. With ``basemap``, OpenStreetMap tiles underneath where they can be had
-    (:func:`~mergeopt.geo.maps.basemap.add_basemap`: contextily installed, online or
-    cached), their credit added."""
+    bar, north arrow and the data's credit lines. Beyond :data:`MANY_GROUPS`, the hubs
+    are numbered and the legend, numbered alike, is under the map in columns. Returns
+    ``(fig, ax)``; draws on ``ax`` if given. With ``basemap``, OpenStreetMap tiles
+    underneath where they can be had (:func:`~mergeopt.geo.maps.basemap.add_basemap`:
+    contextily installed, online or cached), their credit added."""
     import matplotlib
 
     if ax is None:
         matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
+    groups = layers.groups
+    many = len(groups) > MANY_GROUPS
+    entries = len(groups) + 1 + len(_federation_handles(layers))
+    page = ax is None
     if ax is None:
-        fig, ax = plt.subplots(figsize=A4_LANDSCAPE, layout="constrained")
+        fig, ax = plt.subplots(figsize=_page(entries if many else 0), layout="constrained")
     else:
         fig = ax.get_figure()  # type: ignore[assignment]
-    colours = group_colours(list(layers.groups.index))
+    colours = proposal_colours(layers)
+    numbers = {str(g): str(k) for k, g in enumerate(groups.index, start=1)}
     _fill(ax, layers.groups, colours, linewidth=1.2)
     gpd.GeoSeries([layers.catchments.area], crs=BNG).boundary.plot(
         ax=ax, color="#444", linewidth=1
@@ -60,14 +67,15 @@ def static_map(
         layers.hubs.geometry.x, layers.hubs.geometry.y, marker="*", s=260,
         c="gold", edgecolors="black", linewidths=0.8, zorder=4,
     )  # fmt: skip
-    _hub_labels(ax, layers.hubs)
+    _hub_labels(ax, layers.hubs, numbers if many else None)
     handles: list[Any] = [
         matplotlib.patches.Patch(
             color=colours[str(g)],
-            label=f"{_title(r['hub_name'])} ({_plain(g)}): {int(r['list_size']):,} patients, "
+            label=f"{numbers[str(g)] + '  ' if many else ''}{_title(r['hub_name'])} "
+            f"({_plain(g)}): {int(r['list_size']):,} patients, "
             f"{_plural(int(r['practices']), 'practice')}",
         )
-        for g, r in layers.groups.iterrows()
+        for g, r in groups.iterrows()
     ]
     handles.append(
         matplotlib.lines.Line2D([], [], marker="*", color="gold", markeredgecolor="black",
@@ -75,15 +83,24 @@ def static_map(
     )  # fmt: skip
     handles += _federation_handles(layers)
     kind = "Proposed groups" if layers.federations is None else "Networks and federations"
-    ax.legend(
-        handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
-        title=f"{kind} (hub practice)",
-    )  # fmt: skip
+    legend: Any
+    if many:  # under the map, in columns, numbered as the hubs are
+        below = {"handles": handles, "fontsize": 7.5, "ncols": LEGEND_COLUMNS,
+                 "title": f"{kind}: number on the map, hub practice"}  # fmt: skip
+        if page:  # the page's layout keeps room for it (under the axes it shrank them)
+            legend = fig.legend(loc="outside lower center", **below)
+        else:
+            legend = ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.01), **below)
+    else:
+        legend = ax.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=8,
+            title=f"{kind} (hub practice)",
+        )  # fmt: skip
     credit = add_basemap(ax) if basemap else None
     _scale_bar(ax)
     _north_arrow(ax)
     credits = (*layers.attribution, *([credit] if credit else []))
-    _attribution(fig, credits, under=[ax, ax.get_legend()])
+    _attribution(fig, credits, under=[ax, legend])
     ax.set_title(_plain(layers.title), fontsize=13)
     ax.set_aspect("equal")
     ax.set_xticks([])
@@ -96,9 +113,10 @@ def static_map(
 def compare_map(layers: MapLayers, *, basemap: bool = True) -> tuple[Figure, Any]:
     """Today's networks (left) and the proposal (right), side by side, A4 wide.
 
-    Each panel colours its areas and practices, labels each area at its largest member,
-    and has a scale bar and north arrow (and the basemap, as :func:`static_map`).
-    Returns ``(fig, axes)``.
+    Each panel colours its areas and practices, and has a scale bar and north arrow
+    (and the basemap, as :func:`static_map`); the legend names each proposed group by
+    its hub, but for more than :data:`MANY_GROUPS`, whose colours name no group (the
+    note under the map says map.png lists them). Returns ``(fig, axes)``.
     """
     import matplotlib
 
@@ -107,12 +125,13 @@ def compare_map(layers: MapLayers, *, basemap: bool = True) -> tuple[Figure, Any
 
     if layers.current is None:
         raise ValueError("the practices have no current networks to compare with")
+    many = len(layers.groups) > MANY_GROUPS
     fig, axes = plt.subplots(1, 2, figsize=(A4_LANDSCAPE[0], 7.0), layout="constrained")
     networks = sum(1 for code in layers.current.index if code != "U" and ":" not in str(code))
     panels = (
         (axes[0], layers.current, "current_group", current_colours(layers),
          f"Today: {_plural(networks, 'network')}"),
-        (axes[1], layers.groups, "group", group_colours(list(layers.groups.index)),
+        (axes[1], layers.groups, "group", proposal_colours(layers),
          f"Proposed: {_plural(len(layers.groups), 'group')}"),
     )  # fmt: skip
     area = gpd.GeoSeries([layers.catchments.area], crs=BNG)
@@ -144,29 +163,60 @@ def compare_map(layers: MapLayers, *, basemap: bool = True) -> tuple[Figure, Any
         layers.hubs.geometry.x, layers.hubs.geometry.y, marker="*", s=180,
         c="gold", edgecolors="black", linewidths=0.7, zorder=4,
     )  # fmt: skip
-    colours = group_colours(list(layers.groups.index))
+    colours = proposal_colours(layers)
     handles: list[Any] = [
         matplotlib.patches.Patch(
             color=colours[str(g)], label=f"{_title(r['hub_name'])} ({_plain(g)})"
         )
         for g, r in layers.groups.iterrows()
     ]
+    if many:  # colours come round again, so they name no group: map.png numbers them
+        handles = []
     handles.append(
         matplotlib.lines.Line2D([], [], marker="*", color="gold", markeredgecolor="black",
                                  markersize=11, linestyle="", label="hub")
     )  # fmt: skip
     fig.legend(
-        handles=handles, loc="outside right upper", fontsize=7.5, title="Proposed groups (hub)",
-        title_fontsize=8,
+        handles=handles, loc="outside right upper", fontsize=7.5,
+        title="Proposed groups (hub)" if not many else None, title_fontsize=8,
     )  # fmt: skip
     note = (
         "Today's networks take the colour of the proposed group that takes most of their "
         "patients (lighter where several do; grey: in no network)."
     )
+    if many:
+        note += (
+            f" The {len(layers.groups)} proposed groups share {len(palette())} colours, "
+            "neighbours apart: map.png numbers and lists them."
+        )
     lines = [note, *map(_plain, (*layers.attribution, *credits))]
     fig.supxlabel("\n".join(lines), fontsize=6.5, color="#333")
     fig.suptitle(f"{_plain(layers.title.split(':')[0])}: today's networks and the proposal")
     return fig, axes
+
+
+#: Beyond this many groups (the palette's colours), a static map's legend goes under
+#: the map in columns, the page made taller for it, and the hubs are labelled by
+#: numbers the legend gives: ICB QRV's 77 groups, listed beside the map, squeezed it to
+#: a quarter of the page, and their codes piled on each other.
+MANY_GROUPS = 20
+#: Columns of a legend under the map.
+LEGEND_COLUMNS = 3
+#: Inches of page a legend row takes (7.5-point type).
+LEGEND_ROW_INCHES = 0.17
+
+
+def _legend_rows(entries: int) -> int:
+    return -(-entries // LEGEND_COLUMNS)
+
+
+def _page(entries: int) -> tuple[float, float]:
+    """An A4 landscape page, and below it room for a legend of ``entries`` in
+    columns (none for 0)."""
+    width, height = A4_LANDSCAPE
+    if entries:
+        height += 0.8 + _legend_rows(entries) * LEGEND_ROW_INCHES
+    return width, height
 
 
 #: How wide a federation's outline is drawn over its networks' fills (static maps).
@@ -175,7 +225,7 @@ FEDERATION_WIDTH = 2.8
 
 def _fill(ax: Any, areas: gpd.GeoDataFrame, colours: dict[str, str], *, linewidth: float) -> None:
     """Each area filled in its colour (by its label), in one collection: geopandas draws
-    the whole figure after each plot call, so a call per area made a map of 50 groups
+    the whole figure after each plot call, so a call per area made a map of 77 groups
     take seconds per panel (ICB QRV's two maps: 15 s of a 39 s run)."""
     if areas.empty:
         return
@@ -254,14 +304,18 @@ def _attribution(fig: Figure, lines: tuple[str, ...], *, under: list[Any]) -> No
     fig.add_artist(credit)
 
 
-def _hub_labels(ax: Axes, hubs: gpd.GeoDataFrame) -> None:
-    """Each hub's group label beside its star, moved apart where they would overlap
-    (adjustText), with a leader line back to the hub."""
+def _hub_labels(ax: Axes, hubs: gpd.GeoDataFrame, numbers: dict[str, str] | None) -> None:
+    """Each hub's group label beside its star (its number in ``numbers``, if given),
+    moved apart where they would overlap (adjustText), with a leader line back to the
+    hub."""
     from adjustText import adjust_text
+
+    def label(group: object) -> str:
+        return numbers[str(group)] if numbers is not None else _plain(group)
 
     texts = [
         ax.text(
-            hub.geometry.x, hub.geometry.y, _plain(hub["group"]), fontsize=8, fontweight="bold",
+            hub.geometry.x, hub.geometry.y, label(hub["group"]), fontsize=8, fontweight="bold",
             zorder=5, bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.85, "lw": 0},
         )
         for _, hub in hubs.iterrows()

@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import geopandas as gpd
+
     from mergeopt.geo.maps.layers import MapLayers
 
 #: The colour of a federation's outline over its networks' fills, on every map.
@@ -13,13 +15,50 @@ FEDERATION_COLOUR = "#111111"
 A4_LANDSCAPE = (11.69, 8.27)
 
 
-def group_colours(groups: list[Any]) -> dict[str, str]:
+#: How near (metres) two groups' catchments must come to count as neighbours, which
+#: are given different colours where there are more groups than colours.
+NEIGHBOUR_METRES = 100.0
+
+
+def palette() -> list[str]:
+    """The groups' colours: matplotlib's tab20, the strong ten first."""
     import matplotlib
 
     tab20 = matplotlib.colormaps["tab20"]
-    palette = [matplotlib.colors.to_hex(tab20(k)) for k in range(20)]
-    palette = palette[::2] + palette[1::2]
-    return {str(g): palette[k % len(palette)] for k, g in enumerate(groups)}
+    colours = [matplotlib.colors.to_hex(tab20(k)) for k in range(20)]
+    return colours[::2] + colours[1::2]
+
+
+def group_colours(groups: list[Any], areas: gpd.GeoSeries | None = None) -> dict[str, str]:
+    """A colour for each group, in order, from :func:`palette`. Where there are more
+    groups than colours, a colour comes round again: with the groups' catchments
+    (``areas``, in the order of ``groups``, in metres), never on a neighbour (a catchment
+    within :data:`NEIGHBOUR_METRES`), where one of the colours is free of them.
+
+    >>> group_colours(["A", "B"])
+    {'A': '#1f77b4', 'B': '#ff7f0e'}
+    """
+    colours = palette()
+    if areas is None or len(groups) <= len(colours):
+        return {str(g): colours[k % len(colours)] for k, g in enumerate(groups)}
+    shapes = areas.reset_index(drop=True)
+    near, far = shapes.sindex.query(shapes, predicate="dwithin", distance=NEIGHBOUR_METRES)
+    neighbours: list[set[int]] = [set() for _ in groups]
+    for a, b in zip(near.tolist(), far.tolist(), strict=True):
+        if a != b:
+            neighbours[a].add(b)
+    chosen: list[int] = []
+    for k in range(len(groups)):
+        taken = {chosen[j] for j in neighbours[k] if j < k}
+        turn = [(k + step) % len(colours) for step in range(len(colours))]
+        chosen.append(next((c for c in turn if c not in taken), k % len(colours)))
+    return {str(g): colours[c] for g, c in zip(groups, chosen, strict=True)}
+
+
+def proposal_colours(layers: MapLayers) -> dict[str, str]:
+    """Each proposed group's colour on every map (:func:`group_colours` of its groups,
+    neighbours apart)."""
+    return group_colours(list(layers.groups.index), layers.groups.geometry)
 
 
 def current_colours(layers: MapLayers) -> dict[str, str]:
@@ -33,7 +72,7 @@ def current_colours(layers: MapLayers) -> dict[str, str]:
 
     if layers.current is None:
         return {}
-    ours = group_colours(list(layers.groups.index))
+    ours = proposal_colours(layers)
     p = layers.practices
     labels = p["current_group"].where(p["current_group"] != "", "none:" + p.index.to_series())
     shares = p.assign(label=labels.to_numpy()).groupby(["label", "group"])["list_size"].sum()

@@ -32,7 +32,7 @@ import shapely
 from mergeopt.geo.crs import BNG
 from mergeopt.geo.maps.basemap import OSM_CREDIT
 from mergeopt.geo.maps.layers import MapLayers
-from mergeopt.geo.maps.style import FEDERATION_COLOUR, current_colours, group_colours
+from mergeopt.geo.maps.style import FEDERATION_COLOUR, current_colours, proposal_colours
 
 if TYPE_CHECKING:
     from plotly.graph_objects import Figure as PlotlyFigure
@@ -150,7 +150,7 @@ def write_plotly_js(folder: Path) -> Path:
 
 def _layers(layers: MapLayers) -> list[_Layer]:
     p = layers.practices
-    colours = group_colours(list(layers.groups.index))
+    colours = proposal_colours(layers)
     name = layers.title.split(":")[0]
     proposed = _Layer(
         key="proposed",
