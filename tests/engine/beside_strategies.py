@@ -124,3 +124,15 @@ def apart_in_this_process(seconds: float) -> tuple[bool, Outcome, float, float]:
     outcome = overruns_apart(inst, SolveOptions(), deadline, Shared(inst))
     past = time.perf_counter() - deadline
     return multiprocessing.current_process().daemon, outcome, objective_value(inst, start), past
+
+
+def says_where_the_cli_came_from(
+    inst: Instance, options: SolveOptions, deadline: float, shared: Shared
+) -> Outcome:
+    """Says in ``stopped_by`` whether the process server this worker was forked from
+    imported the CLI before it (``"inherited"``: the server's command line names
+    ``mergeopt.cli`` among the modules it imports first) or not (``"imported"``: this
+    worker imported it again, with its program's main module)."""
+    with open(f"/proc/{os.getppid()}/cmdline", "rb") as server:
+        command = server.read().decode(errors="replace")
+    return no_grouping(None, "inherited" if "'mergeopt.cli'" in command else "imported")
